@@ -1,0 +1,27 @@
+"""Paths to the data files shipped inside the package (``emotion_vectors/data``).
+
+File names are constants here so readers never spell them.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+EMOTION_RATINGS = "emotion_ratings.csv"
+PAPER_CLAIMS = "paper_claims.json"
+PUBLISHED_CORPORA = "published_corpora.json"
+DEMO_STORIES = "demo_stories.jsonl"
+DEMO_NEUTRAL = "demo_neutral.jsonl"
+STORY_TOPICS = "story_topics.txt"
+STORY_PROMPT = "story_prompt.txt"
+NEUTRAL_PROMPT = "neutral_prompt.txt"
+MATPLOTLIBRC = "matplotlibrc"
+
+
+def data_path(name: str) -> Path:
+    """Absolute path of a packaged data file; raises ``FileNotFoundError`` naming it if absent."""
+    path = Path(str(resources.files("emotion_vectors") / "data" / name))
+    if not path.exists():
+        raise FileNotFoundError(f"packaged data file missing: {path} (reinstall the package)")
+    return path
