@@ -1,0 +1,1 @@
+"""One module per CLI subcommand; see :mod:`emotion_vectors.cli` for the protocol."""
