@@ -206,7 +206,10 @@ class ExperimentConfig:
             raise ConfigError("at least one [[models]] entry is required")
         if not self.corpora:
             raise ConfigError("at least one [[corpora]] entry is required")
-        for what, names in (("model alias", [m.alias for m in self.models]), ("corpus name", [c.name for c in self.corpora])):
+        for what, names in (
+            ("model alias", [m.alias for m in self.models]),
+            ("corpus name", [c.name for c in self.corpora]),
+        ):
             if len(set(names)) != len(names):
                 raise ConfigError(f"duplicate {what} in {names}")
 
@@ -226,7 +229,9 @@ def load_config(path: str | Path) -> ExperimentConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}", fix="pass an existing file, e.g. configs/demo.toml") from None
+        raise ConfigError(
+            f"config file not found: {path}", fix="pass an existing file, e.g. configs/demo.toml"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return ExperimentConfig.from_dict(data, origin=str(path))
@@ -307,7 +312,11 @@ def _build(cls: type, data: Any, origin: str, prefix: str) -> Any:
                 kwargs[name] = _build(sub, value, origin, key + ".")
         else:
             kwargs[name] = _coerce(value, hints[name], origin, key)
-    missing = [n for n, f in fields.items() if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in kwargs and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
     if missing:
         raise ConfigError(f"{origin}: missing required key(s) {', '.join(prefix + m for m in missing)}")
     try:
@@ -334,7 +343,9 @@ def _coerce(value: Any, hint: Any, origin: str, key: str) -> Any:
     if origin_type is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            raise ConfigError(f"{origin}: {key} = {value!r} is not allowed", fix=f"allowed values: {', '.join(map(repr, allowed))}")
+            raise ConfigError(
+                f"{origin}: {key} = {value!r} is not allowed", fix=f"allowed values: {', '.join(map(repr, allowed))}"
+            )
         return value
     if origin_type is tuple:
         if not isinstance(value, (list, tuple)):
