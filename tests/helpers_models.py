@@ -87,7 +87,7 @@ def tiny_apertus(n_layers: int = 3) -> ApertusForCausalLM:
         num_hidden_layers=n_layers,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=256,
+        max_position_embeddings=8192,  # its default RoPE scaling expects 8192
         pad_token_id=PAD_ID,
         bos_token_id=BOS_ID,
         eos_token_id=EOS_ID,
@@ -144,7 +144,7 @@ def tiny_gemma4_text(n_layers: int = 4) -> Gemma4ForCausalLM:
     return _seeded(lambda: Gemma4ForCausalLM(config), 4)
 
 
-def tiny_gpt2(n_layers: int = 2) -> GPT2LMHeadModel:
+def tiny_gpt2(n_layers: int = 3) -> GPT2LMHeadModel:
     config = GPT2Config(
         vocab_size=VOCAB_SIZE,
         n_embd=HIDDEN,

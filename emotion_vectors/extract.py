@@ -1,0 +1,579 @@
+"""Hooked forward passes -> per-story mean residual-stream activations for every requested block.
+
+For each story and each requested block L, the pooled value is the mean, over the story's *kept* tokens, of the
+output of block L (layer L = ``hidden_states[L+1]``; for the last block the raw residual, not the final-norm
+output). The kept tokens are the story's real tokens from the ``token_offset``-th on, counted from its first
+real token; real tokens are what the tokenizer produces for the raw text with its default special tokens
+(BOS for decoders, ``[CLS]``/``[SEP]`` for BERT), truncated at ``max_length``.
+
+How it runs: stories are sorted by length and cut into shards (the unit of resume); each shard is cut into
+batches under a budget of padded tokens. Forward hooks on the requested blocks reduce each block output on the
+device, in fp32, to ``[batch, d_model]`` masked sums, so nothing of size ``[batch, seq, d_model]`` ever leaves
+the device and ``output_hidden_states`` is never used. The last requested block's hook stops the forward pass,
+so later blocks, the final norm and the LM head never run.
+
+Padding (``pad_side``), with the tokenizer's own padding side always ignored:
+
+- ``"right"`` (default): real tokens first. In a causal model a real token never attends to padding, and
+  positions start at 0 as in an unbatched pass, so results match one-story-at-a-time.
+- ``"left"``: real tokens last, position ids counted from each row's first real token, offset counted from it.
+  Agrees with ``"right"`` to float rounding; it exists to prove that equality in the tests.
+- ``"left-as-authors"``: reproduces the original extraction code's behaviour: left padding, the model's
+  default position ids (0 at the first *padded* position), and the offset applied to *columns* of the padded
+  batch (``attention_mask`` with columns ``[0, token_offset)`` zeroed). A story with ``p`` pad positions
+  therefore skips only ``max(token_offset - p, 0)`` of its real tokens, so in a batch of unequal lengths the
+  shorter stories also pool their BOS and first tokens; padding itself is never pooled. Its kept count is
+  ``min(n_real, S - token_offset)`` for a batch padded to ``S`` tokens. The batches here are length-bucketed,
+  not the authors' groups of four consecutive stories of one emotion, so the mechanism is reproduced but not
+  their exact numbers.
+
+Stories with at most ``token_offset`` real tokens have nothing to pool. ``short_story_policy = "error"``
+(default) refuses to run and lists them; ``"skip"`` logs a warning, leaves them out of the forward passes and
+stores them as NaN rows with count 0; either way the manifest lists them with their real-token counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import platform
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from emotion_vectors import __version__, store
+from emotion_vectors.corpus.schema import Corpus
+from emotion_vectors.errors import ExtractionError
+from emotion_vectors.models import ModelHandle
+
+logger = logging.getLogger(__name__)
+
+PadMode = Literal["right", "left", "left-as-authors"]
+ShortStoryPolicy = Literal["error", "skip"]
+PAD_MODES: tuple[str, ...] = ("right", "left", "left-as-authors")
+LAYER_CONVENTION = "layer L = output of block L (0-based) = hidden_states[L+1]; the last block's raw residual"
+DEFAULT_SHARD_SIZE = 256
+
+
+class _StopForward(Exception):
+    """Raised by the last requested block's hook to end the forward pass early."""
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    """A corpus tokenized for extraction.
+
+    Attributes:
+        token_ids: Per story, its token ids after truncation at ``max_length`` (special tokens included).
+        lengths: int64 ``[n_stories]`` real-token counts after truncation.
+        original_lengths: int64 ``[n_stories]`` real-token counts before truncation.
+    """
+
+    token_ids: tuple[tuple[int, ...], ...]
+    lengths: np.ndarray
+    original_lengths: np.ndarray
+
+    @property
+    def truncated(self) -> np.ndarray:
+        """bool ``[n_stories]``: the story was cut at ``max_length``."""
+        return self.original_lengths > self.lengths
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One padded forward batch.
+
+    Attributes:
+        input_ids: int64 ``[batch, seq]``.
+        attention_mask: int64 ``[batch, seq]``, 1 on real tokens.
+        keep: bool ``[batch, seq]``, True on the tokens that are pooled.
+        position_ids: int64 ``[batch, seq]`` or ``None`` (the model's default positions).
+    """
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    keep: torch.Tensor
+    position_ids: torch.Tensor | None
+
+    @property
+    def n_real(self) -> int:
+        return int(self.attention_mask.sum())
+
+    @property
+    def n_padded(self) -> int:
+        return int(self.input_ids.numel())
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Pooled means of a set of stories.
+
+    Attributes:
+        means: float32 ``[n_layers, n_stories, d_model]`` (NaN where nothing was kept).
+        counts: int64 ``[n_stories]`` kept-token counts.
+        layers: The block indices of the first axis of ``means``.
+    """
+
+    means: np.ndarray
+    counts: np.ndarray
+    layers: tuple[int, ...]
+
+
+def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int) -> Tokenized:
+    """Tokenize raw texts with the tokenizer's default special tokens and truncate at ``max_length`` tokens.
+
+    Stories longer than ``max_length`` are re-tokenized with the tokenizer's own truncation, so the special
+    tokens it appends (e.g. BERT's ``[SEP]``) are kept, exactly as a ``truncation=True`` call does.
+    """
+    texts = list(texts)
+    full = tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+    ids = [tuple(int(t) for t in row) for row in full]
+    long = [i for i, row in enumerate(ids) if len(row) > max_length]
+    if long:
+        cut = tokenizer([texts[i] for i in long], add_special_tokens=True, truncation=True, max_length=max_length)
+        for i, row in zip(long, cut["input_ids"], strict=True):
+            ids[i] = tuple(int(t) for t in row)
+    return Tokenized(
+        token_ids=tuple(ids),
+        lengths=np.array([len(row) for row in ids], dtype=np.int64),
+        original_lengths=np.array([len(row) for row in full], dtype=np.int64),
+    )
+
+
+def pad_token_id(tokenizer: Any) -> int:
+    """The id written into padding positions (never attended to, never pooled): pad, else EOS, else 0."""
+    for candidate in (getattr(tokenizer, "pad_token_id", None), getattr(tokenizer, "eos_token_id", None)):
+        if isinstance(candidate, int):
+            return candidate
+    return 0
+
+
+def make_batch(token_ids: Sequence[Sequence[int]], *, token_offset: int, pad_side: PadMode, pad_id: int) -> Batch:
+    """Pad stories into one batch and mark the tokens to pool (see the module docstring for ``pad_side``)."""
+    if pad_side not in PAD_MODES:
+        raise ExtractionError(f"unknown pad_side {pad_side!r}", fix=f"use one of {', '.join(PAD_MODES)}")
+    lengths = torch.tensor([len(row) for row in token_ids], dtype=torch.int64)
+    batch, seq = len(token_ids), int(lengths.max())
+    input_ids = torch.full((batch, seq), pad_id, dtype=torch.int64)
+    columns = torch.arange(seq).expand(batch, seq)
+    start = torch.zeros(batch, dtype=torch.int64) if pad_side == "right" else seq - lengths  # first real column
+    for i, row in enumerate(token_ids):
+        input_ids[i, int(start[i]) : int(start[i]) + len(row)] = torch.tensor(row, dtype=torch.int64)
+    real = (columns >= start[:, None]) & (columns < (start + lengths)[:, None])
+    if pad_side == "left-as-authors":
+        keep = real & (columns >= token_offset)
+    else:
+        keep = real & (columns >= (start + token_offset)[:, None])
+    position_ids = (columns - start[:, None]).clamp(min=0) if pad_side == "left" else None
+    return Batch(input_ids=input_ids, attention_mask=real.long(), keep=keep, position_ids=position_ids)
+
+
+def plan_batches(lengths: np.ndarray, batch_tokens: int) -> list[np.ndarray]:
+    """Group stories into length-bucketed batches of at most ``batch_tokens`` padded tokens.
+
+    ``lengths`` is int ``[n]``; returns index arrays into it. Stories are sorted by decreasing length (ties by
+    index) and packed greedily, so each batch pads to its first (longest) story. A story longer than the
+    budget gets a batch of its own.
+    """
+    order = np.lexsort((np.arange(len(lengths)), -np.asarray(lengths)))
+    batches: list[np.ndarray] = []
+    current: list[int] = []
+    for index in order:
+        width = int(lengths[current[0]]) if current else int(lengths[index])
+        if current and (len(current) + 1) * width > batch_tokens:
+            batches.append(np.array(current, dtype=np.int64))
+            current = []
+        current.append(int(index))
+    if current:
+        batches.append(np.array(current, dtype=np.int64))
+    return batches
+
+
+def plan_shards(lengths: np.ndarray, rows: np.ndarray, shard_size: int) -> list[np.ndarray]:
+    """Cut story ``rows`` (int ``[n]``), sorted by decreasing length then row, into shards of ``shard_size``."""
+    if shard_size < 1:
+        raise ExtractionError(f"shard_size must be >= 1, got {shard_size}")
+    rows = np.asarray(rows, dtype=np.int64)
+    ordered = rows[np.lexsort((rows, -lengths[rows]))]
+    return [ordered[i : i + shard_size] for i in range(0, len(ordered), shard_size)]
+
+
+@contextmanager
+def pooling_hooks(
+    blocks: Sequence[nn.Module], layers: Sequence[int], keep: torch.Tensor, sums: torch.Tensor
+) -> Iterator[list[bool]]:
+    """Hooks that write ``sums[k]`` = fp32 sum over ``keep`` of block ``layers[k]``'s output.
+
+    ``keep`` is bool ``[batch, seq]`` on the model's device; ``sums`` is float32 ``[n_layers, batch, d_model]``.
+    Yields the per-layer "has run" flags. The last layer's hook raises :class:`_StopForward`. The hooks are
+    removed in ``finally``, whatever happens inside.
+    """
+    fired = [False] * len(layers)
+    mask = keep[..., None]
+    handles = []
+
+    def make_hook(k: int, layer: int):
+        def hook(module: nn.Module, args: Any, output: Any) -> None:
+            hidden = output[0] if isinstance(output, (tuple, list)) else output
+            if (
+                not isinstance(hidden, torch.Tensor)
+                or hidden.shape[:2] != keep.shape
+                or hidden.shape[2] != sums.shape[2]
+            ):
+                shape = tuple(hidden.shape) if isinstance(hidden, torch.Tensor) else type(hidden).__name__
+                raise ExtractionError(
+                    f"block {layer} returned {shape}, expected [batch, seq, d_model] = {[*keep.shape, sums.shape[2]]}",
+                    fix="check block_path: it must name the list of transformer blocks",
+                )
+            if fired[k]:
+                raise ExtractionError(f"block {layer} ran twice in one forward pass", fix="check block_path")
+            sums[k] = torch.where(mask, hidden, 0).sum(dim=1, dtype=torch.float32)
+            fired[k] = True
+            if k == len(layers) - 1:
+                raise _StopForward
+
+        return hook
+
+    try:
+        for k, layer in enumerate(layers):
+            handles.append(blocks[layer].register_forward_hook(make_hook(k, layer)))
+        yield fired
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def pool_batch(handle: ModelHandle, batch: Batch, layers: Sequence[int]) -> Pooled:
+    """Run one batch through the model (stopping after ``layers[-1]``) and return its pooled means.
+
+    ``layers`` must be increasing block indices. Returns means float32 ``[n_layers, batch, d_model]``.
+    """
+    device = torch.device(handle.device)
+    keep = batch.keep.to(device)
+    sums = torch.zeros((len(layers), keep.shape[0], handle.d_model), dtype=torch.float32, device=device)
+    inputs: dict[str, Any] = {
+        "input_ids": batch.input_ids.to(device),
+        "attention_mask": batch.attention_mask.to(device),
+    }
+    if batch.position_ids is not None:
+        inputs["position_ids"] = batch.position_ids.to(device)
+    if _accepts(handle.model, "use_cache"):
+        inputs["use_cache"] = False
+    with torch.inference_mode(), pooling_hooks(handle.blocks, layers, keep, sums) as fired, suppress(_StopForward):
+        handle.model(**inputs)
+    if not all(fired):
+        missing = [layer for layer, ran in zip(layers, fired, strict=True) if not ran]
+        raise ExtractionError(f"blocks {missing} never ran in the forward pass", fix="check block_path")
+    counts = keep.sum(dim=1)
+    means = sums / counts.to(torch.float32)[None, :, None]
+    return Pooled(means=means.cpu().numpy(), counts=counts.cpu().numpy().astype(np.int64), layers=tuple(layers))
+
+
+def pool_texts(
+    handle: ModelHandle,
+    texts: Sequence[str],
+    *,
+    layers: Sequence[int] | None = None,
+    token_offset: int = 50,
+    max_length: int = 512,
+    batch_tokens: int = 16384,
+    pad_side: PadMode = "right",
+) -> Pooled:
+    """Pooled means of ``texts`` in memory (no store, no short-story policy: short texts get NaN, count 0)."""
+    layers = _check_layers(layers, handle.n_blocks)
+    tokenized = tokenize(handle.tokenizer, texts, max_length)
+    means = np.empty((len(layers), len(texts), handle.d_model), dtype=np.float32)
+    counts = np.empty(len(texts), dtype=np.int64)
+    rows = np.arange(len(texts))
+    for _stats in _run_rows(handle, tokenized, rows, layers, means, counts, token_offset, batch_tokens, pad_side):
+        pass
+    return Pooled(means=means, counts=counts, layers=layers)
+
+
+def extract_to_store(
+    handle: ModelHandle,
+    corpus: Corpus,
+    out_dir: str | Path,
+    *,
+    layers: Sequence[int] | None = None,
+    token_offset: int = 50,
+    max_length: int = 512,
+    batch_tokens: int = 16384,
+    short_story_policy: ShortStoryPolicy = "error",
+    pad_side: PadMode = "right",
+    content_key: str | None = None,
+    progress: bool = True,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    force: bool = False,
+) -> Path:
+    """Extract ``corpus`` through ``handle`` into the activation store ``out_dir`` and return its path.
+
+    Resumable: completed shards are kept and a rerun computes only the missing ones, ending with array files
+    byte-identical to an uninterrupted run (same machine, same library versions). A finished store with the
+    same ``content_key`` is returned as is. ``content_key`` defaults to a hash of every input that changes
+    the numbers (model, revision, dtype, device, corpus fingerprint and order, layers, offset, max length,
+    padding mode, short-story policy). Raises :class:`~emotion_vectors.errors.StoreError` if ``out_dir``
+    holds something made from other inputs (``force`` deletes the store files first) and
+    :class:`ExtractionError` for short stories under the ``"error"`` policy.
+    """
+    layers = _check_layers(layers, handle.n_blocks)
+    if short_story_policy not in ("error", "skip"):
+        raise ExtractionError(f"unknown short_story_policy {short_story_policy!r}", fix="use 'error' or 'skip'")
+    if max_length <= token_offset or token_offset < 0:
+        raise ExtractionError(f"need 0 <= token_offset ({token_offset}) < max_length ({max_length})")
+    tokenized = tokenize(handle.tokenizer, corpus.texts, max_length)
+    short = np.flatnonzero(tokenized.lengths <= token_offset)
+    ids = corpus.story_ids
+    if len(short) and short_story_policy == "error":
+        listing = ", ".join(f"{ids[i]} ({tokenized.lengths[i]} tokens)" for i in short[:20])
+        raise ExtractionError(
+            f"{len(short)} of {len(ids)} stories in corpus {corpus.name!r} have no more than token_offset = "
+            f"{token_offset} tokens: {listing}{' ...' if len(short) > 20 else ''}",
+            fix="set extraction.short_story_policy = 'skip' (they are then listed in the manifest), or lower token_offset",
+        )
+    if len(short):
+        logger.warning("skipping %d stories with <= %d tokens: %s", len(short), token_offset, [ids[i] for i in short])
+    manifest = _manifest(
+        handle, corpus, tokenized, short, layers, token_offset, max_length, pad_side, short_story_policy
+    )
+    manifest["content_key"] = content_key or _hash(_identity(manifest))
+    settings = {"batch_tokens": batch_tokens, "shard_size": shard_size}
+    plan_key = _hash({"content_key": manifest["content_key"], **settings, "libraries": manifest["library_versions"]})
+    manifest.update(settings)
+
+    out_dir = Path(out_dir)
+    state = store.prepare_store(out_dir, content_key=manifest["content_key"], plan_key=plan_key, force=force)
+    if state == "complete":
+        logger.info("%s is up to date", out_dir)
+        return out_dir
+    eligible = np.setdiff1d(np.arange(len(ids)), short)
+    shards = plan_shards(tokenized.lengths, eligible, shard_size)
+    done = store.completed_shards(out_dir, plan_key)
+    done = {i: meta for i, meta in done.items() if i < len(shards) and meta["rows"] == shards[i].tolist()}
+    stats = [meta["stats"] for meta in done.values()]
+    started = time.perf_counter()
+    bar = _progress_bar(progress, len(eligible), f"{handle.alias} x {corpus.name}", sum(len(shards[i]) for i in done))
+    try:
+        for index, rows in enumerate(shards):
+            if index in done:
+                continue
+            means = np.empty((len(layers), len(rows), handle.d_model), dtype=np.float32)
+            counts = np.empty(len(rows), dtype=np.int64)
+            shard_stats = {"seconds": 0.0, "tokens": 0, "padded_tokens": 0, "batches": 0, "stories": 0}
+            for batch_stats in _run_rows(
+                handle, tokenized, rows, layers, means, counts, token_offset, batch_tokens, pad_side
+            ):
+                for key, value in batch_stats.items():
+                    shard_stats[key] += value
+                if bar is not None:
+                    bar.update(batch_stats["stories"])
+                    run_tokens = sum(s["tokens"] for s in stats[len(done) :]) + shard_stats["tokens"]
+                    bar.set_postfix_str(f"{run_tokens / (time.perf_counter() - started):,.0f} tok/s", refresh=False)
+            store.write_shard(
+                out_dir, index, rows=rows, means=means, counts=counts, stats=shard_stats, plan_key=plan_key
+            )
+            stats.append(shard_stats)
+    finally:
+        if bar is not None:
+            bar.close()
+    manifest["timings"] = _timings(stats, resumed=len(done), wall_seconds=time.perf_counter() - started)
+    return store.finalize_store(
+        out_dir,
+        n_stories=len(ids),
+        layers=layers,
+        d_model=handle.d_model,
+        shard_indices=range(len(shards)),
+        manifest=manifest,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- internals
+
+
+def _run_rows(
+    handle: ModelHandle,
+    tokenized: Tokenized,
+    rows: np.ndarray,
+    layers: tuple[int, ...],
+    means: np.ndarray,
+    counts: np.ndarray,
+    token_offset: int,
+    batch_tokens: int,
+    pad_side: PadMode,
+) -> Iterator[dict[str, Any]]:
+    """Pool stories ``rows`` batch by batch into ``means[:, j]``/``counts[j]`` (j = position in ``rows``).
+
+    Yields per-batch statistics (seconds, real tokens, padded tokens, 1 batch).
+    """
+    pad_id = pad_token_id(handle.tokenizer)
+    for positions in plan_batches(tokenized.lengths[rows], batch_tokens):
+        batch = make_batch(
+            [tokenized.token_ids[r] for r in rows[positions]],
+            token_offset=token_offset,
+            pad_side=pad_side,
+            pad_id=pad_id,
+        )
+        start = time.perf_counter()
+        pooled = pool_batch(handle, batch, layers)
+        seconds = time.perf_counter() - start
+        means[:, positions] = pooled.means
+        counts[positions] = pooled.counts
+        yield {
+            "seconds": seconds,
+            "tokens": batch.n_real,
+            "padded_tokens": batch.n_padded,
+            "batches": 1,
+            "stories": len(positions),
+        }
+
+
+def _check_layers(layers: Sequence[int] | None, n_blocks: int) -> tuple[int, ...]:
+    if layers is None:
+        return tuple(range(n_blocks))
+    layers = tuple(int(layer) for layer in layers)
+    if not layers or list(layers) != sorted(set(layers)) or layers[0] < 0 or layers[-1] >= n_blocks:
+        raise ExtractionError(
+            f"layers {list(layers)} must be increasing, unique block indices in 0..{n_blocks - 1}",
+            fix="pass --layers all, a range such as 0-5, or a list of block indices",
+        )
+    return layers
+
+
+def _accepts(model: nn.Module, name: str) -> bool:
+    parameters = inspect.signature(model.forward).parameters
+    return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+def _library_versions() -> dict[str, str]:
+    import tokenizers
+    import transformers
+
+    return {
+        "python": platform.python_version(),
+        "emotion_vectors": __version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def _manifest(
+    handle: ModelHandle,
+    corpus: Corpus,
+    tokenized: Tokenized,
+    short: np.ndarray,
+    layers: tuple[int, ...],
+    token_offset: int,
+    max_length: int,
+    pad_side: PadMode,
+    policy: ShortStoryPolicy,
+) -> dict[str, Any]:
+    ids = corpus.story_ids
+    truncated = np.flatnonzero(tokenized.truncated)
+    return {
+        "model": handle.describe(),
+        "layers": list(layers),
+        "layer_convention": LAYER_CONVENTION,
+        "layer_files": {str(layer): store.layer_file(layer) for layer in layers},
+        "corpus": {
+            "name": corpus.name,
+            "fingerprint": corpus.fingerprint,
+            "source": corpus.source,
+            "revision": corpus.revision,
+            "n_stories": len(ids),
+        },
+        "story_ids": ids,
+        "emotions": corpus.emotions,
+        "token_offset": token_offset,
+        "max_length": max_length,
+        "pad_side": pad_side,
+        "tokenization": {
+            "add_special_tokens": True,
+            "pad_token_id": pad_token_id(handle.tokenizer),
+            "offset_counted_from": "first real token (special tokens included)"
+            if pad_side != "left-as-authors"
+            else "column 0 of the left-padded batch (the original code's behaviour)",
+            "real_tokens": int(tokenized.lengths.sum()),
+        },
+        "truncated": {
+            "ids": [ids[i] for i in truncated],
+            "original_lengths": tokenized.original_lengths[truncated].tolist(),
+        },
+        "short_stories": {
+            "ids": [ids[i] for i in short],
+            "counts": tokenized.lengths[short].tolist(),
+            "policy": policy,
+        },
+        "library_versions": _library_versions(),
+    }
+
+
+def _identity(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest fields that determine the stored numbers (the default content key hashes them)."""
+    model = manifest["model"]
+    return {
+        "schema_version": store.SCHEMA_VERSION,
+        "model": {k: model[k] for k in ("id", "revision", "resolved_revision", "class", "dtype", "block_path")},
+        "device_type": torch.device(model["device"]).type,
+        "corpus_fingerprint": manifest["corpus"]["fingerprint"],
+        "story_ids": manifest["story_ids"],
+        **{k: manifest[k] for k in ("layers", "token_offset", "max_length", "pad_side")},
+        "short_story_policy": manifest["short_stories"]["policy"],
+    }
+
+
+def _hash(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _timings(stats: list[dict[str, Any]], resumed: int, wall_seconds: float) -> dict[str, Any]:
+    """Throughput of the shards (``forward_seconds`` and ``tokens`` include resumed shards; ``wall_seconds`` is this run)."""
+    seconds = float(sum(s["seconds"] for s in stats))
+    tokens = int(sum(s["tokens"] for s in stats))
+    padded = int(sum(s["padded_tokens"] for s in stats))
+    return {
+        "wall_seconds": round(wall_seconds, 3),
+        "forward_seconds": round(seconds, 3),
+        "tokens": tokens,
+        "padded_tokens": padded,
+        "tokens_per_second": round(tokens / seconds, 1) if seconds > 0 else None,
+        "padding_fraction": round(1 - tokens / padded, 4) if padded else 0.0,
+        "batches": int(sum(s["batches"] for s in stats)),
+        "shards_resumed": resumed,
+    }
+
+
+def _progress_bar(enabled: bool, total: int, label: str, initial: int) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="story", desc=f"extract {label}", dynamic_ncols=True)
+
+
+__all__ = [
+    "Batch",
+    "LAYER_CONVENTION",
+    "PAD_MODES",
+    "Pooled",
+    "Tokenized",
+    "extract_to_store",
+    "make_batch",
+    "pad_token_id",
+    "plan_batches",
+    "plan_shards",
+    "pool_batch",
+    "pool_texts",
+    "pooling_hooks",
+    "tokenize",
+]
