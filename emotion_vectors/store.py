@@ -176,7 +176,7 @@ def prepare_store(
         if plan.get("plan_key") == plan_key:
             return "resume"
         _remove_tree(path / SHARD_DIR)
-    elif path.exists() and any(path.iterdir()):
+    elif not force and path.exists() and any(path.iterdir()):
         raise StoreError(f"{path} is not empty and is not an activation store", fix=refuse)
     (path / SHARD_DIR).mkdir(parents=True, exist_ok=True)
     _write_json(plan_path, {"content_key": content_key, "plan_key": plan_key})

@@ -27,6 +27,7 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
+from emotion_vectors.corpus.schema import Corpus, Story
 from emotion_vectors.models import ModelHandle, load_model, wrap_model
 
 SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
@@ -195,3 +196,20 @@ MINILM_TEXTS = (
     "the bin, set it down gently, and went back to her desk without a word.",
     "A short note.",
 )
+
+
+def tiny_corpus(lengths: list[int], seed: int = 0, name: str = "tiny") -> Corpus:
+    """An emotion corpus of :func:`word_texts` stories, emotions cycling through three labels."""
+    labels = ("afraid", "calm", "happy")
+    stories = tuple(
+        Story(
+            story_id=f"{labels[i % 3]}/{i:03d}",
+            kind="emotion",
+            emotion=labels[i % 3],
+            topic=None,
+            text=text,
+            source="test",
+        )
+        for i, text in enumerate(word_texts(lengths, seed=seed))
+    )
+    return Corpus(name=name, stories=stories, source="test")
