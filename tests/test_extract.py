@@ -3,6 +3,8 @@ the token offset, the authors' left-padding behaviour, hook hygiene, early stopp
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -269,3 +271,47 @@ def test_bfloat16_minilm_deviation() -> None:
     b = pool_texts(load_model("minilm", dtype="bfloat16"), texts, token_offset=10).means
     relative = np.linalg.norm(b - a, axis=-1) / np.linalg.norm(a, axis=-1)
     assert 1e-3 < relative.max() < 5e-2, relative.max()  # measured: median 4.6e-3, max 1.0e-2
+
+
+def test_cli_extracts_corpus_and_neutral_stores(tmp_path, monkeypatch, capsys) -> None:
+    from emotion_vectors.cli import main
+    from emotion_vectors.commands import extract as command
+    from emotion_vectors.corpus.schema import Corpus, Story
+    from emotion_vectors.store import open_store, store_dir
+
+    stories = Corpus(
+        name="demo",
+        stories=tuple(
+            Story(story_id=f"s{i}", kind="emotion", emotion="calm", topic=None, text=t, source="test")
+            for i, t in enumerate(MINILM_TEXTS[:3])
+        ),
+    )
+    neutral = Corpus(
+        name="neutral",
+        stories=(Story(story_id="n0", kind="neutral", emotion=None, topic=None, text=MINILM_TEXTS[1], source="test"),),
+    )
+    monkeypatch.setattr(command, "_load_corpus", lambda cfg: stories)
+    monkeypatch.setattr(command, "_load_neutral", lambda cfg: neutral)
+    argv = ["extract", "--model", "minilm", "--corpus", "demo", "--out", str(tmp_path), "--layers", "0-1"]
+    argv += ["--batch-tokens", "1024", "--no-progress", "--token-offset"]
+    assert main([*argv, "3"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == [str(store_dir(tmp_path, "minilm", "demo")), str(store_dir(tmp_path, "minilm", "neutral"))]
+    demo = open_store(printed[0])
+    assert demo.layers == (0, 1) and demo.story_ids == ("s0", "s1", "s2")
+    assert demo.manifest["model"]["dtype"] == "float32" and demo.manifest["token_offset"] == 3
+    np.testing.assert_allclose(
+        open_store(printed[1]).layer_means(1)[0], demo.layer_means(1)[1], atol=1e-5, rtol=1e-5
+    )  # the same text gives the same row in both stores
+    assert main([*argv, "3"]) == 0  # up to date
+    assert main([*argv, "4"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main([*argv, "4", "--force", "--skip-neutral"]) == 0
+    assert open_store(printed[0]).manifest["token_offset"] == 4
+    assert main(["extract", "--model", "minilm"]) == 2
+    # the config form takes models, layers and [extraction] from the TOML file
+    config = Path(__file__).parents[1] / "configs" / "demo.toml"
+    assert main(["extract", "--config", str(config), "--out", str(tmp_path / "cfg"), "--no-progress"]) == 0
+    from_config = open_store(store_dir(tmp_path / "cfg", "minilm", "demo"))
+    assert from_config.layers == tuple(range(6)) and from_config.manifest["token_offset"] == 50
+    assert command._relative_to_project("outputs/demo", config) == str(config.parents[1] / "outputs" / "demo")
