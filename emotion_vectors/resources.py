@@ -16,6 +16,7 @@ DEMO_NEUTRAL = "demo_neutral.jsonl"
 STORY_TOPICS = "story_topics.txt"
 STORY_PROMPT = "story_prompt.txt"
 NEUTRAL_PROMPT = "neutral_prompt.txt"
+DATASET_CARD_TEMPLATE = "dataset_card.md.jinja"  # a link to dataset_card/README.md.jinja, the single source
 MATPLOTLIBRC = "matplotlibrc"
 
 

@@ -70,6 +70,25 @@ def load_corpus_loaded(cfg: CorpusConfig, *, cache_dir: str | Path | None = None
     return loaded
 
 
+def open_source(spec: str, *, revision: str | None = None, cache_dir: str | Path | None = None) -> LoadedCorpus:
+    """A corpus named on the command line: a registered corpus name (``demo``, ``gemma``, ``apertus``), a
+    local JSONL/Parquet file, or a local dataset directory (read like a Hub dataset).
+
+    ``revision`` applies to Hub corpora. Registered Hub corpora are checked against their known fingerprint.
+    """
+    path = Path(spec).expanduser()
+    if spec in CORPORA:
+        return load_corpus_loaded(CorpusConfig(name=spec, revision=revision), cache_dir=cache_dir)
+    if path.is_file():
+        return load_file(path)
+    if path.is_dir():
+        return load_hub_dataset(str(path), name=path.name, cache_dir=cache_dir)
+    raise CorpusError(
+        f"unknown corpus source {spec!r}: not a registered corpus, file or directory",
+        fix=f"pass one of {sorted(CORPORA)}, a .jsonl/.parquet file, or a dataset directory",
+    )
+
+
 def load_bundled_demo() -> Corpus:
     """The bundled demo corpus of emotion stories."""
     return _bundled(DEMO_STORIES, "demo").corpus
