@@ -58,3 +58,7 @@ class OfflineError(EmotionVectorsError):
 
 class NotBuiltError(EmotionVectorsError):
     """A pipeline stage that this version does not implement yet."""
+
+
+class ReportError(EmotionVectorsError):
+    """The report or paper stage cannot proceed (no results, no TeX installation, LaTeX failed)."""

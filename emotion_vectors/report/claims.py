@@ -1,0 +1,663 @@
+"""The paper's claims against this run's results: regenerated value, CI, tolerance and a verdict per claim.
+
+The claims come from the packaged copy of the paper's claims (``emotion_vectors/data/paper_claims.json``):
+the five headline claims, each entry of ``peaks`` (valence and arousal separately) and each per-layer valence
+curve read off the paper's plots. A claim names the model x corpus runs it needs; when one is absent from the
+results the verdict is ``"not evaluable in this profile"`` (the demo profile runs neither paper model).
+
+Decision rules (the thresholds are fields of :class:`ClaimRules`):
+
+- **Peak r** (``*_peak_valence``, ``peaks``): the peak is taken over the paper's analysed layer range of the
+  model. Supported when the claimed r lies in the bootstrap CI of the measured peak widened on each side by the
+  read-off precision of the paper's numbers (``read_off``), or when ``|measured - claimed| <= peak_tolerance``.
+  For a ``peaks`` entry the claimed *layer* must also agree: it lies in the bootstrap CI of the peak layer
+  widened by one layer, or the measured r at the claimed layer is within the widened CI of the peak (the claimed
+  layer is statistically indistinguishable from the peak, as on a plateau).
+- **Contrast between layer windows** (Gemma's collapse, Apertus's emergence; one row per corpus): the statistic
+  is the mean r over one window minus the mean over the other. A window mean's CI is the mean plus/minus the
+  mean of the per-layer CI half-widths (never narrower than the CI of a mean of positively correlated
+  estimates); the two windows' half-widths are combined in quadrature. Supported when the difference is at least
+  ``contrast_min_effect`` and its CI excludes zero.
+- **Arousal corpus sensitivity**: per model, the peak PC2-arousal r on Gemma-written stories minus that on
+  Apertus-written stories, CIs combined in quadrature (the two runs read different stories). Supported when the
+  difference's CI excludes zero for both models (the claim asserts an ordering, not a size).
+- **Per-layer curves**: RMSE between the measured and read-off PC1-valence r over the layers both have.
+  Supported when the RMSE is at most ``curve_rmse_tolerance``.
+
+Per-layer CIs are taken from the first bootstrap scheme present in ``ci_schemes`` (story resampling first).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from emotion_vectors.errors import DataError
+from emotion_vectors.registry import MODELS
+from emotion_vectors.resources import PAPER_CLAIMS, data_path
+
+Verdict = Literal["supported", "not supported", "not evaluable in this profile"]
+SUPPORTED: Verdict = "supported"
+NOT_SUPPORTED: Verdict = "not supported"
+NOT_EVALUABLE: Verdict = "not evaluable in this profile"
+VERDICTS: tuple[Verdict, ...] = (SUPPORTED, NOT_SUPPORTED, NOT_EVALUABLE)
+
+#: The one place where the paper's model/corpus keys meet this project's aliases and corpus names.
+PAPER_MODELS: dict[str, str] = {"apertus": "apertus-8b", "gemma": "gemma-4-e4b"}
+PAPER_CORPORA: dict[str, str] = {"apertus": "apertus", "gemma": "gemma"}
+
+Window = tuple[int, int]
+RunKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """Thresholds of the decision rules (see the module docstring).
+
+    Attributes:
+        read_off: Precision of numbers read off the paper's plots; widens CIs on each side.
+        peak_tolerance: Largest ``|measured - claimed|`` accepted for a peak r without CI support.
+        contrast_min_effect: Smallest window-mean difference that counts as collapse/emergence.
+        curve_rmse_tolerance: Largest RMSE between measured and read-off per-layer curves.
+        layer_slack: Layers by which a peak layer's bootstrap CI is widened.
+        collapse_windows: Gemma's (early, late) inclusive layer windows.
+        emergence_windows: Apertus's (early, late) inclusive layer windows.
+        ci_schemes: Bootstrap schemes whose per-layer CIs are used, in order of preference.
+    """
+
+    read_off: float = 0.02
+    peak_tolerance: float = 0.05
+    contrast_min_effect: float = 0.2
+    curve_rmse_tolerance: float = 0.10
+    layer_slack: int = 1
+    collapse_windows: tuple[Window, Window] = ((1, 16), (17, 40))
+    emergence_windows: tuple[Window, Window] = ((2, 17), (20, 31))
+    ci_schemes: tuple[str, ...] = ("story", "emotion")
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """One claim, checked.
+
+    Attributes:
+        id: Stable identifier (``apertus_peak_valence``, ``peak:gemma/apertus:arousal``, ...).
+        label: A short name for tables.
+        text: The claim in words.
+        rule: The decision rule applied: ``"peak"``, ``"contrast"``, ``"ordering"`` or ``"curve"``.
+        source: Where the claim comes from in the paper's claims: ``"headline"``, ``"peaks"`` or ``"curves"``.
+        needs: The (model alias, corpus) runs the claim needs.
+        claimed: The paper's number, where the claim has one.
+        claimed_text: The paper's number or evidence, as text.
+        value: The regenerated statistic (``None`` when not evaluable).
+        ci: Its confidence interval, where one can be formed.
+        tolerance: The decision rule's threshold, as text.
+        verdict: One of :data:`VERDICTS`.
+        details: What was measured, in words (layers, per-model values, failing checks).
+    """
+
+    id: str
+    label: str
+    text: str
+    rule: str
+    source: str
+    needs: tuple[RunKey, ...]
+    claimed: float | None
+    claimed_text: str
+    value: float | None
+    ci: tuple[float, float] | None
+    tolerance: str
+    verdict: Verdict
+    details: str = ""
+
+    @property
+    def evaluable(self) -> bool:
+        """True when every run the claim needs is present."""
+        return self.verdict != NOT_EVALUABLE
+
+
+@dataclass(frozen=True)
+class ClaimsReport:
+    """Every claim's verdict, plus this profile's own analogous measurements as context."""
+
+    profile: str
+    description: str
+    claims: tuple[ClaimResult, ...]
+    context: tuple[dict[str, Any], ...]
+    rules: ClaimRules = field(default_factory=ClaimRules)
+    reference: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, int]:
+        """Number of claims per verdict (every verdict present, zero included)."""
+        return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
+
+    def failures(self) -> tuple[ClaimResult, ...]:
+        """The claims evaluable in this profile that are not supported."""
+        return tuple(c for c in self.claims if c.verdict == NOT_SUPPORTED)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (the layout of ``claims.json``)."""
+        return {
+            "profile": self.profile,
+            "description": self.description,
+            "summary": self.summary(),
+            "rules": asdict(self.rules),
+            "reference_claude_sonnet_4_5": self.reference,
+            "claims": [asdict(c) for c in self.claims],
+            "context": list(self.context),
+        }
+
+
+def load_paper_claims() -> dict[str, Any]:
+    """The packaged copy of the paper's claims."""
+    return json.loads(data_path(PAPER_CLAIMS).read_text(encoding="utf-8"))
+
+
+def evaluate_claims(
+    results: dict[str, Any],
+    paper_claims: dict[str, Any] | None = None,
+    rules: ClaimRules | None = None,
+    profile: str = "",
+    description: str = "",
+) -> ClaimsReport:
+    """Check every claim of ``paper_claims`` (default: the packaged copy) against ``results``.
+
+    Args:
+        results: A results dict (the ``results.json`` schema).
+        paper_claims: The paper's claims; ``None`` loads the packaged copy.
+        rules: Decision thresholds; ``None`` uses :class:`ClaimRules` defaults.
+        profile: Profile name, copied into the report.
+        description: Profile description, copied into the report.
+
+    Raises:
+        DataError: A headline claim has no decision rule here.
+    """
+    paper_claims = load_paper_claims() if paper_claims is None else paper_claims
+    rules = rules or ClaimRules()
+    runs = {(run["model"], run["corpus"]): run for run in results.get("runs", [])}
+    checked: list[ClaimResult] = []
+    for claim in paper_claims.get("headline_claims", []):
+        handler = _HEADLINE.get(claim["id"])
+        if handler is None:
+            raise DataError(
+                f"{PAPER_CLAIMS}: headline claim {claim['id']!r} has no decision rule",
+                fix=f"add one to emotion_vectors/report/claims.py (known: {', '.join(sorted(_HEADLINE))})",
+            )
+        checked.extend(handler(claim, runs, rules, paper_claims))
+    for entry in paper_claims.get("peaks", []):
+        for metric in ("valence", "arousal"):
+            checked.append(_peak_entry(entry, metric, runs, rules))
+    for key, curve in paper_claims.get("valence_r_by_layer_read_off_plots", {}).items():
+        if key != "note":
+            checked.append(_curve(key, curve, runs, rules))
+    return ClaimsReport(
+        profile=profile,
+        description=description,
+        claims=tuple(checked),
+        context=tuple(_context(run, rules) for run in results.get("runs", [])),
+        rules=rules,
+        reference=dict(paper_claims.get("reference_claude_sonnet_4_5", {})),
+    )
+
+
+# ------------------------------------------------------------------------------------------ measurements
+
+
+def paper_layer_range(alias: str, layers: Sequence[int]) -> tuple[int, int]:
+    """The inclusive layer range the paper analyses for ``alias`` (all of ``layers`` for other models)."""
+    entry = MODELS.get(alias)
+    if entry is not None and entry.paper_layers is not None:
+        return entry.paper_layers
+    return min(layers), max(layers)
+
+
+def layer_ci(run: dict[str, Any], metric: str, schemes: Sequence[str]) -> tuple[str | None, list[list[float]] | None]:
+    """Per-layer ``[lo, hi]`` of ``metric`` from the first scheme in ``schemes`` that ``run`` has."""
+    ci = run.get("ci") or {}
+    for scheme in schemes:
+        bounds = (ci.get(scheme) or {}).get(metric)
+        if bounds:
+            return scheme, bounds
+    return None, None
+
+
+def run_peak(run: dict[str, Any], which: str, rules: ClaimRules, window: Window | None = None) -> dict[str, Any]:
+    """Peak of ``pc1_valence_r`` (``which="valence"``) or ``pc2_arousal_r`` within ``window``.
+
+    ``window`` defaults to the paper's layer range of the model. The analysis stage's own peak (and its bootstrap
+    CIs of r and layer) is used when its layer lies in the window; otherwise the best layer inside the window is
+    taken, with that layer's CI and no layer CI.
+    """
+    metric = "pc1_valence_r" if which == "valence" else "pc2_arousal_r"
+    layers = list(run["layers"])
+    first, last = window or paper_layer_range(run["model"], layers)
+    stored = (run.get("peak") or {}).get(which)
+    if stored is not None and first <= stored["layer"] <= last:
+        return {
+            "layer": int(stored["layer"]),
+            "r": float(stored["r"]),
+            "r_ci": _pair(stored.get("r_ci")),
+            "layer_ci": _pair(stored.get("layer_ci")),
+        }
+    inside = [i for i, layer in enumerate(layers) if first <= layer <= last]
+    if not inside:
+        raise DataError(f"run {run['model']}/{run['corpus']}: no layer in {first}-{last}")
+    best = max(inside, key=lambda i: run[metric][i])
+    _, bounds = layer_ci(run, metric, rules.ci_schemes)
+    return {
+        "layer": layers[best],
+        "r": float(run[metric][best]),
+        "r_ci": _pair(bounds[best]) if bounds else None,
+        "layer_ci": None,
+    }
+
+
+def window_mean(run: dict[str, Any], metric: str, window: Window, rules: ClaimRules) -> dict[str, Any]:
+    """Mean of ``metric`` over the layers of ``run`` inside ``window`` (inclusive), with a conservative CI."""
+    layers = list(run["layers"])
+    idx = [i for i, layer in enumerate(layers) if window[0] <= layer <= window[1]]
+    if not idx:
+        raise DataError(f"run {run['model']}/{run['corpus']}: no layer in {window[0]}-{window[1]}")
+    values = [float(run[metric][i]) for i in idx]
+    mean = sum(values) / len(values)
+    _, bounds = layer_ci(run, metric, rules.ci_schemes)
+    ci = None
+    if bounds:
+        low = sum(float(run[metric][i]) - bounds[i][0] for i in idx) / len(idx)
+        high = sum(bounds[i][1] - float(run[metric][i]) for i in idx) / len(idx)
+        ci = (mean - low, mean + high)
+    return {"mean": mean, "ci": ci, "n_layers": len(idx), "window": window}
+
+
+def difference_ci(
+    a: float, a_ci: tuple[float, float] | None, b: float, b_ci: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    """CI of ``a - b`` from the CIs of ``a`` and ``b``, half-widths combined in quadrature (side by side)."""
+    if a_ci is None or b_ci is None:
+        return None
+    low = math.hypot(a - a_ci[0], b_ci[1] - b)
+    high = math.hypot(a_ci[1] - a, b - b_ci[0])
+    return (a - b - low, a - b + high)
+
+
+def paper_arousal_maxima(paper_claims: dict[str, Any]) -> dict[str, float]:
+    """The paper's largest peak PC2-arousal r per story corpus (paper corpus key -> r), over both models."""
+    best: dict[str, float] = {}
+    for entry in paper_claims.get("peaks", []):
+        best[entry["corpus"]] = max(best.get(entry["corpus"], -math.inf), float(entry["arousal_r"]))
+    return best
+
+
+# ------------------------------------------------------------------------------------------ claim handlers
+
+
+def _missing(needs: Sequence[RunKey], runs: dict[RunKey, dict]) -> list[RunKey]:
+    return [key for key in needs if key not in runs]
+
+
+@dataclass(frozen=True)
+class _Head:
+    """The parts of a claim's result known before any run is read."""
+
+    id: str
+    label: str
+    text: str
+    rule: str
+    source: str
+    needs: tuple[RunKey, ...]
+    claimed: float | None
+    claimed_text: str
+    tolerance: str
+
+    def result(self, value: float, ci: tuple[float, float] | None, ok: bool, details: str) -> ClaimResult:
+        return ClaimResult(
+            **asdict(self), value=value, ci=ci, verdict=SUPPORTED if ok else NOT_SUPPORTED, details=details
+        )
+
+    def not_evaluable(self, runs: dict[RunKey, dict]) -> ClaimResult:
+        missing = ", ".join(f"{m} on {c}" for m, c in _missing(self.needs, runs))
+        return ClaimResult(
+            **asdict(self),
+            value=None,
+            ci=None,
+            verdict=NOT_EVALUABLE,
+            details=f"needs run(s) absent from this profile: {missing}",
+        )
+
+
+def _name(key: str) -> str:
+    return key[:1].upper() + key[1:]
+
+
+def _peak_tolerance_text(rules: ClaimRules) -> str:
+    return f"claimed in CI +/- {rules.read_off:.2f}, or |diff| <= {rules.peak_tolerance:.2f}"
+
+
+def _value_supported(claimed: float, r: float, ci: tuple[float, float] | None, rules: ClaimRules) -> bool:
+    in_ci = ci is not None and ci[0] - rules.read_off <= claimed <= ci[1] + rules.read_off
+    return in_ci or abs(r - claimed) <= rules.peak_tolerance + 1e-12
+
+
+def _headline_peak(model_key: str) -> Callable[[dict, dict, ClaimRules, dict], list[ClaimResult]]:
+    def handler(claim: dict, runs: dict[RunKey, dict], rules: ClaimRules, paper: dict) -> list[ClaimResult]:
+        claimed = float(claim["value"])
+        head = _Head(
+            id=claim["id"],
+            label=f"{_name(model_key)}: peak valence r, best corpus",
+            text=f"{claim['text']} (max over both corpora)",
+            rule="peak",
+            source="headline",
+            needs=tuple((PAPER_MODELS[model_key], PAPER_CORPORA[c]) for c in ("apertus", "gemma")),
+            claimed=claimed,
+            claimed_text=f"{claimed:.2f}",
+            tolerance=_peak_tolerance_text(rules),
+        )
+        if _missing(head.needs, runs):
+            return [head.not_evaluable(runs)]
+        peaks = {key[1]: run_peak(runs[key], "valence", rules) for key in head.needs}
+        corpus = max(peaks, key=lambda c: peaks[c]["r"])
+        best = peaks[corpus]
+        ok = _value_supported(claimed, best["r"], best["r_ci"], rules)
+        details = f"paper: {claim.get('where', '')}; measured max on {corpus} stories at layer {best['layer']}"
+        return [head.result(best["r"], best["r_ci"], ok, details)]
+
+    return handler
+
+
+def _contrast(
+    model_key: str, windows_of: Callable[[ClaimRules], tuple[Window, Window]], strong_first: bool
+) -> Callable[[dict, dict, ClaimRules, dict], list[ClaimResult]]:
+    def handler(claim: dict, runs: dict[RunKey, dict], rules: ClaimRules, paper: dict) -> list[ClaimResult]:
+        early, late = windows_of(rules)
+        high, low = (early, late) if strong_first else (late, early)
+        out = []
+        for corpus_key in ("gemma", "apertus"):
+            head = _Head(
+                id=f"{claim['id']}:{corpus_key}",
+                label=f"{_name(model_key)} on {_name(corpus_key)} stories: valence "
+                + ("collapse" if strong_first else "emergence"),
+                text=f"{claim['text']} [{corpus_key} stories]: mean r over layers {high[0]}-{high[1]} "
+                f"minus layers {low[0]}-{low[1]}",
+                rule="contrast",
+                source="headline",
+                needs=((PAPER_MODELS[model_key], PAPER_CORPORA[corpus_key]),),
+                claimed=None,
+                claimed_text=claim.get("evidence", ""),
+                tolerance=f"diff >= {rules.contrast_min_effect:.2f} and CI lower bound > 0",
+            )
+            if _missing(head.needs, runs):
+                out.append(head.not_evaluable(runs))
+                continue
+            run = runs[head.needs[0]]
+            a = window_mean(run, "pc1_valence_r", high, rules)
+            b = window_mean(run, "pc1_valence_r", low, rules)
+            diff = a["mean"] - b["mean"]
+            ci = difference_ci(a["mean"], a["ci"], b["mean"], b["ci"])
+            ok = diff >= rules.contrast_min_effect - 1e-12 and (ci is None or ci[0] > 0)
+            details = (
+                f"mean r {a['mean']:.2f} over {a['n_layers']} layers ({high[0]}-{high[1]}) vs {b['mean']:.2f} over "
+                f"{b['n_layers']} layers ({low[0]}-{low[1]})" + ("" if ci is not None else "; no bootstrap CI")
+            )
+            out.append(head.result(diff, ci, ok, details))
+        return out
+
+    return handler
+
+
+def _arousal_sensitivity(claim: dict, runs: dict[RunKey, dict], rules: ClaimRules, paper: dict) -> list[ClaimResult]:
+    best = paper_arousal_maxima(paper)
+    head = _Head(
+        id=claim["id"],
+        label="Arousal r higher on Gemma- than Apertus-written stories, both models",
+        text=f"{claim['text']}: peak PC2 r on gemma minus apertus stories, per model",
+        rule="ordering",
+        source="headline",
+        needs=tuple((PAPER_MODELS[m], PAPER_CORPORA[c]) for m in ("apertus", "gemma") for c in ("apertus", "gemma")),
+        claimed=None,
+        claimed_text=f"up to {best.get('gemma', math.nan):.2f} vs {best.get('apertus', math.nan):.2f}",
+        tolerance="difference CI lower bound > 0 for both models",
+    )
+    if _missing(head.needs, runs):
+        return [head.not_evaluable(runs)]
+    per_model = {}
+    for model_key in ("apertus", "gemma"):
+        alias = PAPER_MODELS[model_key]
+        g = run_peak(runs[(alias, PAPER_CORPORA["gemma"])], "arousal", rules)
+        a = run_peak(runs[(alias, PAPER_CORPORA["apertus"])], "arousal", rules)
+        per_model[model_key] = (g["r"] - a["r"], difference_ci(g["r"], g["r_ci"], a["r"], a["r_ci"]), g, a)
+    weakest = min(per_model, key=lambda m: per_model[m][0])
+    diff, ci, _, _ = per_model[weakest]
+    ok = all(c is not None and c[0] > 0 for _, c, _, _ in per_model.values())
+    details = "; ".join(
+        f"{m}: {g['r']:.2f} (gemma stories, L{g['layer']}) vs {a['r']:.2f} (apertus stories, L{a['layer']})"
+        for m, (_, _, g, a) in per_model.items()
+    )
+    return [head.result(diff, ci, ok, details + f"; value = the smaller difference ({weakest})")]
+
+
+_HEADLINE: dict[str, Callable[[dict, dict, ClaimRules, dict], list[ClaimResult]]] = {
+    "apertus_peak_valence": _headline_peak("apertus"),
+    "gemma_peak_valence": _headline_peak("gemma"),
+    "gemma_valence_collapse": _contrast("gemma", lambda r: r.collapse_windows, strong_first=True),
+    "apertus_valence_emergence": _contrast("apertus", lambda r: r.emergence_windows, strong_first=False),
+    "arousal_corpus_sensitivity": _arousal_sensitivity,
+}
+
+
+def _peak_entry(entry: dict, which: str, runs: dict[RunKey, dict], rules: ClaimRules) -> ClaimResult:
+    model_key, corpus_key = entry["model"], entry["corpus"]
+    claimed, claimed_layer = float(entry[f"{which}_r"]), int(entry[f"{which}_layer"])
+    pc = "PC1-valence" if which == "valence" else "PC2-arousal"
+    head = _Head(
+        id=f"peak:{model_key}/{corpus_key}:{which}",
+        label=f"{_name(model_key)} on {_name(corpus_key)} stories: peak {which} r and layer",
+        text=f"peak {pc} r and its layer, {model_key} on {corpus_key} stories",
+        rule="peak",
+        source="peaks",
+        needs=((PAPER_MODELS[model_key], PAPER_CORPORA[corpus_key]),),
+        claimed=claimed,
+        claimed_text=f"{claimed:.2f} at L{claimed_layer}",
+        tolerance=_peak_tolerance_text(rules)
+        + f"; layer in the layer CI +/- {rules.layer_slack}, or r there within the widened CI of the peak",
+    )
+    if _missing(head.needs, runs):
+        return head.not_evaluable(runs)
+    run = runs[head.needs[0]]
+    peak = run_peak(run, which, rules)
+    value_ok = _value_supported(claimed, peak["r"], peak["r_ci"], rules)
+    layer_ok = _layer_supported(run, which, claimed_layer, peak, rules)
+    failing = [name for name, ok in (("value", value_ok), ("layer", layer_ok)) if not ok]
+    details = f"measured peak at L{peak['layer']}" + (
+        f" (layer CI {peak['layer_ci'][0]:g}-{peak['layer_ci'][1]:g})" if peak["layer_ci"] else ""
+    )
+    if failing:
+        details += "; fails on " + " and ".join(failing)
+    return head.result(peak["r"], peak["r_ci"], not failing, details)
+
+
+def _layer_supported(run: dict, which: str, claimed_layer: int, peak: dict, rules: ClaimRules) -> bool:
+    if peak["layer_ci"] is not None:
+        lo, hi = peak["layer_ci"]
+        if lo - rules.layer_slack <= claimed_layer <= hi + rules.layer_slack:
+            return True
+    elif abs(peak["layer"] - claimed_layer) <= rules.layer_slack:
+        return True
+    if claimed_layer not in run["layers"] or peak["r_ci"] is None:
+        return False
+    metric = "pc1_valence_r" if which == "valence" else "pc2_arousal_r"
+    r_there = float(run[metric][list(run["layers"]).index(claimed_layer)])
+    return r_there >= peak["r_ci"][0] - rules.read_off
+
+
+def _curve(key: str, curve: Sequence[float], runs: dict[RunKey, dict], rules: ClaimRules) -> ClaimResult:
+    model_key, corpus_key = key.split("/")
+    head = _Head(
+        id=f"curve:{model_key}/{corpus_key}:valence",
+        label=f"{_name(model_key)} on {_name(corpus_key)} stories: valence r per layer",
+        text=f"PC1-valence r per layer, {model_key} on {corpus_key} stories (read off the paper's plots)",
+        rule="curve",
+        source="curves",
+        needs=((PAPER_MODELS[model_key], PAPER_CORPORA[corpus_key]),),
+        claimed=None,
+        claimed_text=f"curve, layers 1-{len(curve)}",
+        tolerance=f"RMSE <= {rules.curve_rmse_tolerance:.2f}",
+    )
+    if _missing(head.needs, runs):
+        return head.not_evaluable(runs)
+    run = runs[head.needs[0]]
+    layers = list(run["layers"])
+    _, bounds = layer_ci(run, "pc1_valence_r", rules.ci_schemes)
+    diffs, inside = [], 0
+    for offset, claimed in enumerate(curve):
+        layer = offset + 1
+        if layer not in layers:
+            continue
+        i = layers.index(layer)
+        diffs.append(float(run["pc1_valence_r"][i]) - claimed)
+        if bounds and bounds[i][0] - rules.read_off <= claimed <= bounds[i][1] + rules.read_off:
+            inside += 1
+    if not diffs:
+        raise DataError(f"run {run['model']}/{run['corpus']}: no layer in common with the paper's curve {key}")
+    rmse = math.sqrt(sum(d * d for d in diffs) / len(diffs))
+    details = f"{len(diffs)} common layers; max |diff| {max(abs(d) for d in diffs):.2f}"
+    if bounds:
+        details += f"; paper value inside the widened per-layer CI at {inside} of {len(diffs)} layers"
+    return head.result(rmse, None, rmse <= rules.curve_rmse_tolerance + 1e-12, details)
+
+
+# ------------------------------------------------------------------------------------------ context
+
+
+def _context(run: dict[str, Any], rules: ClaimRules) -> dict[str, Any]:
+    """This profile's own analogous measurements for one run (no verdict)."""
+    layers = list(run["layers"])
+    window = (min(layers), max(layers))
+    valence = run_peak(run, "valence", rules, window)
+    arousal = run_peak(run, "arousal", rules, window)
+    half = layers[(len(layers) - 1) // 2]
+    context: dict[str, Any] = {
+        "model": run["model"],
+        "corpus": run["corpus"],
+        "n_layers": len(layers),
+        "peak_valence": valence,
+        "peak_arousal": arousal,
+        "peak_valence_depth": valence["layer"] / run["n_blocks"],
+    }
+    if len(layers) >= 2:
+        early = window_mean(run, "pc1_valence_r", (layers[0], half), rules)
+        late = window_mean(run, "pc1_valence_r", (layers[layers.index(half) + 1], layers[-1]), rules)
+        context["late_minus_early_valence"] = {
+            "early_layers": [layers[0], half],
+            "late_layers": [layers[layers.index(half) + 1], layers[-1]],
+            "value": late["mean"] - early["mean"],
+            "ci": difference_ci(late["mean"], late["ci"], early["mean"], early["ci"]),
+        }
+    return context
+
+
+def _pair(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    lo, hi = value
+    if lo is None or hi is None:
+        return None
+    return (float(lo), float(hi))
+
+
+# ------------------------------------------------------------------------------------------ rendering
+
+
+def to_markdown(report: ClaimsReport) -> str:
+    """The claims report as Markdown: verdict table, rules, and this profile's own measurements."""
+    summary = report.summary()
+    lines = [
+        f"# Claims check: {report.profile or 'unnamed'} profile",
+        "",
+        report.description or "",
+        "",
+        "Each claim of arXiv 2606.26987 against the results of this run. "
+        + ", ".join(f"{n} {v}" for v, n in summary.items())
+        + ".",
+        "",
+    ]
+    if summary[NOT_EVALUABLE] == len(report.claims):
+        lines += [
+            "**No claim of the paper is evaluable in this profile:** it runs none of the model x corpus "
+            "combinations the paper reports. The measurements below are this profile's own analogues, given "
+            "as context only; they neither support nor contradict the paper.",
+            "",
+        ]
+    lines += ["| claim | paper | measured | CI | tolerance | verdict |", "|---|---|---|---|---|---|"]
+    for c in report.claims:
+        lines.append(
+            f"| `{c.id}`: {c.text} | {c.claimed_text} | {_num(c.value)} | {_ci(c.ci)} | {c.tolerance} | "
+            f"**{c.verdict}** |"
+        )
+    lines += ["", "Details:", ""]
+    lines += [f"- `{c.id}`: {c.details}" for c in report.claims if c.details]
+    lines += ["", "## This profile's own measurements (context, no verdict)", ""]
+    ref = report.reference
+    if ref:
+        lines.append(
+            f"Reference (Claude Sonnet 4.5, Sofroniew et al.): PC1-valence r {ref.get('pc1_valence_r')}, "
+            f"PC2-arousal r {ref.get('pc2_arousal_r')}."
+        )
+        lines.append("")
+    for ctx in report.context:
+        v, a = ctx["peak_valence"], ctx["peak_arousal"]
+        line = (
+            f"- {ctx['model']} on {ctx['corpus']}: peak PC1-valence r {_num(v['r'])} {_ci(v['r_ci'])} at layer "
+            f"{v['layer']} (depth {ctx['peak_valence_depth']:.2f}); peak PC2-arousal r {_num(a['r'])} "
+            f"{_ci(a['r_ci'])} at layer {a['layer']}"
+        )
+        trend = ctx.get("late_minus_early_valence")
+        if trend:
+            line += (
+                f"; valence r late (layers {trend['late_layers'][0]}-{trend['late_layers'][1]}) minus early "
+                f"({trend['early_layers'][0]}-{trend['early_layers'][1]}) {_num(trend['value'])} {_ci(trend['ci'])}"
+            )
+        lines.append(line + ".")
+    rules = report.rules
+    lines += [
+        "",
+        "## Decision rules",
+        "",
+        f"- Peak r: supported if the paper's value lies in the measured peak's bootstrap CI widened by "
+        f"{rules.read_off:.2f}, or within {rules.peak_tolerance:.2f} of the measured value; a peak entry's layer "
+        f"must lie in the peak-layer CI widened by {rules.layer_slack} or have r within the widened peak CI.",
+        f"- Collapse / emergence: window-mean difference >= {rules.contrast_min_effect:.2f} with CI above zero "
+        f"(Gemma windows {_win(rules.collapse_windows)}, Apertus windows {_win(rules.emergence_windows)}).",
+        "- Arousal corpus sensitivity: peak PC2 r on Gemma-written minus Apertus-written stories, CI above zero for "
+        "both models.",
+        f"- Per-layer curves: RMSE over common layers <= {rules.curve_rmse_tolerance:.2f}.",
+        f"- Per-layer CIs from the first bootstrap scheme present among {', '.join(rules.ci_schemes)}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "n/a" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def _win(windows: tuple[Window, Window]) -> str:
+    return " vs ".join(f"{a}-{b}" for a, b in windows)
+
+
+__all__ = [
+    "ClaimResult",
+    "ClaimRules",
+    "ClaimsReport",
+    "PAPER_CORPORA",
+    "PAPER_MODELS",
+    "VERDICTS",
+    "evaluate_claims",
+    "load_paper_claims",
+    "to_markdown",
+]
