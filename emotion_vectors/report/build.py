@@ -1,0 +1,343 @@
+"""The report stage (results -> paper inputs) and the paper stage (paper inputs -> PDF).
+
+Layout under an experiment's output directory::
+
+    results/results.json       read (written by the analysis stage)
+    results/run_metadata.json  read when present (written by the pipeline)
+    generated/                 written here: numbers.tex, results_body.tex, claims_body.tex,
+                               tables/*.tex, figures/*.pdf
+    claims.md, claims.json     written here
+    paper.pdf                  written by :func:`build_paper`
+
+``generated/`` is built in a temporary sibling and swapped in whole, so a failed build never leaves a mix of
+old and new files. :mod:`emotion_vectors.report.body` decides which figures and tables the paper includes, so
+``paper/main.tex`` never refers to a file that was not generated.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from emotion_vectors.config import ExperimentConfig, load_config
+from emotion_vectors.errors import ConfigError, ReportError
+from emotion_vectors.report import figures, tables
+from emotion_vectors.report.body import FigureFile, claims_body, results_body
+from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_claims, to_markdown
+from emotion_vectors.report.numbers import ReportContext, collect_numbers, render_numbers, run_tag
+
+RESULTS_DIR = "results"
+RESULTS_FILE = "results.json"
+METADATA_FILE = "run_metadata.json"
+GENERATED_DIR = "generated"
+FIGURES_DIR = "figures"
+TABLES_DIR = "tables"
+NUMBERS_FILE = "numbers.tex"
+CLAIMS_MD = "claims.md"
+CLAIMS_JSON = "claims.json"
+PAPER_PDF = "paper.pdf"
+SUPPORTED_SCHEMA = 1
+LATEXMK_ARGS = ("-pdf", "-interaction=nonstopmode", "-halt-on-error", "-cd", "-outdir=build")
+
+
+@dataclass(frozen=True)
+class ReportOutputs:
+    """What :func:`build_report` wrote."""
+
+    generated: Path
+    claims_md: Path
+    claims_json: Path
+    claims: ClaimsReport
+    figures: tuple[str, ...]
+    tables: tuple[str, ...]
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+
+def output_dir_of(config: ExperimentConfig, config_path: str | Path) -> Path:
+    """The experiment's output directory: ``output_dir`` relative to the config directory's parent."""
+    out = Path(config.output_dir)
+    return out if out.is_absolute() else Path(config_path).resolve().parent.parent / out
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """Read and sanity-check ``results.json``.
+
+    Raises:
+        ReportError: The file is missing, not JSON, of another schema version, or has no runs.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ReportError(
+            f"results file not found: {path}",
+            fix="run `emotion-vectors analyze --config <config>` first, or pass --results FILE",
+        )
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not valid JSON ({exc})", fix="rerun the analysis stage") from None
+    version = results.get("schema_version")
+    if version != SUPPORTED_SCHEMA:
+        raise ReportError(
+            f"{path}: schema_version {version!r}, this version reads {SUPPORTED_SCHEMA}",
+            fix="rerun the analysis stage with this version of emotion-vectors",
+        )
+    if not results.get("runs"):
+        raise ReportError(
+            f"{path}: no runs", fix="rerun the analysis stage; it should write one run per model x corpus"
+        )
+    return results
+
+
+def load_metadata(path: str | Path) -> dict[str, Any] | None:
+    """``run_metadata.json`` when present (``None`` otherwise); a malformed file is an error."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not valid JSON ({exc})", fix="rerun the pipeline or delete the file") from None
+
+
+def make_context(
+    results: dict[str, Any],
+    metadata: dict[str, Any] | None,
+    config: ExperimentConfig | None = None,
+    source: str = RESULTS_FILE,
+) -> ReportContext:
+    """Profile name, description and extraction parameters: from the config, else the results, else metadata."""
+    meta = metadata or {}
+    if config is not None:
+        profile, description = config.profile, config.description
+        extraction = {
+            "token_offset": config.extraction.token_offset,
+            "max_length": config.extraction.max_length,
+            "pad_side": config.extraction.pad_side,
+        }
+    else:
+        profile = results.get("profile") or meta.get("profile") or "unnamed"
+        description = results.get("description") or meta.get("description") or ""
+        extraction = dict(results.get("extraction") or meta.get("extraction") or {})
+    return ReportContext(profile, description, extraction, metadata, source)
+
+
+@dataclass(frozen=True)
+class Locations:
+    """Where the report, claims and paper stages read and write."""
+
+    config: ExperimentConfig | None
+    results: Path
+    metadata: Path
+    out_dir: Path
+    paper_dir: Path
+
+
+def locate(
+    config_path: str | Path | None,
+    results: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    paper_dir: str | Path | None = None,
+) -> Locations:
+    """Resolve the stage's paths from a config file and/or explicit overrides.
+
+    With a config: the output directory is its ``output_dir``, the results file lies under it, and the paper
+    sources are ``paper/`` of the project root (the config directory's parent). Without one, ``results`` or
+    ``out_dir`` must be given; the other defaults to the layout above, and the paper sources to ``./paper``.
+    """
+    config = None
+    if config_path is not None:
+        config = load_config(config_path)
+        out = Path(out_dir) if out_dir else output_dir_of(config, config_path)
+        root = Path(config_path).resolve().parent.parent
+    elif results is not None or out_dir is not None:
+        if out_dir:
+            out = Path(out_dir)
+        else:
+            found = Path(results)
+            out = found.parent.parent if found.parent.name == RESULTS_DIR else found.parent
+        root = Path.cwd()
+    else:
+        raise ConfigError("no inputs given", fix="pass --config FILE (e.g. configs/demo.toml), or --results FILE")
+    results_path = Path(results) if results else out / RESULTS_DIR / RESULTS_FILE
+    return Locations(
+        config=config,
+        results=results_path,
+        metadata=results_path.parent / METADATA_FILE,
+        out_dir=out,
+        paper_dir=Path(paper_dir) if paper_dir else root / "paper",
+    )
+
+
+# ------------------------------------------------------------------------------------------ report
+
+
+def build_report(
+    results: dict[str, Any], out_dir: str | Path, context: ReportContext, rules: ClaimRules | None = None
+) -> ReportOutputs:
+    """Write every paper input plus the claims report for ``results`` under ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    claims = evaluate_claims(results, rules=rules, profile=context.profile, description=context.description)
+    target = out_dir / GENERATED_DIR
+    staging = Path(tempfile.mkdtemp(prefix=f".{GENERATED_DIR}-", dir=out_dir))
+    try:
+        written_figures = _write_figures(results, claims, staging / FIGURES_DIR)
+        written_tables = _write_tables(results, claims, context, staging / TABLES_DIR)
+        numbers = collect_numbers(results, claims, context)
+        (staging / NUMBERS_FILE).write_text(render_numbers(numbers, context), encoding="utf-8")
+        (staging / "results_body.tex").write_text(results_body(results, written_figures), encoding="utf-8")
+        (staging / "claims_body.tex").write_text(claims_body(results, claims), encoding="utf-8")
+        _swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    claims_md, claims_json = out_dir / CLAIMS_MD, out_dir / CLAIMS_JSON
+    _write_atomic(claims_md, to_markdown(claims))
+    _write_atomic(claims_json, json.dumps(claims.to_dict(), indent=1) + "\n")
+    return ReportOutputs(
+        target, claims_md, claims_json, claims, tuple(f.name for f in written_figures), tuple(written_tables)
+    )
+
+
+def _write_figures(results: dict[str, Any], claims: ClaimsReport, folder: Path) -> list[FigureFile]:
+    folder.mkdir(parents=True)
+    written: list[FigureFile] = []
+
+    def save(name: str, fig: Figure, family: str, run: dict[str, Any] | None = None) -> None:
+        with figures.figure_style():
+            fig.savefig(folder / name, format="pdf", metadata={"CreationDate": None, "ModDate": None})
+        written.append(FigureFile(name, family, run))
+
+    save("layer-curves.pdf", figures.layer_curves(results, claims.reference), "curves")
+    for run in results["runs"]:
+        tag = run_tag(run)
+        if run.get("at_peak"):
+            save(f"pc-plane-{tag}.pdf", figures.pc_plane(run), "pc_plane", run)
+            save(f"rating-scatter-{tag}.pdf", figures.rating_scatter(run), "scatter", run)
+            save(f"cosine-{tag}.pdf", figures.cosine_by_valence(run), "cosine", run)
+        if run.get("cka"):
+            save(f"cka-{tag}.pdf", figures.cka_heatmaps(run), "cka", run)
+        if run.get("direction"):
+            save(f"direction-{tag}.pdf", figures.direction_stability(run), "direction", run)
+    if results.get("cross_corpus"):
+        save("cross-corpus-cka.pdf", figures.cross_corpus_cka(results), "cross_corpus")
+    if results.get("cross_model"):
+        save("cross-model-cka.pdf", figures.cross_model_cka(results), "cross_model")
+    return written
+
+
+def _write_tables(results: dict[str, Any], claims: ClaimsReport, context: ReportContext, folder: Path) -> list[str]:
+    folder.mkdir(parents=True)
+    content = {
+        "peaks.tex": tables.peaks_table(results),
+        "claims.tex": tables.claims_table(claims),
+        "corpus.tex": tables.corpus_table(results, context.metadata),
+        "metadata.tex": tables.metadata_table(results, context.metadata),
+    }
+    for name, text in content.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return list(content)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+# ------------------------------------------------------------------------------------------ paper
+
+
+def latexmk_path() -> str:
+    """Path of ``latexmk``; raises :class:`ReportError` with the fix when it is missing."""
+    found = shutil.which("latexmk")
+    if found is None:
+        raise ReportError(
+            "latexmk not found: the paper stage needs latexmk and a TeX installation",
+            fix="install TeX Live and latexmk (Debian/Ubuntu: apt-get install latexmk texlive-latex-recommended "
+            "texlive-latex-extra texlive-fonts-recommended lmodern), or build inside the project's Docker image",
+        )
+    return found
+
+
+def build_paper(generated: str | Path, paper_dir: str | Path, pdf_out: str | Path, timeout_s: float = 600) -> Path:
+    """Copy ``generated`` into ``paper_dir/generated``, compile ``paper_dir/main.tex`` with latexmk, copy the PDF.
+
+    Returns:
+        ``pdf_out``.
+
+    Raises:
+        ReportError: No generated inputs, no ``main.tex``, no latexmk, or LaTeX failed (with the log's errors).
+    """
+    generated, paper_dir, pdf_out = Path(generated), Path(paper_dir), Path(pdf_out)
+    if not (generated / NUMBERS_FILE).is_file():
+        raise ReportError(
+            f"no generated paper inputs in {generated}", fix="run `emotion-vectors report --config <config>` first"
+        )
+    main = paper_dir / "main.tex"
+    if not main.is_file():
+        raise ReportError(f"paper source not found: {main}", fix="pass --paper-dir pointing at the repository's paper/")
+    latexmk = latexmk_path()
+    shutil.rmtree(paper_dir / GENERATED_DIR, ignore_errors=True)
+    shutil.copytree(generated, paper_dir / GENERATED_DIR)
+    command = [latexmk, *LATEXMK_ARGS, str(main)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise ReportError(
+            f"latexmk did not finish within {timeout_s:g} s", fix="inspect paper/build/main.log"
+        ) from None
+    built = paper_dir / "build" / "main.pdf"
+    if done.returncode != 0 or not built.is_file():
+        raise ReportError(
+            f"LaTeX failed (latexmk exit status {done.returncode}):\n{_latex_errors(paper_dir / 'build' / 'main.log')}",
+            fix=f"see {paper_dir / 'build' / 'main.log'}",
+        )
+    pdf_out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built, pdf_out)
+    return pdf_out
+
+
+def _latex_errors(log: Path, context: int = 3) -> str:
+    if not log.is_file():
+        return "(no log written)"
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    picked = [i for i, line in enumerate(lines) if line.startswith("!")]
+    if not picked:
+        return "\n".join(lines[-15:])
+    out: list[str] = []
+    for i in picked[:3]:
+        out.extend(lines[i : i + context + 1])
+    return "\n".join(out)
+
+
+__all__ = [
+    "Locations",
+    "ReportOutputs",
+    "build_paper",
+    "build_report",
+    "latexmk_path",
+    "load_metadata",
+    "load_results",
+    "locate",
+    "make_context",
+    "output_dir_of",
+]

@@ -1,0 +1,342 @@
+"""The report's figures: result dicts in, :class:`matplotlib.figure.Figure` out (the build stage saves them).
+
+Every public function draws inside :func:`figure_style` (the packaged ``matplotlibrc``), builds a
+:class:`~matplotlib.figure.Figure` without pyplot (no global figure state), and sizes it for the page:
+:data:`FULL_WIDTH` for figures that span the text, :data:`HALF_WIDTH` for one run's panel in a grid of two.
+
+Families: (1) :func:`layer_curves`; (2) :func:`pc_plane`; (3) :func:`rating_scatter`; (4) :func:`cka_heatmaps`,
+:func:`cross_corpus_cka`, :func:`cross_model_cka`; (5) :func:`direction_stability`; (6) :func:`cosine_by_valence`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ParamSpec
+
+import matplotlib.style
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from emotion_vectors.registry import MODELS
+from emotion_vectors.report.claims import ClaimRules, layer_ci
+from emotion_vectors.resources import MATPLOTLIBRC, data_path
+
+FULL_WIDTH = 6.3
+HALF_WIDTH = 3.1
+#: Width of the cross-corpus and cross-model figures (included at 0.6 of the text width).
+CROSS_WIDTH = 3.8
+#: Okabe-Ito colour-blind-safe palette.
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+LINESTYLES = ("-", "--", ":", "-.")
+REFERENCE_COLOUR = "#555555"
+VALENCE_CMAP = "RdBu"
+COSINE_CMAP = "RdBu_r"
+CKA_CMAP = "cividis"
+#: Emotions labelled in the PC1-PC2 plane when present: spread over the valence-arousal circle.
+ANCHORS: tuple[str, ...] = (
+    "happy", "excited", "calm", "sad", "afraid", "angry", "bored", "proud", "ashamed", "grateful", "lonely",
+    "terrified",
+)  # fmt: skip
+
+P = ParamSpec("P")
+
+
+@contextmanager
+def figure_style() -> Iterator[None]:
+    """Apply the packaged style file for the duration of the block."""
+    with matplotlib.style.context(str(data_path(MATPLOTLIBRC))):
+        yield
+
+
+def _styled(fn: Callable[P, Figure]) -> Callable[P, Figure]:
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
+        with figure_style():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def run_label(run: dict[str, Any]) -> str:
+    """``"<model display name> / <corpus> stories"``."""
+    return f"{run.get('model_name') or run['model']} / {run['corpus']} stories"
+
+
+def _depth(run: dict[str, Any], layer: int) -> float:
+    return layer / run["n_blocks"]
+
+
+def _ci_scheme_order() -> tuple[str, ...]:
+    return ClaimRules().ci_schemes
+
+
+# ------------------------------------------------------------------------------------------ (1) curves
+
+
+@_styled
+def layer_curves(results: dict[str, Any], reference: dict[str, float] | None = None) -> Figure:
+    """PC1-valence and PC2-arousal r against fractional depth for every run, with CI bands and peaks.
+
+    Args:
+        results: A results dict.
+        reference: ``{"pc1_valence_r": .., "pc2_arousal_r": ..}`` of the reference model, drawn as dotted lines.
+    """
+    runs = results.get("runs", [])
+    models = list(dict.fromkeys(r["model"] for r in runs))
+    corpora = list(dict.fromkeys(r["corpus"] for r in runs))
+    fig = Figure(figsize=(FULL_WIDTH, 2.7))
+    axes = fig.subplots(1, 2, sharey=True)
+    panels = (("pc1_valence_r", "valence", "PC1 vs valence"), ("pc2_arousal_r", "arousal", "PC2 vs arousal"))
+    low = 0.0
+    for ax, (metric, which, title) in zip(axes, panels, strict=True):
+        for run in runs:
+            colour = OKABE_ITO[models.index(run["model"]) % len(OKABE_ITO)]
+            style = LINESTYLES[corpora.index(run["corpus"]) % len(LINESTYLES)]
+            x = np.asarray(run["fractional_depth"], dtype=float)
+            y = np.asarray(run[metric], dtype=float)
+            _, bounds = layer_ci(run, metric, _ci_scheme_order())
+            if bounds:
+                band = np.asarray(bounds, dtype=float)
+                ax.fill_between(x, band[:, 0], band[:, 1], color=colour, alpha=0.15, linewidth=0)
+                low = min(low, float(np.nanmin(band[:, 0])))
+            ax.plot(x, y, color=colour, linestyle=style, label=run_label(run))
+            low = min(low, float(np.nanmin(y)))
+            peak = (run.get("peak") or {}).get(which)
+            if peak:
+                ax.plot(_depth(run, peak["layer"]), peak["r"], marker="o", color=colour, markeredgecolor="black",
+                        markeredgewidth=0.6, linestyle="none", zorder=5)  # fmt: skip
+        ref = (reference or {}).get(metric)
+        if ref is not None:
+            ax.axhline(ref, color=REFERENCE_COLOUR, linestyle=(0, (1, 1.5)), linewidth=1.0)
+            ax.annotate(f"Claude Sonnet 4.5 ({ref:.2f})", (0.99, ref), xycoords=("axes fraction", "data"),
+                        xytext=(0, 2), textcoords="offset points", fontsize=6.5, color=REFERENCE_COLOUR, ha="right",
+                        path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])  # fmt: skip
+        ax.set_title(title)
+        ax.set_xlabel("fractional depth (layer / blocks)")
+        ax.set_xlim(0, 1)
+    axes[0].set_ylabel("Pearson r")
+    axes[0].set_ylim(min(-0.05, low - 0.05), 1.0)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(2, len(handles)))
+    return fig
+
+
+# ------------------------------------------------------------------------------------------ (2) PC plane
+
+
+def _at_peak(run: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    at = run["at_peak"]
+    val = np.array([np.nan if v is None else v for v in at["valence"]], dtype=float)
+    aro = np.array([np.nan if v is None else v for v in at["arousal"]], dtype=float)
+    return np.asarray(at["pc1"], float), np.asarray(at["pc2"], float), val, aro, list(run["emotions"])
+
+
+def _variance_label(run: dict[str, Any], pc: int) -> str:
+    layer = run["at_peak"]["layer"]
+    ratios = run.get("explained_variance_ratio")
+    if ratios and layer in run["layers"]:
+        share = ratios[list(run["layers"]).index(layer)][pc - 1]
+        return f"PC{pc} ({100 * share:.0f}% of variance)"
+    return f"PC{pc}"
+
+
+@_styled
+def pc_plane(run: dict[str, Any], anchors: Sequence[str] = ANCHORS) -> Figure:
+    """The emotions in the PC1-PC2 plane at the peak layer, coloured by valence, anchors labelled."""
+    pc1, pc2, val, _, names = _at_peak(run)
+    fig = Figure(figsize=(HALF_WIDTH, 2.9))
+    ax = fig.subplots()
+    rated = np.isfinite(val)
+    if (~rated).any():
+        ax.scatter(pc1[~rated], pc2[~rated], s=9, marker="x", color="#999999", linewidths=0.6, label="unrated")
+        ax.legend(loc="best")
+    limit = float(np.nanmax(np.abs(val))) if rated.any() else 1.0
+    points = ax.scatter(pc1[rated], pc2[rated], c=val[rated], cmap=VALENCE_CMAP, vmin=-limit, vmax=limit, s=10,
+                        edgecolors="#333333", linewidths=0.2)  # fmt: skip
+    fig.colorbar(points, ax=ax, label=f"valence ({run.get('rating_source', 'ratings')})", shrink=0.85)
+    for name in anchors:
+        if name in names:
+            i = names.index(name)
+            ax.annotate(name, (pc1[i], pc2[i]), xytext=(3, 2), textcoords="offset points", fontsize=6.5,
+                        path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])  # fmt: skip
+    ax.axhline(0, color="#bbbbbb", linewidth=0.5, zorder=0)
+    ax.axvline(0, color="#bbbbbb", linewidth=0.5, zorder=0)
+    ax.set_xlabel(_variance_label(run, 1))
+    ax.set_ylabel(_variance_label(run, 2))
+    ax.set_title(f"{run_label(run)}, layer {run['at_peak']['layer']}", fontsize=7)
+    return fig
+
+
+# ------------------------------------------------------------------------------------------ (3) scatter
+
+
+@_styled
+def rating_scatter(run: dict[str, Any]) -> Figure:
+    """PC1 score against valence and PC2 score against arousal at the peak layer, with a least-squares fit."""
+    pc1, pc2, val, aro, _ = _at_peak(run)
+    fig = Figure(figsize=(HALF_WIDTH, 1.85))
+    axes = fig.subplots(1, 2)
+    for ax, x, y, xlabel, ylabel, colour in (
+        (axes[0], val, pc1, "valence", "PC1 score", OKABE_ITO[0]),
+        (axes[1], aro, pc2, "arousal", "PC2 score", OKABE_ITO[1]),
+    ):
+        ok = np.isfinite(x) & np.isfinite(y)
+        ax.scatter(x[ok], y[ok], s=5, color=colour, alpha=0.7, linewidths=0)
+        if ok.sum() >= 3 and np.ptp(x[ok]) > 0:
+            slope, intercept = np.polyfit(x[ok], y[ok], 1)
+            grid = np.linspace(x[ok].min(), x[ok].max(), 2)
+            ax.plot(grid, slope * grid + intercept, color="black", linewidth=0.9)
+            r = float(np.corrcoef(x[ok], y[ok])[0, 1])
+            ax.set_title(f"r = {r:.2f}", fontsize=7)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+    fig.suptitle(f"{run_label(run)}, layer {run['at_peak']['layer']}", fontsize=7)
+    return fig
+
+
+# ------------------------------------------------------------------------------------------ (4) CKA
+
+
+def _layer_heatmap(ax: Axes, matrix: Any, layers: Sequence[int], cmap: str, vmin: float, vmax: float) -> Any:
+    extent = (layers[0] - 0.5, layers[-1] + 0.5, layers[-1] + 0.5, layers[0] - 0.5)
+    image = ax.imshow(np.asarray(matrix, float), cmap=cmap, vmin=vmin, vmax=vmax, extent=extent,
+                      interpolation="nearest")  # fmt: skip
+    ax.grid(False)
+    ax.set_xlabel("layer")
+    return image
+
+
+@_styled
+def cka_heatmaps(run: dict[str, Any]) -> Figure:
+    """Layer x layer CKA of one run's contrast vectors: linear (biased HSIC) and debiased."""
+    layers = list(run["layers"])
+    cka = run["cka"]
+    low = min(0.0, float(np.nanmin(cka["debiased"])))
+    fig = Figure(figsize=(HALF_WIDTH, 1.75))
+    axes = fig.subplots(1, 2, sharey=True)
+    image = None
+    for ax, key in zip(axes, ("linear", "debiased"), strict=True):
+        image = _layer_heatmap(ax, cka[key], layers, CKA_CMAP, low, 1.0)
+        ax.set_title(f"{key} CKA", fontsize=7)
+    axes[0].set_ylabel("layer")
+    fig.colorbar(image, ax=axes, shrink=0.9)
+    fig.suptitle(run_label(run), fontsize=7)
+    return fig
+
+
+def _model_depth(alias: str, layers: Sequence[int], runs: Sequence[dict[str, Any]]) -> np.ndarray:
+    n_blocks = next((r["n_blocks"] for r in runs if r["model"] == alias), None)
+    if n_blocks is None:
+        n_blocks = MODELS[alias].n_blocks if alias in MODELS else max(layers) + 1
+    return np.asarray(layers, float) / n_blocks
+
+
+@_styled
+def cross_corpus_cka(results: dict[str, Any]) -> Figure:
+    """CKA between the same model's contrast vectors on two corpora, layer by layer (linear and debiased)."""
+    fig = Figure(figsize=(CROSS_WIDTH, 2.3))
+    ax = fig.subplots()
+    runs = results.get("runs", [])
+    for i, entry in enumerate(results.get("cross_corpus") or []):
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        x = _model_depth(entry["model"], entry["layers"], runs)
+        name = next((r.get("model_name") for r in runs if r["model"] == entry["model"]), None) or entry["model"]
+        ax.plot(x, entry["linear"], color=colour, label=f"{name}, linear")
+        ax.plot(x, entry["debiased"], color=colour, linestyle="--", label=f"{name}, debiased")
+    ax.set_xlabel("fractional depth (layer / blocks)")
+    ax.set_ylabel("CKA across corpora")
+    ax.set_xlim(0, 1)
+    ax.legend(loc="lower right", fontsize=6)
+    return fig
+
+
+@_styled
+def cross_model_cka(results: dict[str, Any]) -> Figure:
+    """CKA between two models' contrast vectors on the same corpus, at matched fractional depth."""
+    fig = Figure(figsize=(CROSS_WIDTH, 2.3))
+    ax = fig.subplots()
+    for i, entry in enumerate(results.get("cross_model") or []):
+        colour = OKABE_ITO[(i + 2) % len(OKABE_ITO)]
+        ax.plot(entry["depth"], entry["linear"], color=colour, label=f"{entry['corpus']} stories, linear")
+        ax.plot(entry["depth"], entry["debiased"], color=colour, linestyle="--",
+                label=f"{entry['corpus']} stories, debiased")  # fmt: skip
+    ax.set_xlabel("fractional depth (both models)")
+    ax.set_ylabel("CKA across models")
+    ax.set_xlim(0, 1)
+    ax.legend(loc="lower right", fontsize=6)
+    return fig
+
+
+# ------------------------------------------------------------------------------------------ (5) direction
+
+
+@_styled
+def direction_stability(run: dict[str, Any]) -> Figure:
+    """Cosine between the valence directions of every pair of layers, and of adjacent layers."""
+    layers = list(run["layers"])
+    direction = run["direction"]
+    fig = Figure(figsize=(HALF_WIDTH, 2.0))
+    left, right = fig.subplots(1, 2)
+    image = _layer_heatmap(left, direction["cosine_matrix"], layers, COSINE_CMAP, -1.0, 1.0)
+    left.set_ylabel("layer")
+    left.set_title("cosine, all pairs", fontsize=7)
+    fig.colorbar(image, ax=left, shrink=0.9)
+    right.plot(layers[1:], direction["adjacent_cosine"], color=OKABE_ITO[0], label="cosine(L-1, L)")
+    if direction.get("loo_r"):
+        right.plot(layers, direction["loo_r"], color=OKABE_ITO[1], linestyle="--", label="held-out r")
+    right.set_ylim(min(-0.05, float(np.nanmin(direction["adjacent_cosine"] or [0])) - 0.05), 1.05)
+    right.set_xlabel("layer")
+    right.set_title("adjacent layers", fontsize=7)
+    handles, labels = right.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=6)
+    fig.suptitle(run_label(run), fontsize=7)
+    return fig
+
+
+# ------------------------------------------------------------------------------------------ (6) cosine
+
+
+@_styled
+def cosine_by_valence(run: dict[str, Any]) -> Figure:
+    """The emotions' pairwise cosine similarity at the peak layer, rows and columns sorted by valence."""
+    _, _, val, _, _ = _at_peak(run)
+    cosine = np.asarray(run["at_peak"]["cosine"], float)
+    order = np.argsort(np.where(np.isfinite(val), val, np.inf), kind="stable")
+    n_rated = int(np.isfinite(val).sum())
+    fig = Figure(figsize=(HALF_WIDTH, 2.9))
+    ax = fig.subplots()
+    image = ax.imshow(cosine[np.ix_(order, order)], cmap=COSINE_CMAP, vmin=-1, vmax=1, interpolation="nearest")
+    ax.grid(False)
+    if n_rated < len(order):
+        for edge in (ax.axhline, ax.axvline):
+            edge(n_rated - 0.5, color="black", linewidth=0.6)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("emotions, negative to positive valence")
+    ax.set_ylabel("emotions, negative to positive valence")
+    fig.colorbar(image, ax=ax, label="cosine similarity", shrink=0.85)
+    ax.set_title(f"{run_label(run)}, layer {run['at_peak']['layer']}", fontsize=7)
+    return fig
+
+
+__all__ = [
+    "ANCHORS",
+    "FULL_WIDTH",
+    "HALF_WIDTH",
+    "OKABE_ITO",
+    "cka_heatmaps",
+    "cosine_by_valence",
+    "cross_corpus_cka",
+    "cross_model_cka",
+    "direction_stability",
+    "figure_style",
+    "layer_curves",
+    "pc_plane",
+    "rating_scatter",
+    "run_label",
+]

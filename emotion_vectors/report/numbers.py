@@ -1,0 +1,352 @@
+"""``numbers.tex``: every number the paper's text quotes, as one LaTeX macro each.
+
+Macro names are letters only and start with an upper-case letter. Quantities of one model x corpus run end in
+the run's tag: :func:`model_tag` of the model followed by :func:`corpus_tag` of the corpus
+(``\\PeakValenceRMinilmDemo``, ``\\PeakValenceRApertusGemma``). The hand-written sections use only the
+profile-independent macros of :data:`TEXT_MACROS`; per-run macros appear only in generated text.
+
+This module also holds the formatting helpers (numbers, intervals, escaping) that the tables share.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from emotion_vectors import __version__
+from emotion_vectors.ratings import N_EMOTIONS, RATING_SOURCES
+from emotion_vectors.registry import MODELS
+from emotion_vectors.report.claims import (
+    PAPER_MODELS,
+    VERDICTS,
+    ClaimsReport,
+    load_paper_claims,
+    paper_arousal_maxima,
+)
+
+MISSING = "n/a"
+REFERENCE_MODEL = "Claude Sonnet 4.5"
+
+#: Tags of the known models and corpora in macro names; others are spelled by :func:`letters`.
+MODEL_TAGS: dict[str, str] = {"minilm": "Minilm", "apertus-8b": "Apertus", "gemma-4-e4b": "Gemma"}
+CORPUS_TAGS: dict[str, str] = {"demo": "Demo", "apertus": "Apertus", "gemma": "Gemma"}
+
+_DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+_MACRO_NAME = re.compile(r"^[A-Z][A-Za-z]*$")
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+#: Macros that exist in every profile; the only generated macros the hand-written sections may use.
+TEXT_MACROS: tuple[str, ...] = (
+    "ProfileName", "ProfileLabel", "ProfileDescription", "PackageVersion",
+    "PaperTitle", "PaperArxiv", "PaperAuthors", "PaperCode",
+    "ReferenceModel", "ReferenceValenceR", "ReferenceArousalR", "ReferenceRatings",
+    "ApertusName", "GemmaName", "ApertusBlocks", "GemmaBlocks", "ApertusPaperLayers", "GemmaPaperLayers",
+    "DemoModelName", "DemoModelBlocks",
+    "ClaimedPeakValenceApertus", "ClaimedPeakValenceGemma",
+    "ClaimedArousalMaxGemmaStories", "ClaimedArousalMaxApertusStories",
+    "NumEmotions", "TokenOffset", "MaxLength", "PadSide",
+    "NeutralVariancePercent", "PcaComponents", "RatingSource", "RatingSources", "Pooling", "Projection",
+    "BootstrapResamples", "BootstrapSchemes", "CiMethod", "ConfidencePercent", "Permutations", "Seed",
+    "NumRuns", "NumModels", "NumCorpora", "NumCrossCorpus", "NumCrossModel",
+    "ClaimsTotal", "ClaimsSupported", "ClaimsNotSupported", "ClaimsNotEvaluable",
+    "RuleReadOff", "RulePeakTolerance", "RuleContrastMinEffect", "RuleCurveRmse", "RuleLayerSlack",
+    "CollapseEarlyLayers", "CollapseLateLayers", "EmergenceEarlyLayers", "EmergenceLateLayers", "CiSchemeOrder",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the report stage knows besides ``results.json``.
+
+    Attributes:
+        profile: Profile name (``demo``, ``paper``, ...).
+        description: One-line description of the profile.
+        extraction: Extraction parameters (``token_offset``, ``max_length``, ``pad_side``), where known.
+        metadata: The pipeline's run metadata (``run_metadata.json``), where present.
+        source: Where the results were read from (for the generated files' header).
+    """
+
+    profile: str = "unnamed"
+    description: str = ""
+    extraction: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
+    source: str = "results.json"
+
+    @property
+    def label(self) -> str:
+        """``"Demo profile"`` for profile ``demo``: the label printed on the title page."""
+        return f"{self.profile[:1].upper()}{self.profile[1:]} profile"
+
+
+# ------------------------------------------------------------------------------------------ formatting
+
+
+def latex_escape(text: Any) -> str:
+    """``text`` with LaTeX's special characters escaped (``None`` becomes ``n/a``)."""
+    if text is None:
+        return MISSING
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+def is_missing(value: Any) -> bool:
+    """True for ``None`` and NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_num(value: Any, digits: int = 2) -> str:
+    """A number for LaTeX text: fixed ``digits`` decimals, a typeset minus sign, ``n/a`` when missing."""
+    if is_missing(value):
+        return MISSING
+    text = f"{float(value):.{digits}f}"
+    if text.startswith("-"):
+        text = text[1:] if float(text) == 0 else "$-$" + text[1:]
+    return text
+
+
+def fmt_int(value: Any) -> str:
+    """An integer for LaTeX text, ``n/a`` when missing."""
+    return MISSING if is_missing(value) else str(int(value))
+
+
+def fmt_ci(ci: Sequence[float] | None, digits: int = 2) -> str:
+    """``[lo, hi]`` for LaTeX text, ``n/a`` when missing."""
+    if ci is None or any(is_missing(v) for v in ci):
+        return MISSING
+    return f"[{fmt_num(ci[0], digits)}, {fmt_num(ci[1], digits)}]"
+
+
+def fmt_layers(first: Any, last: Any) -> str:
+    """An inclusive layer range as ``first--last``."""
+    return f"{int(first)}--{int(last)}"
+
+
+# ------------------------------------------------------------------------------------------ names
+
+
+def letters(name: str) -> str:
+    """``name`` as a CamelCase run of letters: digits spelled out, other characters dropped."""
+    words = re.split(r"[^A-Za-z0-9]+", name)
+    out = []
+    for word in words:
+        spelled = "".join(_DIGITS[int(ch)] if ch.isdigit() else ch for ch in word)
+        out.append(spelled[:1].upper() + spelled[1:])
+    return "".join(out)
+
+
+def model_tag(alias: str) -> str:
+    """The macro-name tag of a model alias (``gemma-4-e4b`` -> ``Gemma``)."""
+    return MODEL_TAGS.get(alias) or letters(alias.split("/")[-1])
+
+
+def corpus_tag(name: str) -> str:
+    """The macro-name tag of a corpus name (``demo`` -> ``Demo``)."""
+    return CORPUS_TAGS.get(name) or letters(name)
+
+
+def run_tag(run: dict[str, Any]) -> str:
+    """The macro-name tag of a run: model tag then corpus tag."""
+    return model_tag(run["model"]) + corpus_tag(run["corpus"])
+
+
+# ------------------------------------------------------------------------------------------ collection
+
+
+def collect_numbers(results: dict[str, Any], claims: ClaimsReport, context: ReportContext) -> dict[str, str]:
+    """Every macro name -> its LaTeX text, in a stable order.
+
+    Raises:
+        ValueError: A macro name is not letters only, or two quantities would share a name.
+    """
+    numbers: dict[str, str] = {}
+
+    def put(name: str, value: str) -> None:
+        if not _MACRO_NAME.match(name):
+            raise ValueError(f"macro name {name!r} must be letters only, starting upper-case")
+        if name in numbers:
+            raise ValueError(f"macro \\{name} defined twice (two runs with the same tag?)")
+        numbers[name] = value
+
+    for name, value in _profile_numbers(context).items():
+        put(name, value)
+    for name, value in _paper_numbers().items():
+        put(name, value)
+    for name, value in _method_numbers(results, context).items():
+        put(name, value)
+    for name, value in _claims_numbers(claims).items():
+        put(name, value)
+    for run in results.get("runs", []):
+        for name, value in _run_numbers(run, claims).items():
+            put(name, value)
+    missing = [m for m in TEXT_MACROS if m not in numbers]
+    if missing:
+        raise ValueError(f"text macros not generated: {missing}")
+    return numbers
+
+
+def render_numbers(numbers: dict[str, str], context: ReportContext) -> str:
+    """``numbers.tex``: one ``\\newcommand`` per macro."""
+    lines = [
+        f"% numbers.tex: generated by emotion-vectors {__version__} (report stage) from {context.source}.",
+        "% Do not edit: rerun `emotion-vectors report`.",
+    ]
+    lines += [f"\\newcommand{{\\{name}}}{{{value}}}" for name, value in numbers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _profile_numbers(context: ReportContext) -> dict[str, str]:
+    return {
+        "ProfileName": latex_escape(context.profile),
+        "ProfileLabel": latex_escape(context.label),
+        "ProfileDescription": latex_escape(context.description or MISSING),
+        "PackageVersion": latex_escape(__version__),
+    }
+
+
+def _paper_numbers() -> dict[str, str]:
+    paper = load_paper_claims()
+    info = paper["paper"]
+    headline = {c["id"]: c for c in paper["headline_claims"]}
+    arousal = paper_arousal_maxima(paper)
+    apertus, gemma, demo = MODELS[PAPER_MODELS["apertus"]], MODELS[PAPER_MODELS["gemma"]], MODELS["minilm"]
+    ref = paper.get("reference_claude_sonnet_4_5", {})
+    return {
+        "PaperTitle": latex_escape(info["title"]),
+        "PaperArxiv": latex_escape(info["arxiv"]),
+        "PaperAuthors": latex_escape(", ".join(info["authors"])),
+        "PaperCode": "\\url{" + info["code"].replace("_", "\\_") + "}",
+        "ReferenceModel": latex_escape(REFERENCE_MODEL),
+        "ReferenceValenceR": fmt_num(ref.get("pc1_valence_r")),
+        "ReferenceArousalR": fmt_num(ref.get("pc2_arousal_r")),
+        "ReferenceRatings": latex_escape(ref.get("ratings", MISSING)),
+        "ApertusName": latex_escape(apertus.display_name),
+        "GemmaName": latex_escape(gemma.display_name),
+        "ApertusBlocks": fmt_int(apertus.n_blocks),
+        "GemmaBlocks": fmt_int(gemma.n_blocks),
+        "ApertusPaperLayers": fmt_layers(*apertus.paper_layers),
+        "GemmaPaperLayers": fmt_layers(*gemma.paper_layers),
+        "DemoModelName": latex_escape(demo.display_name),
+        "DemoModelBlocks": fmt_int(demo.n_blocks),
+        "ClaimedPeakValenceApertus": fmt_num(headline["apertus_peak_valence"]["value"]),
+        "ClaimedPeakValenceGemma": fmt_num(headline["gemma_peak_valence"]["value"]),
+        "ClaimedArousalMaxGemmaStories": fmt_num(arousal.get("gemma")),
+        "ClaimedArousalMaxApertusStories": fmt_num(arousal.get("apertus")),
+    }
+
+
+def _method_numbers(results: dict[str, Any], context: ReportContext) -> dict[str, str]:
+    analysis = results.get("analysis", {})
+    runs = results.get("runs", [])
+    extraction = context.extraction
+    confidence = analysis.get("confidence")
+    variance = analysis.get("neutral_variance")
+    schemes = analysis.get("bootstrap_schemes") or []
+    return {
+        "NumEmotions": fmt_int(runs[0]["n_emotions"] if runs else N_EMOTIONS),
+        "TokenOffset": fmt_int(extraction.get("token_offset")),
+        "MaxLength": fmt_int(extraction.get("max_length")),
+        "PadSide": latex_escape(extraction.get("pad_side", MISSING)),
+        "NeutralVariancePercent": MISSING if is_missing(variance) else f"{100 * variance:g}",
+        "PcaComponents": fmt_int(analysis.get("pca_components")),
+        "RatingSource": latex_escape(analysis.get("rating_source", MISSING)),
+        "RatingSources": latex_escape(", ".join(RATING_SOURCES)),
+        "Pooling": latex_escape(str(analysis.get("pooling", MISSING)).replace("_", "-")),
+        "Projection": latex_escape(analysis.get("projection", MISSING)),
+        "BootstrapResamples": fmt_int(analysis.get("bootstrap_resamples")),
+        "BootstrapSchemes": latex_escape(" and ".join(schemes) if schemes else MISSING),
+        "CiMethod": latex_escape(analysis.get("ci_method", MISSING)),
+        "ConfidencePercent": MISSING if is_missing(confidence) else f"{100 * confidence:g}",
+        "Permutations": fmt_int(analysis.get("permutations")),
+        "Seed": fmt_int(analysis.get("seed")),
+        "NumRuns": str(len(runs)),
+        "NumModels": str(len({r["model"] for r in runs})),
+        "NumCorpora": str(len({r["corpus"] for r in runs})),
+        "NumCrossCorpus": str(len(results.get("cross_corpus") or [])),
+        "NumCrossModel": str(len(results.get("cross_model") or [])),
+    }
+
+
+def _claims_numbers(claims: ClaimsReport) -> dict[str, str]:
+    summary = claims.summary()
+    rules = claims.rules
+    names = dict(zip(VERDICTS, ("ClaimsSupported", "ClaimsNotSupported", "ClaimsNotEvaluable"), strict=True))
+    out = {"ClaimsTotal": str(len(claims.claims))}
+    out.update({names[v]: str(n) for v, n in summary.items()})
+    (ce, cl), (ee, el) = rules.collapse_windows, rules.emergence_windows
+    out.update(
+        {
+            "RuleReadOff": fmt_num(rules.read_off),
+            "RulePeakTolerance": fmt_num(rules.peak_tolerance),
+            "RuleContrastMinEffect": fmt_num(rules.contrast_min_effect),
+            "RuleCurveRmse": fmt_num(rules.curve_rmse_tolerance),
+            "RuleLayerSlack": fmt_int(rules.layer_slack),
+            "CollapseEarlyLayers": fmt_layers(*ce),
+            "CollapseLateLayers": fmt_layers(*cl),
+            "EmergenceEarlyLayers": fmt_layers(*ee),
+            "EmergenceLateLayers": fmt_layers(*el),
+            "CiSchemeOrder": latex_escape(", then ".join(rules.ci_schemes)),
+        }
+    )
+    return out
+
+
+def _run_numbers(run: dict[str, Any], claims: ClaimsReport) -> dict[str, str]:
+    tag = run_tag(run)
+    layers = list(run["layers"])
+    out = {
+        f"ModelName{tag}": latex_escape(run.get("model_name") or run["model"]),
+        f"CorpusName{tag}": latex_escape(run["corpus"]),
+        f"NumStories{tag}": fmt_int(run.get("n_stories")),
+        f"NumRated{tag}": fmt_int(run.get("n_rated")),
+        f"NumLayers{tag}": str(len(layers)),
+        f"FirstLayer{tag}": str(layers[0]),
+        f"LastLayer{tag}": str(layers[-1]),
+    }
+    for which, label in (("valence", "Valence"), ("arousal", "Arousal")):
+        peak = (run.get("peak") or {}).get(which) or {}
+        ci = peak.get("r_ci") or (None, None)
+        out[f"Peak{label}R{tag}"] = fmt_num(peak.get("r"))
+        out[f"Peak{label}RLow{tag}"] = fmt_num(ci[0])
+        out[f"Peak{label}RHigh{tag}"] = fmt_num(ci[1])
+        out[f"Peak{label}Layer{tag}"] = fmt_int(peak.get("layer"))
+        depth = None if is_missing(peak.get("layer")) else peak["layer"] / run["n_blocks"]
+        out[f"Peak{label}Depth{tag}"] = fmt_num(depth)
+    context = _context_of(run, claims.context)
+    trend = (context or {}).get("late_minus_early_valence")
+    out[f"ValenceLateMinusEarly{tag}"] = fmt_num(trend["value"] if trend else None)
+    out[f"ValenceEarlyLayers{tag}"] = fmt_layers(*trend["early_layers"]) if trend else MISSING
+    out[f"ValenceLateLayers{tag}"] = fmt_layers(*trend["late_layers"]) if trend else MISSING
+    return out
+
+
+def _context_of(run: dict[str, Any], contexts: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((c for c in contexts if c["model"] == run["model"] and c["corpus"] == run["corpus"]), None)
+
+
+__all__ = [
+    "MISSING",
+    "ReportContext",
+    "TEXT_MACROS",
+    "collect_numbers",
+    "corpus_tag",
+    "fmt_ci",
+    "fmt_int",
+    "fmt_num",
+    "latex_escape",
+    "model_tag",
+    "render_numbers",
+    "run_tag",
+]
