@@ -84,15 +84,15 @@ def test_corpus_table_counts_and_metadata():
     rows = body_rows(corpus_table(results, PAPER_METADATA))
     assert [row[0] for row in rows] == ["apertus", "gemma"]
     apertus = rows[0]
-    assert apertus[1] == "swiss-ai/Apertus-8B-Instruct-2509"  # generator from the corpus registry
-    assert (int(apertus[2]), int(apertus[3]), number(apertus[4])) == (1539, 171, 9.0)
-    assert apertus[5] == "402 (120--512)" and apertus[6] == "0" and apertus[7] == "7"
-    assert apertus[8] == "\\texttt{" + results["runs"][0]["corpus_fingerprint"][:12] + "}"
+    assert apertus[1] == "Apertus-8B-Instruct-2509"  # generator from the corpus registry, by display name
+    assert (int(apertus[2]), int(apertus[3])) == (1539, 171)
+    assert apertus[4] == "402 (120--512)" and apertus[5] == "0" and apertus[6] == "7"
+    assert apertus[7] == "\\texttt{" + results["runs"][0]["corpus_fingerprint"][:12] + "}"
 
 
 def test_corpus_table_without_metadata_says_na():
     (row,) = body_rows(corpus_table(demo_results(), None))
-    assert row[0] == "demo" and row[2] == "342" and row[5:8] == ["n/a", "n/a", "n/a"]
+    assert row[:3] == ["demo", "hand-written", "342"] and row[4:7] == ["n/a", "n/a", "n/a"]
 
 
 def test_metadata_table_lists_models_packages_hardware_and_times():

@@ -20,9 +20,10 @@ _VERDICT_TEXT = {SUPPORTED: "supported", NOT_SUPPORTED: "not supported", NOT_EVA
 
 
 def _table(caption: str, label: str, spec: str, header: Sequence[str], rows: Iterable[Sequence[str]],
-           size: str = "\\small", pre_header: Sequence[str] = (), colsep: str = "6pt") -> str:  # fmt: skip
+           size: str = "\\small", pre_header: Sequence[str] = (), colsep: str = "6pt",
+           placement: str = "tbp") -> str:  # fmt: skip
     lines = [
-        "\\begin{table}[tbp]",
+        f"\\begin{{table}}[{placement}]",
         "\\centering",
         size,
         f"\\setlength{{\\tabcolsep}}{{{colsep}}}",
@@ -169,29 +170,33 @@ def corpus_table(results: dict[str, Any], metadata: dict[str, Any] | None) -> st
         meta = stats.get(name, {})
         entry = CORPORA.get(name)
         n_stories, n_emotions = run.get("n_stories"), run.get("n_emotions")
-        per = None if is_missing(n_stories) or not n_emotions else n_stories / n_emotions
         fingerprint = _first(meta, "fingerprint") or run.get("corpus_fingerprint")
         rows.append(
             [
                 latex_escape(name),
-                latex_escape(_first(meta, "generator") or (entry.generator if entry else MISSING)),
+                latex_escape(_generator_name(_first(meta, "generator") or (entry.generator if entry else None))),
                 fmt_int(n_stories),
                 fmt_int(n_emotions),
-                fmt_num(per, 1),
                 _tokens(meta),
                 fmt_int(_first(meta, "n_short", "short_stories", "n_short_stories")),
                 fmt_int(_first(meta, "n_leaks", "leaks", "leak_count")),
                 "\\texttt{" + latex_escape(str(fingerprint)[:12] if fingerprint else MISSING) + "}",
             ]
         )
-    header = ["Corpus", "Written by", "Stories", "Emotions", "Per emotion", "Tokens", "Short", "Leaks",
-              "Fingerprint"]  # fmt: skip
+    header = ["Corpus", "Written by", "Stories", "Emotions", "Tokens", "Short", "Leaks", "Fingerprint"]
     caption = (
         "Story corpora read in this run. Tokens: mean (range) of tokens per story; short: stories with no token "
         "left after the offset; leaks: stories that name their own emotion word; fingerprint: first hex digits of "
         "the SHA-256 over the sorted, stripped texts."
     )
-    return _table(caption, "tab:corpus", "llrrrlrrl", header, rows, "\\footnotesize", colsep="4pt")
+    return _table(caption, "tab:corpus", "llrrlrrl", header, rows, "\\footnotesize", colsep="4pt", placement="!htbp")
+
+
+def _generator_name(generator: str | None) -> str:
+    """A registered model's display name for its Hub id; other generators as given."""
+    if not generator:
+        return MISSING
+    return next((m.display_name for m in MODELS.values() if m.hub_id == generator), generator)
 
 
 def _tokens(meta: dict[str, Any]) -> str:
@@ -245,7 +250,7 @@ def metadata_table(results: dict[str, Any], metadata: dict[str, Any] | None) -> 
     if metadata is None:
         caption += " No run metadata file was found, so the pipeline's records are marked n/a."
     spec = "ll>{\\raggedright\\arraybackslash}p{9cm}"
-    return _table(caption, "tab:metadata", spec, ["Item", "Name", "Value"], rows, "\\footnotesize")
+    return _table(caption, "tab:metadata", spec, ["Item", "Name", "Value"], rows, "\\footnotesize", placement="!htbp")
 
 
 def _duration(seconds: Any) -> str:
