@@ -63,6 +63,9 @@ def test_demo_profile_evaluates_no_claim_and_says_why():
     assert context["model"] == "minilm" and context["peak_valence"]["r"] == pytest.approx(0.63)
     assert context["late_minus_early_valence"]["value"] == pytest.approx((0.63 + 0.58 + 0.49 - 0.21 - 0.38 - 0.52) / 3)
     assert "minilm on demo: peak PC1-valence r 0.63" in text
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert len(rows) == N_CLAIMS
+    assert all(row.replace("\\|", "").count("|") == 7 for row in rows)  # six cells; pipes in text are escaped
 
 
 def test_missing_run_makes_only_its_claims_not_evaluable():

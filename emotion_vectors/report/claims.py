@@ -572,11 +572,10 @@ def _pair(value: Any) -> tuple[float, float] | None:
 def to_markdown(report: ClaimsReport) -> str:
     """The claims report as Markdown: verdict table, rules, and this profile's own measurements."""
     summary = report.summary()
-    lines = [
-        f"# Claims check: {report.profile or 'unnamed'} profile",
-        "",
-        report.description or "",
-        "",
+    lines = [f"# Claims check: {report.profile or 'unnamed'} profile", ""]
+    if report.description:
+        lines += [report.description, ""]
+    lines += [
         "Each claim of arXiv 2606.26987 against the results of this run. "
         + ", ".join(f"{n} {v}" for v, n in summary.items())
         + ".",
@@ -591,10 +590,8 @@ def to_markdown(report: ClaimsReport) -> str:
         ]
     lines += ["| claim | paper | measured | CI | tolerance | verdict |", "|---|---|---|---|---|---|"]
     for c in report.claims:
-        lines.append(
-            f"| `{c.id}`: {c.text} | {c.claimed_text} | {_num(c.value)} | {_ci(c.ci)} | {c.tolerance} | "
-            f"**{c.verdict}** |"
-        )
+        cells = [f"`{c.id}`: {c.text}", c.claimed_text, _num(c.value), _ci(c.ci), c.tolerance, f"**{c.verdict}**"]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     lines += ["", "Details:", ""]
     lines += [f"- `{c.id}`: {c.details}" for c in report.claims if c.details]
     lines += ["", "## This profile's own measurements (context, no verdict)", ""]
