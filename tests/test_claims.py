@@ -194,6 +194,19 @@ def test_curve_rmse_against_tolerance():
     assert claim(results, "curve:gemma/apertus:valence").verdict == NOT_SUPPORTED
 
 
+def test_undefined_layers_are_skipped_not_fatal():
+    results = paper_results("pass")
+    run = run_of(results, "gemma-4-e4b", "gemma")
+    for key in ("pc1_valence_r",):
+        run[key][5] = None  # JSON null: r undefined at one layer
+        run["ci"]["story"][key][5] = [None, None]
+    run["pc1_valence_r"][6] = float("nan")
+    got = verdicts(results)
+    assert got["curve:gemma/gemma:valence"] == SUPPORTED
+    assert got["gemma_valence_collapse:gemma"] == SUPPORTED
+    assert claim(results, "curve:gemma/gemma:valence").details.startswith("29 common layers")
+
+
 def test_run_without_the_claims_layers_is_an_error():
     results = paper_results("pass")
     run = run_of(results, "gemma-4-e4b", "apertus")

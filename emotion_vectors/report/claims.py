@@ -244,11 +244,11 @@ def run_peak(run: dict[str, Any], which: str, rules: ClaimRules, window: Window 
     inside = [i for i, layer in enumerate(layers) if first <= layer <= last]
     if not inside:
         raise DataError(f"run {run['model']}/{run['corpus']}: no layer in {first}-{last}")
-    best = max(inside, key=lambda i: run[metric][i])
+    best = max(inside, key=lambda i: _finite_or(run[metric][i], -math.inf))
     _, bounds = layer_ci(run, metric, rules.ci_schemes)
     return {
         "layer": layers[best],
-        "r": float(run[metric][best]),
+        "r": _value(run[metric][best]),
         "r_ci": _pair(bounds[best]) if bounds else None,
         "layer_ci": None,
     }
@@ -260,13 +260,16 @@ def window_mean(run: dict[str, Any], metric: str, window: Window, rules: ClaimRu
     idx = [i for i, layer in enumerate(layers) if window[0] <= layer <= window[1]]
     if not idx:
         raise DataError(f"run {run['model']}/{run['corpus']}: no layer in {window[0]}-{window[1]}")
-    values = [float(run[metric][i]) for i in idx]
+    idx = [i for i in idx if math.isfinite(_value(run[metric][i]))]
+    if not idx:
+        raise DataError(f"run {run['model']}/{run['corpus']}: no finite {metric} in layers {window[0]}-{window[1]}")
+    values = [_value(run[metric][i]) for i in idx]
     mean = sum(values) / len(values)
     _, bounds = layer_ci(run, metric, rules.ci_schemes)
     ci = None
-    if bounds:
-        low = sum(float(run[metric][i]) - bounds[i][0] for i in idx) / len(idx)
-        high = sum(bounds[i][1] - float(run[metric][i]) for i in idx) / len(idx)
+    if bounds and all(_pair(bounds[i]) is not None for i in idx):
+        low = sum(values[k] - float(bounds[i][0]) for k, i in enumerate(idx)) / len(idx)
+        high = sum(float(bounds[i][1]) - values[k] for k, i in enumerate(idx)) / len(idx)
         ci = (mean - low, mean + high)
     return {"mean": mean, "ci": ci, "n_layers": len(idx), "window": window}
 
@@ -487,7 +490,7 @@ def _layer_supported(run: dict, which: str, claimed_layer: int, peak: dict, rule
     if claimed_layer not in run["layers"] or peak["r_ci"] is None:
         return False
     metric = "pc1_valence_r" if which == "valence" else "pc2_arousal_r"
-    r_there = float(run[metric][list(run["layers"]).index(claimed_layer)])
+    r_there = _finite_or(run[metric][list(run["layers"]).index(claimed_layer)], -math.inf)
     return r_there >= peak["r_ci"][0] - rules.read_off
 
 
@@ -515,8 +518,12 @@ def _curve(key: str, curve: Sequence[float], runs: dict[RunKey, dict], rules: Cl
         if layer not in layers:
             continue
         i = layers.index(layer)
-        diffs.append(float(run["pc1_valence_r"][i]) - claimed)
-        if bounds and bounds[i][0] - rules.read_off <= claimed <= bounds[i][1] + rules.read_off:
+        measured = _value(run["pc1_valence_r"][i])
+        if not math.isfinite(measured):
+            continue
+        diffs.append(measured - claimed)
+        band = _pair(bounds[i]) if bounds else None
+        if band and band[0] - rules.read_off <= claimed <= band[1] + rules.read_off:
             inside += 1
     if not diffs:
         raise DataError(f"run {run['model']}/{run['corpus']}: no layer in common with the paper's curve {key}")
@@ -557,13 +564,23 @@ def _context(run: dict[str, Any], rules: ClaimRules) -> dict[str, Any]:
     return context
 
 
+def _value(value: Any) -> float:
+    """A per-layer statistic as a float; ``None`` (JSON null) becomes NaN."""
+    return math.nan if value is None else float(value)
+
+
+def _finite_or(value: Any, default: float) -> float:
+    number = _value(value)
+    return number if math.isfinite(number) else default
+
+
 def _pair(value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
-    lo, hi = value
-    if lo is None or hi is None:
+    lo, hi = (_value(v) for v in value)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         return None
-    return (float(lo), float(hi))
+    return (lo, hi)
 
 
 # ------------------------------------------------------------------------------------------ rendering
