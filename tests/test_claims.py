@@ -13,13 +13,11 @@ from emotion_vectors.report.claims import (
     NOT_EVALUABLE,
     NOT_SUPPORTED,
     SUPPORTED,
-    ClaimRules,
-    difference_ci,
     evaluate_claims,
     load_paper_claims,
-    run_peak,
-    to_markdown,
 )
+from emotion_vectors.report.markdown import to_markdown
+from emotion_vectors.report.measures import difference_ci, run_peak
 
 PAPER = load_paper_claims()
 N_CLAIMS = 2 + 2 * 2 + 1 + 2 * len(PAPER["peaks"]) + 4  # peaks, contrasts per corpus, arousal, peak rows, curves
@@ -121,7 +119,7 @@ def test_peak_is_taken_over_the_papers_layer_range():
     values[41] = 0.99  # block 41 is outside the paper's range 1-40
     run["pc1_valence_r"] = values
     run["peak"]["valence"].update(layer=41, r=0.99, layer_ci=[40, 41], r_ci=[0.95, 1.0])
-    peak = run_peak(run, "valence", ClaimRules())
+    peak = run_peak(run, "valence")
     assert peak["layer"] == 16 and peak["r"] == pytest.approx(0.83) and peak["layer_ci"] is None
     assert peak["r_ci"] == pytest.approx((0.75, 0.91))  # that layer's own interval (story scheme)
     assert claim(results, "peak:gemma/gemma:valence").verdict == SUPPORTED

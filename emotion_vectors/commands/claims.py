@@ -34,7 +34,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     from emotion_vectors.report.build import load_metadata, load_results, locate, make_context
-    from emotion_vectors.report.claims import evaluate_claims, to_markdown
+    from emotion_vectors.report.claims import evaluate_claims
+    from emotion_vectors.report.markdown import to_markdown
 
     where = locate(args.config, args.results, args.out)
     results = load_results(where.results)

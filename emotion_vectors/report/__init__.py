@@ -8,7 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_claims, to_markdown
+from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_claims
+from emotion_vectors.report.markdown import to_markdown
 
 _LAZY = {name: "emotion_vectors.report.build" for name in ("build_paper", "build_report", "load_results", "locate")}
 

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from emotion_vectors.report.claims import NOT_EVALUABLE, ClaimRules, ClaimsReport, layer_ci
+from emotion_vectors.report.claims import NOT_EVALUABLE, ClaimsReport
 from emotion_vectors.report.figures import run_label
+from emotion_vectors.report.measures import DEFAULT_CI_SCHEMES, layer_ci
 from emotion_vectors.report.numbers import fmt_num, latex_escape, run_tag
 
 FIGURE_PATH = "generated/figures"
@@ -70,7 +71,7 @@ def _grid(files: Sequence[FigureFile], caption: str, label: str) -> str:
 
 def _scheme_note(results: dict[str, Any]) -> str:
     runs = results.get("runs", [])
-    schemes = {layer_ci(r, "pc1_valence_r", ClaimRules().ci_schemes)[0] for r in runs} - {None}
+    schemes = {layer_ci(r, "pc1_valence_r", DEFAULT_CI_SCHEMES)[0] for r in runs} - {None}
     if not schemes:
         return "No bootstrap intervals were computed in this run."
     which = " and ".join(sorted(schemes))

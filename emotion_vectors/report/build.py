@@ -30,7 +30,8 @@ from emotion_vectors.config import ExperimentConfig, load_config
 from emotion_vectors.errors import ConfigError, ReportError
 from emotion_vectors.report import figures, tables
 from emotion_vectors.report.body import FigureFile, claims_body, results_body
-from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_claims, to_markdown
+from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_claims
+from emotion_vectors.report.markdown import to_markdown
 from emotion_vectors.report.numbers import ReportContext, collect_numbers, render_numbers, run_tag
 
 RESULTS_DIR = "results"

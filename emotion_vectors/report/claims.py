@@ -36,7 +36,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from emotion_vectors.errors import DataError
-from emotion_vectors.registry import MODELS
+from emotion_vectors.report.measures import (
+    DEFAULT_CI_SCHEMES,
+    Window,
+    as_float,
+    as_pair,
+    difference_ci,
+    finite_or,
+    layer_ci,
+    run_context,
+    run_peak,
+    window_mean,
+)
 from emotion_vectors.resources import PAPER_CLAIMS, data_path
 
 Verdict = Literal["supported", "not supported", "not evaluable in this profile"]
@@ -49,7 +60,6 @@ VERDICTS: tuple[Verdict, ...] = (SUPPORTED, NOT_SUPPORTED, NOT_EVALUABLE)
 PAPER_MODELS: dict[str, str] = {"apertus": "apertus-8b", "gemma": "gemma-4-e4b"}
 PAPER_CORPORA: dict[str, str] = {"apertus": "apertus", "gemma": "gemma"}
 
-Window = tuple[int, int]
 RunKey = tuple[str, str]
 
 
@@ -75,7 +85,7 @@ class ClaimRules:
     layer_slack: int = 1
     collapse_windows: tuple[Window, Window] = ((1, 16), (17, 40))
     emergence_windows: tuple[Window, Window] = ((2, 17), (20, 31))
-    ci_schemes: tuple[str, ...] = ("story", "emotion")
+    ci_schemes: tuple[str, ...] = DEFAULT_CI_SCHEMES
 
 
 @dataclass(frozen=True)
@@ -196,93 +206,10 @@ def evaluate_claims(
         profile=profile,
         description=description,
         claims=tuple(checked),
-        context=tuple(_context(run, rules) for run in results.get("runs", [])),
+        context=tuple(run_context(run, rules.ci_schemes) for run in results.get("runs", [])),
         rules=rules,
         reference=dict(paper_claims.get("reference_claude_sonnet_4_5", {})),
     )
-
-
-# ------------------------------------------------------------------------------------------ measurements
-
-
-def paper_layer_range(alias: str, layers: Sequence[int]) -> tuple[int, int]:
-    """The inclusive layer range the paper analyses for ``alias`` (all of ``layers`` for other models)."""
-    entry = MODELS.get(alias)
-    if entry is not None and entry.paper_layers is not None:
-        return entry.paper_layers
-    return min(layers), max(layers)
-
-
-def layer_ci(run: dict[str, Any], metric: str, schemes: Sequence[str]) -> tuple[str | None, list[list[float]] | None]:
-    """Per-layer ``[lo, hi]`` of ``metric`` from the first scheme in ``schemes`` that ``run`` has."""
-    ci = run.get("ci") or {}
-    for scheme in schemes:
-        bounds = (ci.get(scheme) or {}).get(metric)
-        if bounds:
-            return scheme, bounds
-    return None, None
-
-
-def run_peak(run: dict[str, Any], which: str, rules: ClaimRules, window: Window | None = None) -> dict[str, Any]:
-    """Peak of ``pc1_valence_r`` (``which="valence"``) or ``pc2_arousal_r`` within ``window``.
-
-    ``window`` defaults to the paper's layer range of the model. The analysis stage's own peak (and its bootstrap
-    CIs of r and layer) is used when its layer lies in the window; otherwise the best layer inside the window is
-    taken, with that layer's CI and no layer CI.
-    """
-    metric = "pc1_valence_r" if which == "valence" else "pc2_arousal_r"
-    layers = list(run["layers"])
-    first, last = window or paper_layer_range(run["model"], layers)
-    stored = (run.get("peak") or {}).get(which)
-    if stored is not None and first <= stored["layer"] <= last:
-        return {
-            "layer": int(stored["layer"]),
-            "r": float(stored["r"]),
-            "r_ci": _pair(stored.get("r_ci")),
-            "layer_ci": _pair(stored.get("layer_ci")),
-        }
-    inside = [i for i, layer in enumerate(layers) if first <= layer <= last]
-    if not inside:
-        raise DataError(f"run {run['model']}/{run['corpus']}: no layer in {first}-{last}")
-    best = max(inside, key=lambda i: _finite_or(run[metric][i], -math.inf))
-    _, bounds = layer_ci(run, metric, rules.ci_schemes)
-    return {
-        "layer": layers[best],
-        "r": _value(run[metric][best]),
-        "r_ci": _pair(bounds[best]) if bounds else None,
-        "layer_ci": None,
-    }
-
-
-def window_mean(run: dict[str, Any], metric: str, window: Window, rules: ClaimRules) -> dict[str, Any]:
-    """Mean of ``metric`` over the layers of ``run`` inside ``window`` (inclusive), with a conservative CI."""
-    layers = list(run["layers"])
-    idx = [i for i, layer in enumerate(layers) if window[0] <= layer <= window[1]]
-    if not idx:
-        raise DataError(f"run {run['model']}/{run['corpus']}: no layer in {window[0]}-{window[1]}")
-    idx = [i for i in idx if math.isfinite(_value(run[metric][i]))]
-    if not idx:
-        raise DataError(f"run {run['model']}/{run['corpus']}: no finite {metric} in layers {window[0]}-{window[1]}")
-    values = [_value(run[metric][i]) for i in idx]
-    mean = sum(values) / len(values)
-    _, bounds = layer_ci(run, metric, rules.ci_schemes)
-    ci = None
-    if bounds and all(_pair(bounds[i]) is not None for i in idx):
-        low = sum(values[k] - float(bounds[i][0]) for k, i in enumerate(idx)) / len(idx)
-        high = sum(float(bounds[i][1]) - values[k] for k, i in enumerate(idx)) / len(idx)
-        ci = (mean - low, mean + high)
-    return {"mean": mean, "ci": ci, "n_layers": len(idx), "window": window}
-
-
-def difference_ci(
-    a: float, a_ci: tuple[float, float] | None, b: float, b_ci: tuple[float, float] | None
-) -> tuple[float, float] | None:
-    """CI of ``a - b`` from the CIs of ``a`` and ``b``, half-widths combined in quadrature (side by side)."""
-    if a_ci is None or b_ci is None:
-        return None
-    low = math.hypot(a - a_ci[0], b_ci[1] - b)
-    high = math.hypot(a_ci[1] - a, b - b_ci[0])
-    return (a - b - low, a - b + high)
 
 
 def paper_arousal_maxima(paper_claims: dict[str, Any]) -> dict[str, float]:
@@ -359,7 +286,7 @@ def _headline_peak(model_key: str) -> Callable[[dict, dict, ClaimRules, dict], l
         )
         if _missing(head.needs, runs):
             return [head.not_evaluable(runs)]
-        peaks = {key[1]: run_peak(runs[key], "valence", rules) for key in head.needs}
+        peaks = {key[1]: run_peak(runs[key], "valence", rules.ci_schemes) for key in head.needs}
         corpus = max(peaks, key=lambda c: peaks[c]["r"])
         best = peaks[corpus]
         ok = _value_supported(claimed, best["r"], best["r_ci"], rules)
@@ -394,8 +321,8 @@ def _contrast(
                 out.append(head.not_evaluable(runs))
                 continue
             run = runs[head.needs[0]]
-            a = window_mean(run, "pc1_valence_r", high, rules)
-            b = window_mean(run, "pc1_valence_r", low, rules)
+            a = window_mean(run, "pc1_valence_r", high, rules.ci_schemes)
+            b = window_mean(run, "pc1_valence_r", low, rules.ci_schemes)
             diff = a["mean"] - b["mean"]
             ci = difference_ci(a["mean"], a["ci"], b["mean"], b["ci"])
             ok = diff >= rules.contrast_min_effect - 1e-12 and (ci is None or ci[0] > 0)
@@ -427,8 +354,8 @@ def _arousal_sensitivity(claim: dict, runs: dict[RunKey, dict], rules: ClaimRule
     per_model = {}
     for model_key in ("apertus", "gemma"):
         alias = PAPER_MODELS[model_key]
-        g = run_peak(runs[(alias, PAPER_CORPORA["gemma"])], "arousal", rules)
-        a = run_peak(runs[(alias, PAPER_CORPORA["apertus"])], "arousal", rules)
+        g = run_peak(runs[(alias, PAPER_CORPORA["gemma"])], "arousal", rules.ci_schemes)
+        a = run_peak(runs[(alias, PAPER_CORPORA["apertus"])], "arousal", rules.ci_schemes)
         per_model[model_key] = (g["r"] - a["r"], difference_ci(g["r"], g["r_ci"], a["r"], a["r_ci"]), g, a)
     weakest = min(per_model, key=lambda m: per_model[m][0])
     diff, ci, _, _ = per_model[weakest]
@@ -468,7 +395,7 @@ def _peak_entry(entry: dict, which: str, runs: dict[RunKey, dict], rules: ClaimR
     if _missing(head.needs, runs):
         return head.not_evaluable(runs)
     run = runs[head.needs[0]]
-    peak = run_peak(run, which, rules)
+    peak = run_peak(run, which, rules.ci_schemes)
     value_ok = _value_supported(claimed, peak["r"], peak["r_ci"], rules)
     layer_ok = _layer_supported(run, which, claimed_layer, peak, rules)
     failing = [name for name, ok in (("value", value_ok), ("layer", layer_ok)) if not ok]
@@ -490,7 +417,7 @@ def _layer_supported(run: dict, which: str, claimed_layer: int, peak: dict, rule
     if claimed_layer not in run["layers"] or peak["r_ci"] is None:
         return False
     metric = "pc1_valence_r" if which == "valence" else "pc2_arousal_r"
-    r_there = _finite_or(run[metric][list(run["layers"]).index(claimed_layer)], -math.inf)
+    r_there = finite_or(run[metric][list(run["layers"]).index(claimed_layer)], -math.inf)
     return r_there >= peak["r_ci"][0] - rules.read_off
 
 
@@ -518,11 +445,11 @@ def _curve(key: str, curve: Sequence[float], runs: dict[RunKey, dict], rules: Cl
         if layer not in layers:
             continue
         i = layers.index(layer)
-        measured = _value(run["pc1_valence_r"][i])
+        measured = as_float(run["pc1_valence_r"][i])
         if not math.isfinite(measured):
             continue
         diffs.append(measured - claimed)
-        band = _pair(bounds[i]) if bounds else None
+        band = as_pair(bounds[i]) if bounds else None
         if band and band[0] - rules.read_off <= claimed <= band[1] + rules.read_off:
             inside += 1
     if not diffs:
@@ -534,136 +461,6 @@ def _curve(key: str, curve: Sequence[float], runs: dict[RunKey, dict], rules: Cl
     return head.result(rmse, None, rmse <= rules.curve_rmse_tolerance + 1e-12, details)
 
 
-# ------------------------------------------------------------------------------------------ context
-
-
-def _context(run: dict[str, Any], rules: ClaimRules) -> dict[str, Any]:
-    """This profile's own analogous measurements for one run (no verdict)."""
-    layers = list(run["layers"])
-    window = (min(layers), max(layers))
-    valence = run_peak(run, "valence", rules, window)
-    arousal = run_peak(run, "arousal", rules, window)
-    half = layers[(len(layers) - 1) // 2]
-    context: dict[str, Any] = {
-        "model": run["model"],
-        "corpus": run["corpus"],
-        "n_layers": len(layers),
-        "peak_valence": valence,
-        "peak_arousal": arousal,
-        "peak_valence_depth": valence["layer"] / run["n_blocks"],
-    }
-    if len(layers) >= 2:
-        early = window_mean(run, "pc1_valence_r", (layers[0], half), rules)
-        late = window_mean(run, "pc1_valence_r", (layers[layers.index(half) + 1], layers[-1]), rules)
-        context["late_minus_early_valence"] = {
-            "early_layers": [layers[0], half],
-            "late_layers": [layers[layers.index(half) + 1], layers[-1]],
-            "value": late["mean"] - early["mean"],
-            "ci": difference_ci(late["mean"], late["ci"], early["mean"], early["ci"]),
-        }
-    return context
-
-
-def _value(value: Any) -> float:
-    """A per-layer statistic as a float; ``None`` (JSON null) becomes NaN."""
-    return math.nan if value is None else float(value)
-
-
-def _finite_or(value: Any, default: float) -> float:
-    number = _value(value)
-    return number if math.isfinite(number) else default
-
-
-def _pair(value: Any) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    lo, hi = (_value(v) for v in value)
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return None
-    return (lo, hi)
-
-
-# ------------------------------------------------------------------------------------------ rendering
-
-
-def to_markdown(report: ClaimsReport) -> str:
-    """The claims report as Markdown: verdict table, rules, and this profile's own measurements."""
-    summary = report.summary()
-    lines = [f"# Claims check: {report.profile or 'unnamed'} profile", ""]
-    if report.description:
-        lines += [report.description, ""]
-    lines += [
-        "Each claim of arXiv 2606.26987 against the results of this run. "
-        + ", ".join(f"{n} {v}" for v, n in summary.items())
-        + ".",
-        "",
-    ]
-    if summary[NOT_EVALUABLE] == len(report.claims):
-        lines += [
-            "**No claim of the paper is evaluable in this profile:** it runs none of the model x corpus "
-            "combinations the paper reports. The measurements below are this profile's own analogues, given "
-            "as context only; they neither support nor contradict the paper.",
-            "",
-        ]
-    lines += ["| claim | paper | measured | CI | tolerance | verdict |", "|---|---|---|---|---|---|"]
-    for c in report.claims:
-        cells = [f"`{c.id}`: {c.text}", c.claimed_text, _num(c.value), _ci(c.ci), c.tolerance, f"**{c.verdict}**"]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    lines += ["", "Details:", ""]
-    lines += [f"- `{c.id}`: {c.details}" for c in report.claims if c.details]
-    lines += ["", "## This profile's own measurements (context, no verdict)", ""]
-    ref = report.reference
-    if ref:
-        lines.append(
-            f"Reference (Claude Sonnet 4.5, Sofroniew et al.): PC1-valence r {ref.get('pc1_valence_r')}, "
-            f"PC2-arousal r {ref.get('pc2_arousal_r')}."
-        )
-        lines.append("")
-    for ctx in report.context:
-        v, a = ctx["peak_valence"], ctx["peak_arousal"]
-        line = (
-            f"- {ctx['model']} on {ctx['corpus']}: peak PC1-valence r {_num(v['r'])} {_ci(v['r_ci'])} at layer "
-            f"{v['layer']} (depth {ctx['peak_valence_depth']:.2f}); peak PC2-arousal r {_num(a['r'])} "
-            f"{_ci(a['r_ci'])} at layer {a['layer']}"
-        )
-        trend = ctx.get("late_minus_early_valence")
-        if trend:
-            line += (
-                f"; valence r late (layers {trend['late_layers'][0]}-{trend['late_layers'][1]}) minus early "
-                f"({trend['early_layers'][0]}-{trend['early_layers'][1]}) {_num(trend['value'])} {_ci(trend['ci'])}"
-            )
-        lines.append(line + ".")
-    rules = report.rules
-    lines += [
-        "",
-        "## Decision rules",
-        "",
-        f"- Peak r: supported if the paper's value lies in the measured peak's bootstrap CI widened by "
-        f"{rules.read_off:.2f}, or within {rules.peak_tolerance:.2f} of the measured value; a peak entry's layer "
-        f"must lie in the peak-layer CI widened by {rules.layer_slack} or have r within the widened peak CI.",
-        f"- Collapse / emergence: window-mean difference >= {rules.contrast_min_effect:.2f} with CI above zero "
-        f"(Gemma windows {_win(rules.collapse_windows)}, Apertus windows {_win(rules.emergence_windows)}).",
-        "- Arousal corpus sensitivity: peak PC2 r on Gemma-written minus Apertus-written stories, CI above zero for "
-        "both models.",
-        f"- Per-layer curves: RMSE over common layers <= {rules.curve_rmse_tolerance:.2f}.",
-        f"- Per-layer CIs from the first bootstrap scheme present among {', '.join(rules.ci_schemes)}.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
-def _ci(ci: tuple[float, float] | None) -> str:
-    return "n/a" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
-
-
-def _win(windows: tuple[Window, Window]) -> str:
-    return " vs ".join(f"{a}-{b}" for a, b in windows)
-
-
 __all__ = [
     "ClaimResult",
     "ClaimRules",
@@ -673,5 +470,4 @@ __all__ = [
     "VERDICTS",
     "evaluate_claims",
     "load_paper_claims",
-    "to_markdown",
 ]

@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from emotion_vectors.registry import MODELS
-from emotion_vectors.report.claims import ClaimRules, layer_ci
+from emotion_vectors.report.measures import DEFAULT_CI_SCHEMES, layer_ci
 from emotion_vectors.resources import MATPLOTLIBRC, data_path
 
 FULL_WIDTH = 6.3
@@ -70,10 +70,6 @@ def _depth(run: dict[str, Any], layer: int) -> float:
     return layer / run["n_blocks"]
 
 
-def _ci_scheme_order() -> tuple[str, ...]:
-    return ClaimRules().ci_schemes
-
-
 # ------------------------------------------------------------------------------------------ (1) curves
 
 
@@ -98,7 +94,7 @@ def layer_curves(results: dict[str, Any], reference: dict[str, float] | None = N
             style = LINESTYLES[corpora.index(run["corpus"]) % len(LINESTYLES)]
             x = np.asarray(run["fractional_depth"], dtype=float)
             y = np.asarray(run[metric], dtype=float)
-            _, bounds = layer_ci(run, metric, _ci_scheme_order())
+            _, bounds = layer_ci(run, metric, DEFAULT_CI_SCHEMES)
             if bounds:
                 band = np.asarray(bounds, dtype=float)
                 ax.fill_between(x, band[:, 0], band[:, 1], color=colour, alpha=0.15, linewidth=0)
