@@ -9,6 +9,13 @@ Layout under an experiment's output directory::
     claims.md, claims.json     written here
     paper.pdf                  written by :func:`build_paper`
 
+``run_metadata.json`` is optional; every key the report reads is optional too (absent -> ``n/a``):
+``profile``, ``description``, ``extraction`` {``token_offset``, ``max_length``, ``pad_side``} (used when no config
+is given); ``models`` [{``alias``, ``hub_id``, ``revision`` or ``commit``}]; ``corpora`` [{``name``,
+``generator``, ``mean_tokens``, ``min_tokens``, ``max_tokens``, ``n_short``, ``n_leaks``, ``fingerprint``}]
+(a list, or a dict keyed by alias/name); ``packages`` {name: version}; ``hardware`` {key: value} or a string;
+``wall_time_s`` {stage: seconds}.
+
 ``generated/`` is built in a temporary sibling and swapped in whole, so a failed build never leaves a mix of
 old and new files. :mod:`emotion_vectors.report.body` decides which figures and tables the paper includes, so
 ``paper/main.tex`` never refers to a file that was not generated.
