@@ -70,15 +70,15 @@ class _StopForward(Exception):
 
 @dataclass(frozen=True)
 class Tokenized:
-    """A corpus tokenized for extraction.
+    """A corpus tokenized for extraction, stored compactly (4 bytes per token).
 
     Attributes:
-        token_ids: Per story, its token ids after truncation at ``max_length`` (special tokens included).
+        token_ids: Per story, int32 ``[n_tokens]`` ids after truncation at ``max_length`` (special tokens included).
         lengths: int64 ``[n_stories]`` real-token counts after truncation.
         original_lengths: int64 ``[n_stories]`` real-token counts before truncation.
     """
 
-    token_ids: tuple[tuple[int, ...], ...]
+    token_ids: tuple[np.ndarray, ...]
     lengths: np.ndarray
     original_lengths: np.ndarray
 
@@ -128,24 +128,31 @@ class Pooled:
     layers: tuple[int, ...]
 
 
-def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int) -> Tokenized:
+def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int, chunk_size: int = 256) -> Tokenized:
     """Tokenize raw texts with the tokenizer's default special tokens and truncate at ``max_length`` tokens.
 
     Stories longer than ``max_length`` are re-tokenized with the tokenizer's own truncation, so the special
-    tokens it appends (e.g. BERT's ``[SEP]``) are kept, exactly as a ``truncation=True`` call does.
+    tokens it appends (e.g. BERT's ``[SEP]``) are kept, exactly as a ``truncation=True`` call does. Texts are
+    tokenized ``chunk_size`` at a time so the tokenizer's per-token bookkeeping never covers the whole corpus.
     """
     texts = list(texts)
-    full = tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-    ids = [tuple(int(t) for t in row) for row in full]
-    long = [i for i, row in enumerate(ids) if len(row) > max_length]
-    if long:
-        cut = tokenizer([texts[i] for i in long], add_special_tokens=True, truncation=True, max_length=max_length)
-        for i, row in zip(long, cut["input_ids"], strict=True):
-            ids[i] = tuple(int(t) for t in row)
+    ids: list[np.ndarray] = []
+    original: list[int] = []
+    options = {"add_special_tokens": True, "return_attention_mask": False, "return_token_type_ids": False}
+    for first in range(0, len(texts), chunk_size):
+        chunk = texts[first : first + chunk_size]
+        full = tokenizer(chunk, truncation=False, verbose=False, **options)["input_ids"]
+        original.extend(len(row) for row in full)
+        long = [i for i, row in enumerate(full) if len(row) > max_length]
+        if long:
+            cut = tokenizer([chunk[i] for i in long], truncation=True, max_length=max_length, **options)["input_ids"]
+            for i, row in zip(long, cut, strict=True):
+                full[i] = row
+        ids.extend(np.asarray(row, dtype=np.int32) for row in full)
     return Tokenized(
         token_ids=tuple(ids),
         lengths=np.array([len(row) for row in ids], dtype=np.int64),
-        original_lengths=np.array([len(row) for row in full], dtype=np.int64),
+        original_lengths=np.array(original, dtype=np.int64),
     )
 
 
@@ -167,7 +174,7 @@ def make_batch(token_ids: Sequence[Sequence[int]], *, token_offset: int, pad_sid
     columns = torch.arange(seq).expand(batch, seq)
     start = torch.zeros(batch, dtype=torch.int64) if pad_side == "right" else seq - lengths  # first real column
     for i, row in enumerate(token_ids):
-        input_ids[i, int(start[i]) : int(start[i]) + len(row)] = torch.tensor(row, dtype=torch.int64)
+        input_ids[i, int(start[i]) : int(start[i]) + len(row)] = torch.as_tensor(np.asarray(row, dtype=np.int64))
     real = (columns >= start[:, None]) & (columns < (start + lengths)[:, None])
     if pad_side == "left-as-authors":
         keep = real & (columns >= token_offset)
