@@ -1,15 +1,127 @@
-"""`emotion-vectors analyze` (not built yet)."""
+"""`emotion-vectors analyze`: emotion vectors, rating geometry, bootstrap CIs, CKA and valence direction."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from pathlib import Path
+from typing import Any
 
-from emotion_vectors.commands._common import add_command, not_built
+from emotion_vectors.commands._common import add_command
+from emotion_vectors.errors import ConfigError
+
+DESCRIPTION = """\
+Read the activation stores of one or more model x corpus runs and write results.json (schema version 1) and
+per_layer.csv: per layer, the PCA of the 171 contrast vectors (neutral PCs explaining 50% of the neutral
+variance projected out), PC1-valence and PC2-arousal Pearson/Spearman r with bootstrap CIs (emotion- and
+story-level resampling), a permutation test with family-wise and BH adjustment, the valence direction and its
+stability, and CKA within a run, across corpora and across models.
+
+With --config the stores are <output_dir>/activations/<model>__<corpus>/ (and <model>__neutral/) and the
+results go to <output_dir>/results/. With --store, name the stores (and --neutral-store) and --out yourself.
+
+examples:
+  emotion-vectors analyze --config configs/demo.toml
+  emotion-vectors analyze --config configs/paper.toml --reported-layers
+  emotion-vectors analyze --store out/activations/minilm__demo --neutral-store out/activations/minilm__neutral \\
+      --out out/results
+"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    return add_command(subparsers, "analyze", "(not built yet)", "This stage is not built yet; it exits non-zero.")
+    parser = add_command(subparsers, "analyze", "emotion-vector geometry, CIs, CKA from activation stores", DESCRIPTION)
+    parser.add_argument("--config", help="experiment config (TOML): stores, output directory and [analysis]")
+    parser.add_argument("--store", action="append", default=[], metavar="DIR", help="an emotion-story store (repeat)")
+    parser.add_argument(
+        "--neutral-store", action="append", default=[], metavar="DIR", help="a model's neutral store (repeat per model)"
+    )
+    parser.add_argument("--out", help="results directory (default with --config: <output_dir>/results)")
+    parser.add_argument("--layers", help="inclusive range 'A-B' or comma list of block indices, for every store")
+    parser.add_argument(
+        "--reported-layers", action="store_true", help="only the block range the paper reports for registered models"
+    )
+    parser.add_argument("--workers", type=int, help="layers analysed in parallel (default: up to 2)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    overrides = parser.add_argument_group("analysis overrides (default: the config's [analysis], else the defaults)")
+    overrides.add_argument("--projection", choices=("neutral", "raw"))
+    overrides.add_argument("--pooling", choices=("token_weighted", "story_mean"))
+    overrides.add_argument("--rating-source", choices=("nrc", "nrc_v1", "warriner"))
+    overrides.add_argument("--ci-method", choices=("percentile", "bca"))
+    overrides.add_argument("--resamples", type=int, help="bootstrap resamples per scheme")
+    overrides.add_argument("--permutations", type=int)
+    overrides.add_argument("--seed", type=int)
+    return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    return not_built("analyze", "the README section \"Status\"")
+    from emotion_vectors import analyze
+    from emotion_vectors.config import AnalysisConfig, load_config
+    from emotion_vectors.store import open_store
+
+    config = load_config(args.config) if args.config else None
+    analysis = _override(config.analysis if config else AnalysisConfig(), args)
+    progress = not args.no_progress
+    if args.store:
+        stores = [open_store(path) for path in args.store]
+        neutrals = {}
+        for path in args.neutral_store:
+            neutral = open_store(path)
+            neutrals[neutral.manifest["model"]["alias"]] = neutral
+        runs = [(s, neutrals.get(s.manifest["model"]["alias"])) for s in stores]
+        if not args.out:
+            raise ConfigError("--store needs --out (the results directory)", fix="e.g. --out outputs/results")
+        layers = _layers(args, [s.manifest["model"]["alias"] for s in stores])
+        results = analyze.analyze_runs(runs, analysis, layers=layers, progress=progress, workers=args.workers)
+        paths = analyze.write_results(results, args.out)
+    elif config is not None:
+        config = dataclasses.replace(config, analysis=analysis)
+        output_dir = _relative_to_project(config.output_dir, Path(args.config))
+        layers = _layers(args, [m.alias for m in config.models])
+        pairs = analyze.experiment_stores(config, output_dir)
+        results = analyze.analyze_runs(pairs, analysis, layers=layers, progress=progress, workers=args.workers)
+        paths = analyze.write_results(results, args.out or Path(output_dir) / analyze.RESULTS_DIR)
+    else:
+        raise ConfigError("analyze needs --config or at least one --store", fix="e.g. --config configs/demo.toml")
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _override(analysis: Any, args: argparse.Namespace) -> Any:
+    changes = {
+        "projection": args.projection,
+        "pooling": args.pooling,
+        "rating_source": args.rating_source,
+        "ci_method": args.ci_method,
+        "bootstrap_resamples": args.resamples,
+        "permutations": args.permutations,
+        "seed": args.seed,
+    }
+    return dataclasses.replace(analysis, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _layers(args: argparse.Namespace, aliases: list[str]) -> dict[str, list[int]] | None:
+    from emotion_vectors import analyze
+
+    if args.layers and args.reported_layers:
+        raise ConfigError("give --layers or --reported-layers, not both")
+    if args.reported_layers:
+        return analyze.reported_layers(aliases)
+    if not args.layers:
+        return None
+    spec = args.layers.strip()
+    try:
+        if "-" in spec:
+            first, last = (int(part) for part in spec.split("-"))
+            chosen = list(range(first, last + 1))
+        else:
+            chosen = [int(part) for part in spec.split(",")]
+    except ValueError:
+        raise ConfigError(f"--layers {spec!r} is not 'A-B' or a comma list of integers") from None
+    return {alias: chosen for alias in aliases}
+
+
+def _relative_to_project(output_dir: str, config_path: Path) -> str:
+    """A relative ``output_dir`` is relative to the parent of the config file's directory (the project root)."""
+    path = Path(output_dir)
+    return str(path if path.is_absolute() else config_path.resolve().parent.parent / path)

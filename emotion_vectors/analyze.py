@@ -1,0 +1,804 @@
+"""The ``analyze`` stage: activation stores in, ``results.json`` and ``per_layer.csv`` out.
+
+For every model x corpus run it reads the emotion store (and, under ``projection = "neutral"``, the model's
+neutral store), builds the contrast vectors of each analysed layer (:mod:`emotion_vectors.vectors`), and calls
+the pure analyses (:mod:`emotion_vectors.analysis`); across runs it adds CKA between the two corpora of a model
+and between models at matched fractional depth. Layers analysed: those in the store, or the ``layers`` given
+(e.g. the paper's reported range), which must all be in the store. Fractional depth is ``layer / n_blocks``.
+
+Randomness: each run draws from generators seeded by ``SeedSequence([seed, hash(model, corpus, purpose)])``
+(:func:`run_rng`), so a run's replicates do not depend on which other runs are analysed or in what order; the
+story and emotion resamples are drawn once per run and shared by all its layers (so the peak layer has a
+bootstrap distribution). Same stores, config and seed give a byte-identical ``results.json``.
+
+``results.json`` (``schema_version`` 1; keys sorted, floats rounded to 10 significant digits, NaN written as
+``null``, no timestamps; per-layer lists are aligned with ``layers``)::
+
+    {
+     "schema_version": 1,
+     "analysis": {AnalysisConfig fields},
+     "runs": [ {                                   # one per model x corpus
+       "model", "model_name", "corpus", "n_blocks", "d_model", "corpus_fingerprint",
+       "n_stories", "n_skipped_stories", "n_emotions", "emotions": [n_emotions],
+       "rating_source", "n_rated", "pooling", "projection", "neutral_threshold",
+       "layers": [block indices], "fractional_depth": [layer / n_blocks],
+       "k_neutral": [per layer], "neutral_variance_explained": [per layer],   # 0 and 0.0 for projection "raw"
+       "explained_variance_ratio": [[n_components] per layer],
+       "pc1_valence_r", "pc1_valence_spearman", "pc2_arousal_r", "pc2_arousal_spearman": [per layer],
+       "signs": {"pc1": [+1/-1 per layer], "pc2": [...]},   # flips applied by the rating sign rule
+       "ci": {"method": "percentile"|"bca", "confidence", "n_resamples",
+              "emotion": {"pc1_valence_r", "pc2_arousal_r", "pc1_valence_spearman", "pc2_arousal_spearman":
+                          [[lo, hi] per layer]},             # [null, null] when the scheme is not run
+              "story": {same keys}},
+       "permutation": {"n_permutations", "pc1_valence_p", "pc1_valence_p_fwer", "pc1_valence_q_bh": [per layer]},
+       "arousal_best_pc": {"exploratory": true, "pc": [1-based, among PC1-PC5], "r": [|r| per layer]},
+       "peak": {"valence": {"layer", "r", "layer_ci": [lo, hi], "r_ci": [lo, hi]}, "arousal": {...},
+                "ci_scheme": "story"|"emotion"|null},
+       "direction": {"adjacent_cosine": [n_layers - 1], "loo_r": [per layer], "cosine_matrix": [[L x L]]},
+       "cka": {"linear": [[L x L]], "debiased": [[L x L]]},
+       "at_peak": {"layer", "pc1": [n_emotions], "pc2": [n_emotions], "valence": [n_emotions, null if unrated],
+                   "arousal": [...], "cosine": [[n_emotions x n_emotions]]}
+     } ],
+     "cross_corpus": [ {"model", "corpora": [a, b], "layers", "linear", "debiased"} ],
+     "cross_model":  [ {"corpus", "models": [a, b], "depth", "layers_a", "layers_b", "linear", "debiased"} ]
+    }
+
+Correlations use only the emotions the rating source covers; the PCA is always fitted on all emotions.
+The peak CIs come from the story scheme when it is run, otherwise from the emotion scheme (``ci_scheme``).
+``per_layer.csv`` has one row per run and layer with the per-layer numbers above (tidy form).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from emotion_vectors.analysis import cka, direction, geometry, stats
+from emotion_vectors.config import AnalysisConfig, ExperimentConfig
+from emotion_vectors.errors import AnalysisError, StoreError
+from emotion_vectors.ratings import emotions as canonical_emotions
+from emotion_vectors.ratings import load_ratings
+from emotion_vectors.registry import MODELS
+from emotion_vectors.vectors import emotion_means, emotion_vectors, project_out
+
+SCHEMA_VERSION = 1
+RESULTS_DIR = "results"
+RESULTS_FILE = "results.json"
+PER_LAYER_FILE = "per_layer.csv"
+SIGNIFICANT_DIGITS = 10
+
+log = logging.getLogger(__name__)
+
+
+class ActivationStoreLike(Protocol):
+    """What the stage reads from an activation store (:class:`emotion_vectors.store.ActivationStore`)."""
+
+    @property
+    def layers(self) -> tuple[int, ...]: ...
+
+    @property
+    def counts(self) -> np.ndarray: ...
+
+    @property
+    def story_ids(self) -> tuple[str, ...]: ...
+
+    @property
+    def emotions(self) -> tuple[str | None, ...]: ...
+
+    @property
+    def manifest(self) -> dict[str, Any]: ...
+
+    def layer_means(self, layer: int) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The analysis of one model x corpus run.
+
+    Attributes:
+        model: Model alias.
+        corpus: Corpus name.
+        n_blocks: Transformer blocks of the model.
+        layers: Analysed block indices.
+        emotions: Emotion order of every per-emotion array.
+        record: The run's JSON-ready entry of ``results.json`` (see the module docstring).
+        grams: ``[n_layers, n_emotions, n_emotions]`` Gram matrices of the contrast vectors (for CKA).
+    """
+
+    model: str
+    corpus: str
+    n_blocks: int
+    layers: tuple[int, ...]
+    emotions: tuple[str, ...]
+    record: dict[str, Any]
+    grams: np.ndarray
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything the stage computes: per-run results and the cross-run CKA entries."""
+
+    analysis: AnalysisConfig
+    runs: tuple[RunResult, ...]
+    cross_corpus: tuple[dict[str, Any], ...]
+    cross_model: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready ``results.json`` content."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "analysis": _config_dict(self.analysis),
+            "runs": [run.record for run in self.runs],
+            "cross_corpus": list(self.cross_corpus),
+            "cross_model": list(self.cross_model),
+        }
+
+
+def run_rng(seed: int, model: str, corpus: str, purpose: str) -> np.random.Generator:
+    """Generator for one purpose (``"story"``, ``"emotion"``, ``"permutation"``) of one run."""
+    digest = hashlib.sha256(f"{model}\x1f{corpus}\x1f{purpose}".encode()).digest()
+    words = [int.from_bytes(digest[i : i + 4], "little") for i in range(0, 16, 4)]
+    return np.random.default_rng(np.random.SeedSequence([int(seed), *words]))
+
+
+def analyze_run(
+    store: ActivationStoreLike,
+    neutral_store: ActivationStoreLike | None,
+    config: AnalysisConfig,
+    *,
+    layers: Sequence[int] | None = None,
+    progress: bool = False,
+    workers: int = 1,
+) -> RunResult:
+    """Analyse one model x corpus run.
+
+    Args:
+        store: The emotion-story activation store.
+        neutral_store: The same model's neutral-text store; required when ``config.projection == "neutral"``.
+        config: Analysis parameters.
+        layers: Block indices to analyse (default: every layer in the store).
+        progress: Show a progress bar over layers.
+        workers: Layers analysed in parallel threads (results do not depend on it).
+    """
+    identity = _identity(store)
+    model, corpus = identity["model"], identity["corpus"]
+    chosen = _choose_layers(store, layers, f"{model}/{corpus}")
+    row_emotions = list(store.emotions)
+    emotions = _emotion_order(row_emotions, f"{model}/{corpus}")
+    counts = np.asarray(store.counts)
+    ratings = load_ratings(config.rating_source)
+    rating_of = {e: (v, a) for e, v, a in zip(ratings.emotions, ratings.valence, ratings.arousal, strict=True)}
+    rated_index = np.array([i for i, e in enumerate(emotions) if e in rating_of], dtype=np.int64)
+    if rated_index.size < 3:
+        raise AnalysisError(f"{model}/{corpus}: only {rated_index.size} emotions are rated by {config.rating_source!r}")
+    valence = np.array([rating_of[emotions[i]][0] for i in rated_index])
+    arousal = np.array([rating_of[emotions[i]][1] for i in rated_index])
+    neutral = _check_neutral(store, neutral_store, config, chosen, identity)
+    layout = stats.story_layout(counts, row_emotions, emotions, config.pooling)
+
+    n_boot = config.bootstrap_resamples
+    schemes = tuple(s for s in ("emotion", "story") if s in config.bootstrap_schemes and n_boot > 0)
+    draws: dict[str, np.ndarray] = {}
+    if "story" in schemes:
+        draws["story"] = stats.story_resample_weights(layout, n_boot, run_rng(config.seed, model, corpus, "story"))
+    if "emotion" in schemes:
+        draws["emotion"] = stats.emotion_resample_indices(
+            len(emotions), n_boot, run_rng(config.seed, model, corpus, "emotion")
+        )
+    bca = config.ci_method == "bca"
+    jack = {}
+    if bca and "story" in schemes:
+        jack["story"] = stats.story_jackknife_weights(layout)
+    if bca and "emotion" in schemes:
+        jack["emotion"] = stats.emotion_jackknife_indices(len(emotions))
+
+    def one_layer(layer: int) -> dict[str, Any]:
+        return _analyze_layer(
+            store,
+            neutral,
+            layer,
+            config,
+            row_emotions,
+            emotions,
+            counts,
+            layout,
+            valence,
+            arousal,
+            rated_index,
+            draws,
+            jack,
+        )
+
+    outputs = _map_layers(one_layer, chosen, progress, workers, f"{model}/{corpus}")
+    record = _run_record(identity, config, chosen, emotions, counts, rated_index, valence, arousal, outputs, schemes)
+    perm_scores = np.stack([out["geometry"].scores[rated_index, 0] for out in outputs])
+    if config.permutations > 0:
+        test = stats.permutation_test(
+            perm_scores, valence, config.permutations, run_rng(config.seed, model, corpus, "permutation")
+        )
+        record["permutation"] = {
+            "n_permutations": test.n_permutations,
+            "pc1_valence_p": test.p.tolist(),
+            "pc1_valence_p_fwer": test.p_fwer.tolist(),
+            "q_bh_method": "fdr_bh",
+            "pc1_valence_q_bh": test.q_bh.tolist(),
+        }
+    else:
+        nan = [None] * len(chosen)
+        record["permutation"] = {
+            "n_permutations": 0,
+            "pc1_valence_p": nan,
+            "pc1_valence_p_fwer": nan,
+            "pc1_valence_q_bh": nan,
+            "q_bh_method": "fdr_bh",
+        }
+    grams = np.stack([out["gram"] for out in outputs])
+    record["cka"] = {"linear": cka.cka_matrix(grams).tolist(), "debiased": cka.cka_matrix(grams, True).tolist()}
+    return RunResult(
+        model=model,
+        corpus=corpus,
+        n_blocks=identity["n_blocks"],
+        layers=tuple(chosen),
+        emotions=tuple(emotions),
+        record=record,
+        grams=grams,
+    )
+
+
+def analyze_runs(
+    runs: Sequence[tuple[ActivationStoreLike, ActivationStoreLike | None]],
+    config: AnalysisConfig,
+    *,
+    layers: Mapping[str, Sequence[int]] | None = None,
+    progress: bool = False,
+    workers: int | None = None,
+) -> Results:
+    """Analyse several model x corpus runs and compare them with CKA.
+
+    Args:
+        runs: ``(emotion store, neutral store or None)`` per run.
+        config: Analysis parameters.
+        layers: Block indices to analyse per model alias (models not listed: every layer in the store).
+        progress: Show progress bars.
+        workers: Parallel layer threads per run (default: up to 2, the CPU count).
+    """
+    if not runs:
+        raise AnalysisError("no runs to analyse", fix="pass at least one activation store")
+    workers = workers or max(1, min(2, os.cpu_count() or 1))
+    results = []
+    seen = set()
+    for store, neutral in tqdm(runs, desc="runs", unit="run", disable=not progress or len(runs) == 1):
+        identity = _identity(store)
+        key = (identity["model"], identity["corpus"])
+        if key in seen:
+            raise AnalysisError(f"run {key[0]}/{key[1]} is given twice")
+        seen.add(key)
+        chosen = None if layers is None else layers.get(identity["model"])
+        results.append(analyze_run(store, neutral, config, layers=chosen, progress=progress, workers=workers))
+    return Results(
+        analysis=config,
+        runs=tuple(results),
+        cross_corpus=tuple(_cross_corpus(results)),
+        cross_model=tuple(_cross_model(results)),
+    )
+
+
+def reported_layers(aliases: Sequence[str]) -> dict[str, list[int]]:
+    """The block range the paper reports for each registered model alias that has one (registry data)."""
+    chosen = {}
+    for alias in aliases:
+        entry = MODELS.get(alias)
+        if entry is not None and entry.paper_layers is not None:
+            first, last = entry.paper_layers
+            chosen[alias] = list(range(first, last + 1))
+    return chosen
+
+
+def experiment_stores(
+    config: ExperimentConfig, output_dir: str | Path
+) -> list[tuple[ActivationStoreLike, ActivationStoreLike | None]]:
+    """Open the stores of every model x corpus of ``config`` under ``output_dir`` (and each model's neutral store
+    when the projection needs it); a missing store is an error naming the extract command to run."""
+    from emotion_vectors.store import NEUTRAL_CORPUS, open_store, store_dir
+
+    pairs = []
+    for model in config.models:
+        neutral = None
+        if config.analysis.projection == "neutral":
+            path = store_dir(output_dir, model.alias, NEUTRAL_CORPUS)
+            try:
+                neutral = open_store(path)
+            except StoreError as exc:
+                raise AnalysisError(
+                    f"projection 'neutral' needs the neutral store of {model.alias}: {exc.message}",
+                    fix="run `emotion-vectors extract` with this config (it extracts the neutral texts too), "
+                    "or set analysis.projection = 'raw'",
+                ) from None
+        for corpus in config.corpora:
+            pairs.append((open_store(store_dir(output_dir, model.alias, corpus.name)), neutral))
+    return pairs
+
+
+def analyze_experiment(
+    config: ExperimentConfig,
+    output_dir: str | Path,
+    *,
+    layers: Mapping[str, Sequence[int]] | None = None,
+    progress: bool = True,
+    workers: int | None = None,
+) -> tuple[Results, Path, Path]:
+    """Analyse every run of ``config`` from the stores under ``output_dir``; write ``<output_dir>/results/``.
+
+    Returns ``(results, results.json path, per_layer.csv path)``.
+    """
+    results = analyze_runs(
+        experiment_stores(config, output_dir), config.analysis, layers=layers, progress=progress, workers=workers
+    )
+    json_path, csv_path = write_results(results, Path(output_dir) / RESULTS_DIR)
+    return results, json_path, csv_path
+
+
+def results_json(results: Results) -> str:
+    """Deterministic ``results.json`` text (sorted keys, rounded floats, NaN as null, trailing newline)."""
+    return json.dumps(_jsonable(results.to_dict()), sort_keys=True, indent=1, allow_nan=False) + "\n"
+
+
+def per_layer_rows(results: Results) -> list[dict[str, Any]]:
+    """The tidy per-layer table: one dict per run and layer (the columns of ``per_layer.csv``)."""
+    rows = []
+    for run in results.runs:
+        r = run.record
+        for i, layer in enumerate(r["layers"]):
+            row: dict[str, Any] = {
+                "model": r["model"],
+                "corpus": r["corpus"],
+                "layer": layer,
+                "fractional_depth": r["fractional_depth"][i],
+                "k_neutral": r["k_neutral"][i],
+                "neutral_variance_explained": r["neutral_variance_explained"][i],
+                "evr_pc1": r["explained_variance_ratio"][i][0],
+                "evr_pc2": r["explained_variance_ratio"][i][1],
+            }
+            for name in stats.STATISTICS:
+                row[name] = r[name][i]
+            for scheme in ("emotion", "story"):
+                for name in ("pc1_valence_r", "pc2_arousal_r"):
+                    lo, hi = r["ci"][scheme][name][i]
+                    row[f"{name}_{scheme}_lo"] = lo
+                    row[f"{name}_{scheme}_hi"] = hi
+            for name in ("pc1_valence_p", "pc1_valence_p_fwer", "pc1_valence_q_bh"):
+                row[name] = r["permutation"][name][i]
+            row["arousal_best_pc"] = r["arousal_best_pc"]["pc"][i]
+            row["arousal_best_r"] = r["arousal_best_pc"]["r"][i]
+            row["loo_valence_r"] = r["direction"]["loo_r"][i]
+            row["direction_cosine_previous"] = r["direction"]["adjacent_cosine"][i - 1] if i > 0 else None
+            rows.append(row)
+    return rows
+
+
+def write_results(results: Results, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``results.json`` and ``per_layer.csv`` into ``out_dir`` (atomically); returns their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / RESULTS_FILE
+    csv_path = out_dir / PER_LAYER_FILE
+    _atomic_text(json_path, results_json(results))
+    rows = _jsonable(per_layer_rows(results))
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    _atomic_text(csv_path, buffer.getvalue())
+    return json_path, csv_path
+
+
+# ---------------------------------------------------------------------------------------------- per layer
+
+
+def _analyze_layer(
+    store: ActivationStoreLike,
+    neutral: ActivationStoreLike | None,
+    layer: int,
+    config: AnalysisConfig,
+    row_emotions: list[str | None],
+    emotions: list[str],
+    counts: np.ndarray,
+    layout: stats.StoryLayout,
+    valence: np.ndarray,
+    arousal: np.ndarray,
+    rated_index: np.ndarray,
+    draws: dict[str, np.ndarray],
+    jack: dict[str, np.ndarray],
+) -> dict[str, Any]:
+    story_means = np.asarray(store.layer_means(layer))
+    neutral_vectors = None
+    if neutral is not None:
+        neutral_vectors = np.asarray(neutral.layer_means(layer))[np.asarray(neutral.counts) > 0]
+    vecs = emotion_vectors(
+        story_means,
+        counts,
+        row_emotions,
+        emotions,
+        pooling=config.pooling,
+        projection=config.projection,
+        neutral_vectors=neutral_vectors,
+        neutral_variance=config.neutral_variance,
+    )
+    gram = vecs.vectors @ vecs.vectors.T
+    geo = geometry.layer_geometry(gram, valence, arousal, rated_index, config.pca_components)
+    out: dict[str, Any] = {
+        "geometry": geo,
+        "gram": gram,
+        "k_neutral": vecs.k_neutral,
+        "neutral_variance": vecs.neutral_variance_explained,
+        "direction": direction.valence_direction(vecs.vectors, valence, rated_index),
+        "loo_r": direction.loo_valence_r(gram, valence, rated_index),
+        "boot": {},
+        "jack": {},
+    }
+    scores = geo.scores[:, :2]
+    if "emotion" in draws:
+        args = (gram, scores, valence, arousal, rated_index)
+        out["boot"]["emotion"] = stats.emotion_bootstrap_layer(*args, draws["emotion"])
+        if "emotion" in jack:
+            out["jack"]["emotion"] = stats.emotion_bootstrap_layer(*args, jack["emotion"])
+    if "story" in draws:
+        centre = emotion_means(story_means, counts, row_emotions, emotions, config.pooling).mean(axis=0)
+        kept = np.flatnonzero(counts > 0)
+        shifted = np.full(story_means.shape, np.nan)
+        shifted[kept] = story_means[kept].astype(np.float64) - centre
+        if vecs.neutral is not None:
+            shifted[kept] = project_out(shifted[kept], vecs.neutral.components)
+        story_gram = stats.padded_story_gram(layout, shifted)
+        args = (story_gram, layout, gram, scores, valence, arousal, rated_index)
+        out["boot"]["story"] = stats.story_bootstrap_layer(*args, draws["story"])
+        if "story" in jack:
+            out["jack"]["story"] = stats.story_bootstrap_layer(*args, jack["story"])
+    return out
+
+
+def _map_layers(
+    function: Callable[[int], dict[str, Any]], layers: Sequence[int], progress: bool, workers: int, label: str
+) -> list[dict[str, Any]]:
+    """``[function(layer) for layer in layers]``, in threads with single-threaded BLAS (small-matrix LAPACK
+    calls are much slower with a multi-threaded BLAS, and layers are independent)."""
+    bar = tqdm(total=len(layers), desc=label, unit="layer", disable=not progress)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            if workers <= 1:
+                results = []
+                for layer in layers:
+                    results.append(function(layer))
+                    bar.update()
+                return results
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(function, layer) for layer in layers]
+                results = []
+                for future in futures:
+                    results.append(future.result())
+                    bar.update()
+                return results
+    finally:
+        bar.close()
+
+
+# ---------------------------------------------------------------------------------------------- records
+
+
+def _run_record(
+    identity: dict[str, Any],
+    config: AnalysisConfig,
+    layers: Sequence[int],
+    emotions: list[str],
+    counts: np.ndarray,
+    rated_index: np.ndarray,
+    valence: np.ndarray,
+    arousal: np.ndarray,
+    outputs: list[dict[str, Any]],
+    schemes: tuple[str, ...],
+) -> dict[str, Any]:
+    geos = [out["geometry"] for out in outputs]
+    estimates = {name: np.array([getattr(g, name) for g in geos]) for name in stats.STATISTICS}
+    ci: dict[str, Any] = {
+        "method": config.ci_method,
+        "confidence": config.confidence,
+        "n_resamples": config.bootstrap_resamples if schemes else 0,
+    }
+    boot_by_scheme: dict[str, dict[str, np.ndarray]] = {}
+    for scheme in ("emotion", "story"):
+        intervals = {}
+        for name in stats.STATISTICS:
+            if scheme not in schemes:
+                intervals[name] = [[None, None] for _ in layers]
+                continue
+            boot = np.stack([out["boot"][scheme][name] for out in outputs], axis=1)  # [B, L]
+            boot_by_scheme.setdefault(scheme, {})[name] = boot
+            jack = None
+            if config.ci_method == "bca":
+                jack = np.stack([out["jack"][scheme][name] for out in outputs], axis=1)
+            bounds = stats.confidence_interval(estimates[name], boot, config.ci_method, config.confidence, jack)
+            intervals[name] = bounds.tolist()
+        ci[scheme] = intervals
+    peak_scheme = "story" if "story" in schemes else ("emotion" if "emotion" in schemes else None)
+    peak: dict[str, Any] = {"ci_scheme": peak_scheme}
+    for label, name in (("valence", "pc1_valence_r"), ("arousal", "pc2_arousal_r")):
+        values = estimates[name]
+        best = int(np.nanargmax(values)) if np.any(np.isfinite(values)) else 0
+        entry = {"layer": int(layers[best]), "r": float(values[best]), "layer_ci": [None, None], "r_ci": [None, None]}
+        if peak_scheme is not None:
+            layer_ci, r_ci = stats.peak_interval(boot_by_scheme[peak_scheme][name], layers, config.confidence)
+            entry["layer_ci"] = list(layer_ci) if layer_ci[0] >= 0 else [None, None]
+            entry["r_ci"] = list(r_ci)
+        peak[label] = entry
+    directions = np.stack([out["direction"] for out in outputs])
+    peak_index = list(layers).index(peak["valence"]["layer"])
+    peak_gram = outputs[peak_index]["gram"]
+    norms = np.sqrt(np.clip(np.diag(peak_gram), 0.0, None))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cosine = peak_gram / norms[:, None] / norms[None, :]
+    full_valence: list[float | None] = [None] * len(emotions)
+    full_arousal: list[float | None] = [None] * len(emotions)
+    for i, v, a in zip(rated_index.tolist(), valence.tolist(), arousal.tolist(), strict=True):
+        full_valence[i], full_arousal[i] = v, a
+    peak_scores = geos[peak_index].scores
+    n_blocks = identity["n_blocks"]
+    return {
+        "model": identity["model"],
+        "model_name": identity["model_name"],
+        "corpus": identity["corpus"],
+        "n_blocks": n_blocks,
+        "d_model": identity["d_model"],
+        "corpus_fingerprint": identity["corpus_fingerprint"],
+        "n_stories": int(counts.shape[0]),
+        "n_skipped_stories": int(np.sum(counts == 0)),
+        "n_emotions": len(emotions),
+        "emotions": list(emotions),
+        "rating_source": config.rating_source,
+        "n_rated": int(rated_index.size),
+        "pooling": config.pooling,
+        "projection": config.projection,
+        "neutral_threshold": config.neutral_variance if config.projection == "neutral" else None,
+        "layers": [int(layer) for layer in layers],
+        "fractional_depth": [layer / n_blocks for layer in layers],
+        "k_neutral": [int(out["k_neutral"]) for out in outputs],
+        "neutral_variance_explained": [float(out["neutral_variance"]) for out in outputs],
+        "explained_variance_ratio": [g.explained_variance_ratio.tolist() for g in geos],
+        **{name: estimates[name].tolist() for name in stats.STATISTICS},
+        "signs": {"pc1": [g.pc1_sign for g in geos], "pc2": [g.pc2_sign for g in geos]},
+        "ci": ci,
+        "arousal_best_pc": {
+            "exploratory": True,
+            "pc": [g.arousal_best_pc for g in geos],
+            "r": [g.arousal_best_r for g in geos],
+        },
+        "peak": peak,
+        "direction": {
+            "adjacent_cosine": direction.adjacent_cosines(directions).tolist(),
+            "loo_r": [float(out["loo_r"]) for out in outputs],
+            "cosine_matrix": direction.cosine_matrix(directions).tolist(),
+        },
+        "at_peak": {
+            "layer": peak["valence"]["layer"],
+            "pc1": peak_scores[:, 0].tolist(),
+            "pc2": peak_scores[:, 1].tolist(),
+            "valence": full_valence,
+            "arousal": full_arousal,
+            "cosine": cosine.tolist(),
+        },
+    }
+
+
+def _cross_corpus(results: list[RunResult]) -> list[dict[str, Any]]:
+    entries = []
+    models = list(dict.fromkeys(run.model for run in results))
+    for model in models:
+        runs = [run for run in results if run.model == model]
+        for a, b in combinations(runs, 2):
+            _same_emotions(a, b)
+            common = [layer for layer in a.layers if layer in b.layers]
+            if not common:
+                continue
+            ga = a.grams[[a.layers.index(layer) for layer in common]]
+            gb = b.grams[[b.layers.index(layer) for layer in common]]
+            entries.append(
+                {
+                    "model": model,
+                    "corpora": [a.corpus, b.corpus],
+                    "layers": common,
+                    "linear": cka.paired_cka(ga, gb).tolist(),
+                    "debiased": cka.paired_cka(ga, gb, True).tolist(),
+                }
+            )
+    return entries
+
+
+def _cross_model(results: list[RunResult]) -> list[dict[str, Any]]:
+    entries = []
+    corpora = list(dict.fromkeys(run.corpus for run in results))
+    for corpus in corpora:
+        runs = [run for run in results if run.corpus == corpus]
+        for a, b in combinations(runs, 2):
+            _same_emotions(a, b)
+            depth, layers_a, layers_b = cka.match_depth(a.layers, a.n_blocks, b.layers, b.n_blocks)
+            ga = a.grams[[a.layers.index(int(layer)) for layer in layers_a]]
+            gb = b.grams[[b.layers.index(int(layer)) for layer in layers_b]]
+            entries.append(
+                {
+                    "corpus": corpus,
+                    "models": [a.model, b.model],
+                    "depth": depth.tolist(),
+                    "layers_a": layers_a.tolist(),
+                    "layers_b": layers_b.tolist(),
+                    "linear": cka.paired_cka(ga, gb).tolist(),
+                    "debiased": cka.paired_cka(ga, gb, True).tolist(),
+                }
+            )
+    return entries
+
+
+# ---------------------------------------------------------------------------------------------- checks
+
+
+def _identity(store: ActivationStoreLike) -> dict[str, Any]:
+    manifest = store.manifest
+    try:
+        model = manifest["model"]
+        alias = str(model["alias"])
+        n_blocks = int(model["n_blocks"])
+        d_model = int(model["d_model"])
+        corpus = str(manifest["corpus"]["name"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnalysisError(f"activation store manifest lacks {exc}", fix="re-extract the store") from None
+    entry = MODELS.get(alias)
+    name = entry.display_name if entry is not None else str(model.get("display_name") or model.get("id") or alias)
+    return {
+        "model": alias,
+        "model_name": name,
+        "n_blocks": n_blocks,
+        "d_model": d_model,
+        "corpus": corpus,
+        "corpus_fingerprint": manifest["corpus"].get("fingerprint"),
+    }
+
+
+def _choose_layers(store: ActivationStoreLike, layers: Sequence[int] | None, label: str) -> list[int]:
+    available = [int(layer) for layer in store.layers]
+    if layers is None:
+        chosen = available
+    else:
+        chosen = [int(layer) for layer in layers]
+        missing = [layer for layer in chosen if layer not in available]
+        if missing:
+            raise AnalysisError(
+                f"{label}: layers {missing} are not in the activation store (it has {available})",
+                fix="extract those layers, or analyse only extracted ones",
+            )
+    if not chosen:
+        raise AnalysisError(f"{label}: no layers to analyse")
+    if chosen != sorted(set(chosen)):
+        raise AnalysisError(f"{label}: layers must be increasing and unique, got {chosen}")
+    return chosen
+
+
+def _emotion_order(row_emotions: Sequence[str | None], label: str) -> list[str]:
+    canonical = canonical_emotions()
+    present = set(row_emotions)
+    if None in present:
+        raise AnalysisError(
+            f"{label}: the store has rows without an emotion label", fix="pass an emotion-story store here"
+        )
+    unknown = sorted(present - set(canonical))
+    if unknown:
+        raise AnalysisError(f"{label}: the store has emotions outside the 171 concepts: {unknown[:5]}")
+    order = [e for e in canonical if e in present]
+    if len(order) < len(canonical):
+        log.warning("%s: %d of %d emotions present", label, len(order), len(canonical))
+    return order
+
+
+def _check_neutral(
+    store: ActivationStoreLike,
+    neutral: ActivationStoreLike | None,
+    config: AnalysisConfig,
+    layers: Sequence[int],
+    identity: dict[str, Any],
+) -> ActivationStoreLike | None:
+    label = f"{identity['model']}/{identity['corpus']}"
+    if config.projection == "raw":
+        return None
+    if neutral is None:
+        raise AnalysisError(
+            f"{label}: projection 'neutral' needs the model's neutral store, and none was given",
+            fix="extract the neutral texts for this model (or pass --neutral-store), or set analysis.projection = 'raw'",
+        )
+    neutral_identity = _identity(neutral)
+    if neutral_identity["model"] != identity["model"] or neutral_identity["d_model"] != identity["d_model"]:
+        raise AnalysisError(
+            f"{label}: the neutral store was made by {neutral_identity['model']!r}, not {identity['model']!r}"
+        )
+    missing = [layer for layer in layers if layer not in neutral.layers]
+    if missing:
+        raise AnalysisError(
+            f"{label}: the neutral store lacks layers {missing}", fix="extract them for the neutral texts"
+        )
+    if int(np.sum(np.asarray(neutral.counts) > 0)) < 2:
+        raise AnalysisError(f"{label}: the neutral store has fewer than 2 kept texts")
+    return neutral
+
+
+def _same_emotions(a: RunResult, b: RunResult) -> None:
+    if a.emotions != b.emotions:
+        raise AnalysisError(
+            f"runs {a.model}/{a.corpus} and {b.model}/{b.corpus} cover different emotions; CKA needs the same items"
+        )
+
+
+# ---------------------------------------------------------------------------------------------- output
+
+
+def _config_dict(config: AnalysisConfig) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars/arrays converted, floats rounded, NaN/inf as None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if not math.isfinite(number):
+            return None
+        return float(f"{number:.{SIGNIFICANT_DIGITS}g}") + 0.0
+    return value
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+__all__ = [
+    "ActivationStoreLike",
+    "PER_LAYER_FILE",
+    "RESULTS_DIR",
+    "RESULTS_FILE",
+    "Results",
+    "RunResult",
+    "SCHEMA_VERSION",
+    "analyze_experiment",
+    "analyze_run",
+    "analyze_runs",
+    "experiment_stores",
+    "per_layer_rows",
+    "reported_layers",
+    "results_json",
+    "run_rng",
+    "write_results",
+]
