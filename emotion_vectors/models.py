@@ -250,9 +250,9 @@ def load_model(
         raise OfflineError(
             f"cannot load {hub_id!r} (revision {revision!r}) from the Hugging Face Hub or its local cache: {exc}",
             fix=(
-                "download it once on a networked machine (huggingface-cli download "
-                f"{hub_id} --revision {revision or 'main'}) and point HF_HOME at that cache, "
-                "or pass a local directory as the model alias"
+                f"download it once on a networked machine (hf download {hub_id} --revision "
+                f"{revision or 'main'}) and point HF_HOME at that cache (HF_HUB_OFFLINE=1 skips the "
+                "network retries), or pass a local directory as the model alias"
             ),
         ) from None
     handle = wrap_model(
