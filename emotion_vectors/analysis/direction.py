@@ -7,7 +7,10 @@ Pure functions on numpy arrays.
 The free intercept ``b`` makes the fit independent of how the rows are centred; when every emotion is rated
 (``nrc``) the contrast vectors are centred and the solution is exactly the paper's ``w = pinv(C) valence``.
 It is computed in the ``[n_rated, n_rated]`` Gram domain: ``w = Cc^T pinv(Cc Cc^T) (v - mean v)`` with
-``Cc`` the rated rows centred; eigenvalues below ``1e-10`` of the largest are treated as zero.
+``Cc`` the rated rows centred; eigenvalues below ``1e-10`` of the largest are treated as zero. ``w`` also
+carries a part that fits the noise of the ratings around the axis: for a planted axis in isotropic noise its cosine
+with the axis is about ``1 / sqrt(1 + n_rated / d_model)`` when the fit interpolates (``d_model >= n_rated``) and
+``1 / sqrt(1 + d_model / n_rated)`` otherwise, whatever the noise level (a property of least squares).
 
 **Leave-one-emotion-out check** (:func:`loo_valence_r`): each rated emotion's valence is predicted by the
 direction (and intercept) fitted on the others, and the predictions are correlated with the ratings. Because

@@ -31,6 +31,8 @@ from emotion_vectors.errors import AnalysisError
 AROUSAL_CANDIDATES = 5
 #: Krylov depth of the second attempt of :func:`top_eigenpairs` before falling back to a dense solver.
 RETRY_DEPTH = 10
+#: Matrices up to this size are always solved densely (a dense solve is then cheaper than the Krylov step).
+DENSE_MAX_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,8 @@ def top_eigenpairs(
     Args:
         grams: ``[B, n, n]`` symmetric matrices.
         k: Eigenpairs wanted (largest eigenvalues first).
-        start: ``[n, p]`` or ``[B, n, p]`` starting block (``p >= k``); ``None`` uses dense ``eigh`` throughout.
+        start: ``[n, p]`` or ``[B, n, p]`` starting block (``p >= k``); ``None`` (or a small ``n``, see
+            :data:`DENSE_MAX_SIZE`) uses dense ``eigh`` throughout.
         depth: Krylov blocks after the start block.
         tol: Accepted residual relative to the largest Ritz value.
 
@@ -278,7 +281,7 @@ def top_eigenpairs(
     n_batch, n, _ = grams.shape
     if not 1 <= k < n:
         raise AnalysisError(f"k must be in [1, {n - 1}], got {k}")
-    if start is None or (start.shape[-1] * (depth + 1)) >= n:
+    if start is None or n <= DENSE_MAX_SIZE or 2 * start.shape[-1] * (depth + 1) >= n:
         values, vectors = _dense_top(grams, k)
         return values, vectors, n_batch
     start = np.asarray(start, dtype=np.float64)
