@@ -25,7 +25,8 @@ Padding (``pad_side``), with the tokenizer's own padding side always ignored:
   shorter stories also pool their BOS and first tokens; padding itself is never pooled. Its kept count is
   ``min(n_real, S - token_offset)`` for a batch padded to ``S`` tokens. The batches here are length-bucketed,
   not the authors' groups of four consecutive stories of one emotion, so the mechanism is reproduced but not
-  their exact numbers.
+  their exact numbers. The bug needs a tokenizer that pads on the left (Gemma-4's does); with a right-padding
+  tokenizer the original code counted the offset correctly, which ``"right"`` reproduces.
 
 Stories with at most ``token_offset`` real tokens have nothing to pool. ``short_story_policy = "error"``
 (default) refuses to run and lists them; ``"skip"`` logs a warning, leaves them out of the forward passes and
