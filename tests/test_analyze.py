@@ -214,3 +214,21 @@ def test_the_command_in_both_forms(tmp_path: Path, capsys) -> None:
     (tmp_path / "demo.toml").write_text(config)
     assert main(["analyze", "--config", str(tmp_path / "demo.toml"), *common]) == 0
     assert (tmp_path / "results" / RESULTS_FILE).is_file()
+
+
+def test_analyze_experiment_reads_the_config_layout_and_honours_reported_layers(tmp_path: Path) -> None:
+    from emotion_vectors.analyze import analyze_experiment, reported_layers
+    from emotion_vectors.config import load_config
+
+    make_synthetic_stores((("minilm", 3),), ("demo",), seed=5, output_dir=tmp_path, **SIZES)
+    text = Path("configs/demo.toml").read_text().replace('output_dir = "outputs/demo"', f'output_dir = "{tmp_path}"')
+    (tmp_path / "demo.toml").write_text(text)
+    config = load_config(tmp_path / "demo.toml")
+    config = dataclasses.replace(config, analysis=CONFIG)
+    results, json_path, _ = analyze_experiment(config, tmp_path, layers={"minilm": [2]}, progress=False)
+    assert json_path == tmp_path / "results" / RESULTS_FILE
+    assert results.runs[0].record["layers"] == [2]
+    assert reported_layers(["apertus-8b", "minilm", "org/unknown"]) == {"apertus-8b": list(range(1, 32))}
+    missing = dataclasses.replace(config, output_dir=str(tmp_path / "nowhere"))
+    with pytest.raises(AnalysisError, match="neutral store"):
+        analyze_experiment(missing, tmp_path / "nowhere", progress=False)

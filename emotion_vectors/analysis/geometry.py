@@ -29,8 +29,8 @@ from emotion_vectors.errors import AnalysisError
 
 #: How many leading PCs are candidates for the exploratory "best arousal PC".
 AROUSAL_CANDIDATES = 5
-#: Krylov depth of the second attempt of :func:`top_eigenpairs` before falling back to a dense solver.
-RETRY_DEPTH = 10
+#: Krylov depth of the second attempt of :func:`top_eigenpairs` before a matrix is handed to the dense solver.
+RETRY_DEPTH = 16
 #: Matrices up to this size are always solved densely (a dense solve is then cheaper than the Krylov step).
 DENSE_MAX_SIZE = 64
 
@@ -251,8 +251,8 @@ def top_eigenpairs(
     k: int = 2,
     start: np.ndarray | None = None,
     *,
-    depth: int = 5,
-    tol: float = 1e-8,
+    depth: int = 8,
+    tol: float = 1e-7,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Leading ``k`` eigenpairs of a stack of symmetric matrices, for many bootstrap replicates at once.
 
@@ -260,8 +260,8 @@ def top_eigenpairs(
     (e.g. the full-sample eigenvectors), vectorised over the stack. A Ritz pair ``(theta, v)`` is accepted when
     its residual ``|G v - theta v| <= tol * theta_1``: ``v`` is then an exact eigenvector of a matrix within
     ``tol * theta_1`` (spectral norm) of ``G``, far below the perturbation a resample causes. Matrices where a
-    pair fails the test are retried with a deeper Krylov space (:data:`RETRY_DEPTH`) and, failing again, solved
-    with a dense :func:`numpy.linalg.eigh`.
+    pair fails the test are retried with a deeper Krylov space (:data:`RETRY_DEPTH`; flat spectra need it) and,
+    failing again, solved with a dense :func:`numpy.linalg.eigh`.
 
     Args:
         grams: ``[B, n, n]`` symmetric matrices.
@@ -289,24 +289,9 @@ def top_eigenpairs(
         start = np.broadcast_to(start, (n_batch, *start.shape))
     if start.shape[:2] != (n_batch, n) or start.shape[2] < k:
         raise AnalysisError(f"start must have shape [n, p] or [B, n, p] with n={n}, p>={k}; got {start.shape}")
-    p = start.shape[2]
-    q = np.empty((n_batch, n, p * (depth + 1)))
-    gq = np.empty_like(q)
-    q[:, :, :p] = _orthonormal_block(start, None)
-    for step in range(depth + 1):
-        block = slice(step * p, (step + 1) * p)
-        gq[:, :, block] = grams @ q[:, :, block]
-        if step < depth:
-            q[:, :, (step + 1) * p : (step + 2) * p] = _orthonormal_block(gq[:, :, block], q[:, :, : (step + 1) * p])
-    projected = q.transpose(0, 2, 1) @ gq
-    theta, y = np.linalg.eigh((projected + projected.transpose(0, 2, 1)) / 2.0)
-    theta = theta[:, ::-1][:, :k]
-    y = y[:, :, ::-1][:, :, :k]
-    vectors = q @ y
-    residual = np.linalg.norm(gq @ y - vectors * theta[:, None, :], axis=1)
-    scale = np.abs(theta[:, :1])
-    failed = np.flatnonzero(np.any(~(residual <= tol * scale), axis=1) | (scale[:, 0] == 0))
-    values = theta.copy()
+    theta, ritz, converged = _krylov_step(grams, start, k, depth, tol)
+    values, vectors = theta.copy(), ritz[:, :, :k].copy()
+    failed = np.flatnonzero(~converged)
     n_dense = 0
     if failed.size and depth < RETRY_DEPTH:
         values[failed], vectors[failed], n_dense = top_eigenpairs(
@@ -318,24 +303,59 @@ def top_eigenpairs(
     return values, vectors, int(n_dense)
 
 
+def _krylov_step(
+    grams: np.ndarray, start: np.ndarray, k: int, depth: int, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One block-Krylov Rayleigh-Ritz step: ``(theta [B, k], ritz vectors [B, n, p], converged [B])``."""
+    n_batch, n, p = start.shape
+    q = np.empty((n_batch, n, p * (depth + 1)))
+    gq = np.empty_like(q)
+    q[:, :, :p], ok = _orthonormal_block(start, None)
+    for step in range(depth + 1):
+        block = slice(step * p, (step + 1) * p)
+        gq[:, :, block] = grams @ q[:, :, block]
+        if step < depth:
+            q[:, :, (step + 1) * p : (step + 2) * p], alive = _orthonormal_block(
+                gq[:, :, block], q[:, :, : (step + 1) * p]
+            )
+            ok &= alive
+    projected = q.transpose(0, 2, 1) @ gq
+    theta, y = np.linalg.eigh((projected + projected.transpose(0, 2, 1)) / 2.0)
+    theta = theta[:, ::-1][:, :p]
+    y = y[:, :, ::-1][:, :, :p]
+    ritz = q @ y
+    residual = np.linalg.norm(gq @ y[:, :, :k] - ritz[:, :, :k] * theta[:, None, :k], axis=1)
+    scale = np.abs(theta[:, :1])
+    converged = np.all(residual <= tol * scale, axis=1) & (scale[:, 0] > 0) & ok
+    return theta[:, :k], ritz, converged
+
+
 def _dense_top(grams: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     values, vectors = np.linalg.eigh(grams)
     return values[:, ::-1][:, :k].copy(), vectors[:, :, ::-1][:, :, :k].copy()
 
 
-def _orthonormal_block(block: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+def _orthonormal_block(block: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """Orthonormalise ``[B, n, p]`` against the orthonormal columns ``previous`` ``[B, n, r]`` and itself.
 
-    Two passes of projection + QR keep it stable. A (numerically) rank-deficient block still yields
-    orthonormal columns: any orthonormal basis is a valid Rayleigh-Ritz subspace, and the residual test of
-    :func:`top_eigenpairs` is computed for the basis actually used.
+    Project out ``previous``, QR, then project out ``previous`` once more and renormalise (the second pass
+    restores orthogonality lost to rounding).
+
+    Returns:
+        ``(columns [B, n, p], ok [B])``: ``ok`` is False for a matrix whose block became (numerically) rank
+        deficient, i.e. the Krylov space is exhausted; :func:`top_eigenpairs` then solves that matrix densely.
     """
-    block = np.array(block, dtype=np.float64)
-    for _ in range(2):
-        if previous is not None:
-            block -= previous @ (previous.transpose(0, 2, 1) @ block)
-        block, _ = np.linalg.qr(block)
-    return block
+    columns = np.array(block, dtype=np.float64)
+    scale = np.linalg.norm(columns, axis=1).max(axis=1)
+    if previous is not None:
+        columns -= previous @ (previous.transpose(0, 2, 1) @ columns)
+    columns, upper = np.linalg.qr(columns)
+    pivots = np.abs(np.diagonal(upper, axis1=1, axis2=2)).min(axis=1)
+    ok = pivots > 1e-10 * np.maximum(scale, np.finfo(np.float64).tiny)
+    if previous is not None:
+        columns -= previous @ (previous.transpose(0, 2, 1) @ columns)
+        columns /= np.maximum(np.linalg.norm(columns, axis=1, keepdims=True), np.finfo(np.float64).tiny)
+    return columns, ok
 
 
 def _deterministic_signs(scores: np.ndarray) -> np.ndarray:
