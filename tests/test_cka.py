@@ -44,7 +44,11 @@ def pair() -> tuple[np.ndarray, np.ndarray]:
 def test_both_estimators_agree_with_the_direct_hsic_formulas(pair) -> None:
     x, y = pair
     k, l = x @ x.T, y @ y.T  # noqa: E741
+    k_before, l_before = k.copy(), l.copy()
     assert hsic_biased(k, l) == pytest.approx(_direct_hsic_biased(k, l), rel=1e-10)
+    cka_matrix(np.stack([k, l]), debiased=True)
+    np.testing.assert_array_equal(k, k_before)
+    np.testing.assert_array_equal(l, l_before)
     assert hsic_unbiased(k, l) == pytest.approx(_direct_hsic_unbiased(k, l), rel=1e-10)
     direct = _direct_hsic_biased(k, l) / np.sqrt(_direct_hsic_biased(k, k) * _direct_hsic_biased(l, l))
     assert linear_cka(x, y) == pytest.approx(direct, rel=1e-10)
