@@ -347,6 +347,8 @@ def analyze_experiment(
 
     Returns ``(results, results.json path, per_layer.csv path)``.
     """
+    if layers is None and config.analysis.layers == "paper":
+        layers = reported_layers([model.alias for model in config.models])
     results = analyze_runs(
         experiment_stores(config, output_dir), config.analysis, layers=layers, progress=progress, workers=workers
     )

@@ -43,6 +43,7 @@ Projection = Literal["neutral", "raw"]
 RatingSource = Literal["nrc", "nrc_v1", "warriner"]
 CIMethod = Literal["percentile", "bca"]
 BootstrapScheme = Literal["emotion", "story"]
+ReportedLayers = Literal["all", "paper"]
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,13 @@ class ExtractionConfig:
 
 @dataclass(frozen=True)
 class AnalysisConfig:
-    """Parameters of the analysis stage (see ``emotion_vectors.analysis``)."""
+    """Parameters of the analysis stage (see ``emotion_vectors.analysis``).
 
+    ``layers``: ``"all"`` analyses every extracted block; ``"paper"`` only the block range the paper reports for
+    each registered model (Apertus 1-31, Gemma 1-40; all blocks for models without one).
+    """
+
+    layers: ReportedLayers = "all"
     neutral_variance: float = 0.5
     pca_components: int = 10
     rating_source: RatingSource = "nrc"

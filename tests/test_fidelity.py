@@ -76,12 +76,19 @@ def test_paper_layer_ranges_come_from_the_registry() -> None:
     assert paper_layer_range("gemma-4-e4b", range(42)) == (1, 40)
 
 
-def test_the_paper_config_alone_extracts_and_analyses_every_block() -> None:
-    """configs/paper.toml has no setting that restricts the analysis to the reported range: its models use
-    ``layers = "all"`` and, without ``--reported-layers``, ``analyze`` analyses every extracted block."""
+def test_the_paper_config_extracts_every_block_and_reports_the_papers_range() -> None:
+    """Every block is extracted (``layers = "all"``); ``[analysis] layers = "paper"`` reports Apertus 1-31 and
+    Gemma 1-40, the blocks the paper plots, without any command-line flag."""
+    from emotion_vectors.analyze import reported_layers
+
     for model in PAPER.models:
         entry = MODELS[model.alias]
         assert resolve_layers(model.layers, entry.n_blocks, entry.paper_layers) == tuple(range(entry.n_blocks))
+    assert PAPER.analysis.layers == "paper"
+    assert reported_layers([m.alias for m in PAPER.models]) == {
+        "apertus-8b": list(range(1, 32)),
+        "gemma-4-e4b": list(range(1, 41)),
+    }
     assert _layers(argparse.Namespace(layers=None, reported_layers=False), [m.alias for m in PAPER.models]) is None
 
 

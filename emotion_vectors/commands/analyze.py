@@ -77,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, analysis=analysis)
         output_dir = _relative_to_project(config.output_dir, Path(args.config))
         layers = _layers(args, [m.alias for m in config.models])
+        if layers is None and analysis.layers == "paper":
+            layers = analyze.reported_layers([m.alias for m in config.models])
         pairs = analyze.experiment_stores(config, output_dir)
         results = analyze.analyze_runs(pairs, analysis, layers=layers, progress=progress, workers=args.workers)
         paths = analyze.write_results(results, args.out or Path(output_dir) / analyze.RESULTS_DIR)

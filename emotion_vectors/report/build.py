@@ -181,8 +181,16 @@ def locate(
         results=results_path,
         metadata=results_path.parent / METADATA_FILE,
         out_dir=out,
-        paper_dir=Path(paper_dir) if paper_dir else root / "paper",
+        paper_dir=Path(paper_dir) if paper_dir else _paper_sources(root),
     )
+
+
+def _paper_sources(root: Path) -> Path:
+    """``paper/`` beside the config's project, else the one of the checkout this package runs from."""
+    for candidate in (root / "paper", Path(__file__).resolve().parents[2] / "paper"):
+        if (candidate / "main.tex").exists():
+            return candidate
+    return root / "paper"
 
 
 # ------------------------------------------------------------------------------------------ report
