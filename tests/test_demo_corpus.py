@@ -13,7 +13,6 @@ from emotion_vectors.corpus.schema import fingerprint
 from emotion_vectors.corpus.validate import emotion_pattern, validate_corpus
 from emotion_vectors.ratings import emotions as all_emotions
 
-KNOWN_NEUTRAL_HITS = {("neutral/000", "dependent"), ("neutral/030", "trapped")}
 CARD = Path(__file__).resolve().parents[1] / "dataset_card" / "demo" / "README.md"
 
 
@@ -67,9 +66,7 @@ def test_neutral_texts_are_enough_the_right_length_and_free_of_emotion_words(neu
     outside = {s.story_id: len(s.text.split()) for s in neutral if not 80 <= len(s.text.split()) <= 120}
     assert outside == {}
     found = {(s.story_id, e) for s in neutral for e in all_emotions() if emotion_pattern(e).search(s.text)}
-    # Two technical uses of words that are also on the emotion list: "light-dependent stage" (photosynthesis) and
-    # carbon dioxide "trapped in the gluten network" (bread). Rewording them empties this set; any new hit fails.
-    assert found <= KNOWN_NEUTRAL_HITS, found - KNOWN_NEUTRAL_HITS
+    assert found == set()
 
 
 def _card_fingerprint(label: str) -> str:
