@@ -1,0 +1,130 @@
+"""End-to-end tests of the pipeline (CPU, offline): caching, invalidation and resume after an interruption."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from emotion_vectors import pipeline, store
+from emotion_vectors.config import load_config
+
+DATA = Path(pipeline.__file__).parent / "data"
+
+
+def _write_config(tmp_path: Path, resamples: int = 10) -> Path:
+    """Tiny config: minilm layers 4-5, 12 emotions x 2 bundled demo stories, small bootstrap."""
+    rows = [json.loads(line) for line in (DATA / "demo_stories.jsonl").read_text(encoding="utf-8").splitlines()]
+    kept: dict[str, int] = {}
+    subset = []
+    for row in rows:
+        if kept.get(row["emotion"], 0) < 2 and (row["emotion"] in kept or len(kept) < 12):
+            kept[row["emotion"]] = kept.get(row["emotion"], 0) + 1
+            subset.append(row)
+    corpus = tmp_path / "tiny.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in subset), encoding="utf-8")
+    config = tmp_path / "configs" / "tiny.toml"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(
+        f"""
+profile = "demo"
+description = "pipeline test"
+output_dir = "out"
+[[models]]
+alias = "minilm"
+layers = "4-5"
+[[corpora]]
+name = "tiny"
+source = "local"
+path = "{corpus}"
+[analysis]
+pca_components = 5
+bootstrap_resamples = {resamples}
+permutations = 10
+[report]
+build_pdf = false
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _run(config_path: Path, out: Path, **kwargs: object) -> pipeline.PipelineRun:
+    return pipeline.run_pipeline(load_config(config_path), out, config_path=config_path, progress=False, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pipeline.PipelineRun]:
+    tmp = tmp_path_factory.mktemp("pipe")
+    config = _write_config(tmp)
+    out = tmp / "out"
+    return config, out, _run(config, out)
+
+
+def test_end_to_end_then_cached(first_run: tuple[Path, Path, pipeline.PipelineRun]) -> None:
+    config, out, result = first_run
+    assert (out / "results" / "results.json").is_file()
+    assert (out / "claims.md").is_file() and (out / "claims.json").is_file()
+    assert result.status("paper") == "skipped"
+    assert all(s.status == "ran" for s in result.stages if s.name != "paper")
+    metadata = json.loads((out / "results" / "run_metadata.json").read_text(encoding="utf-8"))
+    for key in ("profile", "description", "models", "corpora", "packages", "hardware", "wall_time_s"):
+        assert key in metadata
+    assert metadata["corpora"][0]["n_stories"] == 24
+    assert "n_leaks" in metadata["corpora"][0] and "fingerprint" in metadata["corpora"][0]
+    assert (out / "pipeline" / "run.log").is_file()
+
+    started = time.perf_counter()
+    again = _run(config, out)
+    assert time.perf_counter() - started < 10
+    assert all(s.status == "cached" for s in again.stages if s.name != "paper")
+
+
+def test_dry_run_plans_without_running(first_run: tuple[Path, Path, pipeline.PipelineRun], tmp_path: Path) -> None:
+    config, out, _ = first_run
+    plan = _run(config, tmp_path / "fresh", dry_run=True).plan
+    assert not (tmp_path / "fresh").exists()
+    extract = next(e for e in plan if e["stage"] == "extract.minilm.tiny")
+    assert extract["stories"] == 24 and extract["tokens_estimate"] > 0 and extract["action"] == "run"
+    cached = _run(config, out, dry_run=True, force=["analyze"]).plan
+    assert {e["stage"]: e["action"] for e in cached}["analyze"] == "run (forced)"
+    assert {e["stage"]: e["action"] for e in cached}["extract.minilm.tiny"] == "cached"
+
+
+def test_analysis_change_reruns_downstream_only(first_run: tuple[Path, Path, pipeline.PipelineRun]) -> None:
+    config, out, _ = first_run
+    changed = _write_config(config.parent.parent, resamples=12)
+    result = _run(changed, out)
+    status = {s.name: s.status for s in result.stages}
+    assert status["extract.minilm.tiny"] == "cached" and status["extract.minilm.neutral"] == "cached"
+    assert status["analyze"] == status["report"] == status["claims"] == "ran"
+
+
+def test_interrupted_extraction_resumes_byte_identical(
+    first_run: tuple[Path, Path, pipeline.PipelineRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, _, _ = first_run
+    reference = _run(config, tmp_path / "ref", shard_size=8)
+    assert reference.status("analyze") == "ran"
+
+    real_write = store.write_shard
+    calls = {"n": 0}
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise KeyboardInterrupt("simulated interruption")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(store, "write_shard", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        _run(config, tmp_path / "cut", shard_size=8)
+    monkeypatch.setattr(store, "write_shard", real_write)
+    assert not (tmp_path / "cut" / "results" / "results.json").exists()
+    _run(config, tmp_path / "cut", shard_size=8)
+    ref = (tmp_path / "ref" / "results" / "results.json").read_bytes()
+    assert (tmp_path / "cut" / "results" / "results.json").read_bytes() == ref
+    log = (tmp_path / "cut" / "pipeline" / "run.log").read_text(encoding="utf-8")
+    assert "FAILED" in log
