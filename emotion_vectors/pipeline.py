@@ -172,6 +172,7 @@ class _Context:
         self._corpora: dict[str, Any] = {}
         self._loaded: dict[str, Any] = {}
         self._models: dict[str, Any] = {}
+        self.keys: dict[str, str] = {}
 
     def corpus(self, name: str) -> Any:
         from emotion_vectors.corpus.sources import load_corpus_loaded, load_neutral
@@ -230,6 +231,7 @@ def _build_stages(ctx: _Context, paper: bool) -> list[_Stage]:
                 ctx.shard_size,
             )
             extract_keys.append(key)
+            ctx.keys[f"extract.{model.alias}.{name}"] = key
             stages.append(
                 _Stage(
                     f"extract.{model.alias}.{name}",
@@ -380,9 +382,15 @@ def _extract_stage(ctx: _Context, alias: str, corpus_name: str, path: Path, forc
         short_story_policy=settings.short_story_policy,
         pad_side=settings.pad_side,
         progress=ctx.progress,
-        force=forced,
+        # inputs changed since the recorded run: the old store is stale, replace it
+        force=forced or _stale(ctx, f"extract.{alias}.{corpus_name}"),
         **kwargs,
     )
+
+
+def _stale(ctx: _Context, name: str) -> bool:
+    record = read_record(ctx.output_dir, name)
+    return record is not None and record.get("key") != ctx.keys.get(name)
 
 
 def _analyze_stage(ctx: _Context) -> None:
