@@ -54,11 +54,3 @@ class AnalysisError(EmotionVectorsError, ValueError):
 
 class OfflineError(EmotionVectorsError):
     """A resource needs the network (the Hugging Face Hub, a pinned URL) and it cannot be reached."""
-
-
-class NotBuiltError(EmotionVectorsError):
-    """A pipeline stage that this version does not implement yet."""
-
-
-class ReportError(EmotionVectorsError):
-    """The report or paper stage cannot proceed (no results, no TeX installation, LaTeX failed)."""

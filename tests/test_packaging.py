@@ -25,14 +25,19 @@ def test_every_locked_requirement_is_exact_and_hashed() -> None:
 def test_core_dependencies_are_locked() -> None:
     pins = lock_pins()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    names = [re.split(r"[<>=!~\[ ]", dep)[0].lower() for dep in project["dependencies"] + project["optional-dependencies"]["dev"]]
+    names = [
+        re.split(r"[<>=!~\[ ]", dep)[0].lower()
+        for dep in project["dependencies"] + project["optional-dependencies"]["dev"]
+    ]
     missing = [n for n in names if n != "torch" and n.replace("_", "-") not in pins]
     assert not missing
 
 
 def test_docker_base_image_torch_matches_the_torch_pin() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    base = re.search(r"^FROM\s+pytorch/pytorch:(\d+\.\d+\.\d+)-cuda[\d.]+-cudnn\d+-runtime\s*$", dockerfile, re.MULTILINE)
+    base = re.search(
+        r"^FROM\s+pytorch/pytorch:(\d+\.\d+\.\d+)-cuda[\d.]+-cudnn\d+-runtime\s*$", dockerfile, re.MULTILINE
+    )
     assert base, "the base image must be pinned by an exact pytorch/pytorch version tag"
     torch_pin = (ROOT / "requirements-torch.txt").read_text().strip()
     assert torch_pin == f"torch=={base.group(1)}"
@@ -44,7 +49,7 @@ def test_dockerfile_installs_the_lock_runs_unprivileged_and_reproduces() -> None
     assert "latexmk" in dockerfile
     users = re.findall(r"^USER\s+(\S+)", dockerfile, re.MULTILINE)
     assert users and users[-1] not in ("root", "0")
-    assert re.search(r'^VOLUME .*huggingface', dockerfile, re.MULTILINE)
+    assert re.search(r"^VOLUME .*huggingface", dockerfile, re.MULTILINE)
     assert re.search(r'^ENTRYPOINT \["/work/reproduce.sh"\]', dockerfile, re.MULTILINE)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from emotion_vectors.errors import NotBuiltError
 
 HELP_FORMATTER = argparse.RawDescriptionHelpFormatter
 
@@ -14,8 +13,3 @@ def add_command(
 ) -> argparse.ArgumentParser:
     """Register subcommand ``name`` with a one-line ``summary`` (for the command list) and a longer ``description``."""
     return subparsers.add_parser(name, help=summary, description=description, formatter_class=HELP_FORMATTER)
-
-
-def not_built(stage: str, issue: str) -> int:
-    """Raise the error of a stage this version does not implement yet."""
-    raise NotBuiltError(f"the '{stage}' stage is not built yet in this version", fix=f"see {issue}")
