@@ -54,3 +54,7 @@ class AnalysisError(EmotionVectorsError, ValueError):
 
 class OfflineError(EmotionVectorsError):
     """A resource needs the network (the Hugging Face Hub, a pinned URL) and it cannot be reached."""
+
+
+class ReportError(EmotionVectorsError):
+    """The report or paper stage cannot proceed (no results, no TeX installation, LaTeX failed)."""
