@@ -31,6 +31,15 @@ Padding (``pad_side``), with the tokenizer's own padding side always ignored:
 Stories with at most ``token_offset`` real tokens have nothing to pool. ``short_story_policy = "error"``
 (default) refuses to run and lists them; ``"skip"`` logs a warning, leaves them out of the forward passes and
 stores them as NaN rows with count 0; either way the manifest lists them with their real-token counts.
+
+Scale-out: under ``torchrun`` (or any initialised ``torch.distributed`` process group) each rank computes only
+the missing shards whose index ``% world_size == rank`` and writes its own shard files; after a barrier rank 0
+alone merges them exactly as a single process does, so the store is byte-identical to a single-process run
+(only ``timings`` differ), and a final barrier keeps every rank alive until the store is complete. Resume works
+the same way: completed shards are skipped whatever rank wrote them. ``emotion-vectors extract`` starts the
+process group itself (``gloo`` on CPU, ``nccl`` with one GPU per rank) when launched with ``WORLD_SIZE > 1``::
+
+    torchrun --standalone --nproc_per_node=4 -m emotion_vectors.cli extract --config configs/paper.toml
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import hashlib
 import inspect
 import json
 import logging
+import os
 import platform
 import time
 from collections.abc import Iterator, Sequence
@@ -49,6 +59,7 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from emotion_vectors import __version__, store
@@ -359,7 +370,12 @@ def extract_to_store(
     manifest.update(settings)
 
     out_dir = Path(out_dir)
-    state = store.prepare_store(out_dir, content_key=manifest["content_key"], plan_key=plan_key, force=force)
+    rank, world_size = rank_and_world_size()
+    if rank == 0:  # rank 0 alone may clear (force) or create the store; the others then find it ready
+        state = store.prepare_store(out_dir, content_key=manifest["content_key"], plan_key=plan_key, force=force)
+    _barrier(world_size)
+    if rank != 0:
+        state = store.prepare_store(out_dir, content_key=manifest["content_key"], plan_key=plan_key)
     if state == "complete":
         logger.info("%s is up to date", out_dir)
         return out_dir
@@ -369,11 +385,14 @@ def extract_to_store(
     done = {i: meta for i, meta in done.items() if i < len(shards) and meta["rows"] == shards[i].tolist()}
     stats = [meta["stats"] for meta in done.values()]
     started = time.perf_counter()
-    bar = _progress_bar(progress, len(eligible), f"{handle.alias} x {corpus.name}", sum(len(shards[i]) for i in done))
+    mine = [i for i in range(len(shards)) if i % world_size == rank and i not in done]
+    label = f"{handle.alias} x {corpus.name}"
+    resumed_stories = sum(len(shards[i]) for i in done)
+    total = resumed_stories + sum(len(shards[i]) for i in mine)  # rank 0's bar counts its own share
+    bar = _progress_bar(progress and rank == 0, total, label, resumed_stories)
     try:
-        for index, rows in enumerate(shards):
-            if index in done:
-                continue
+        for index in mine:
+            rows = shards[index]
             means = np.empty((len(layers), len(rows), handle.d_model), dtype=np.float32)
             counts = np.empty(len(rows), dtype=np.int64)
             shard_stats = {"seconds": 0.0, "tokens": 0, "padded_tokens": 0, "batches": 0, "stories": 0}
@@ -393,15 +412,57 @@ def extract_to_store(
     finally:
         if bar is not None:
             bar.close()
-    manifest["timings"] = _timings(stats, resumed=len(done), wall_seconds=time.perf_counter() - started)
-    return store.finalize_store(
-        out_dir,
-        n_stories=len(ids),
-        layers=layers,
-        d_model=handle.d_model,
-        shard_indices=range(len(shards)),
-        manifest=manifest,
-    )
+    _barrier(world_size)
+    if rank == 0:
+        if world_size > 1:
+            written = store.completed_shards(out_dir, plan_key)
+            missing = [i for i in range(len(shards)) if i not in written]
+            if missing:
+                raise ExtractionError(f"shards {missing} of {out_dir} were not written by their ranks")
+            stats = [written[i]["stats"] for i in range(len(shards))]
+        manifest["timings"] = _timings(stats, resumed=len(done), wall_seconds=time.perf_counter() - started)
+        if world_size > 1:
+            manifest["timings"]["world_size"] = world_size
+        store.finalize_store(
+            out_dir,
+            n_stories=len(ids),
+            layers=layers,
+            d_model=handle.d_model,
+            shard_indices=range(len(shards)),
+            manifest=manifest,
+        )
+    _barrier(world_size)  # no rank returns before rank 0 has finished the store
+    return out_dir
+
+
+def rank_and_world_size() -> tuple[int, int]:
+    """``(rank, world_size)`` of the initialised ``torch.distributed`` process group, else ``(0, 1)``."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+@contextmanager
+def distributed_from_env(device: str = "cpu") -> Iterator[tuple[int, int]]:
+    """Join the process group that ``torchrun`` describes (``RANK``/``WORLD_SIZE``/``LOCAL_RANK``) for the block.
+
+    Does nothing and yields ``(0, 1)`` without those variables or with ``WORLD_SIZE <= 1``, and leaves a group
+    that is already initialised alone. Otherwise initialises ``nccl`` (with ``cuda:LOCAL_RANK`` as the current
+    device) when ``device`` is CUDA, ``gloo`` on CPU, yields ``(rank, world_size)`` and destroys the group after.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1 or "RANK" not in os.environ or not dist.is_available() or dist.is_initialized():
+        yield rank_and_world_size()
+        return
+    backend = "gloo"
+    if device.startswith("cuda"):
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        backend = "nccl"
+    dist.init_process_group(backend=backend)
+    try:
+        yield rank_and_world_size()
+    finally:
+        dist.destroy_process_group()
 
 
 # ---------------------------------------------------------------------------------------------- internals
@@ -442,6 +503,14 @@ def _run_rows(
             "batches": 1,
             "stories": len(positions),
         }
+
+
+def _barrier(world_size: int) -> None:
+    if world_size > 1:
+        if dist.get_backend() == "nccl":
+            dist.barrier(device_ids=[torch.cuda.current_device()])
+        else:
+            dist.barrier()
 
 
 def _check_layers(layers: Sequence[int] | None, n_blocks: int) -> tuple[int, ...]:
@@ -575,6 +644,7 @@ __all__ = [
     "PAD_MODES",
     "Pooled",
     "Tokenized",
+    "distributed_from_env",
     "extract_to_store",
     "make_batch",
     "pad_token_id",
@@ -583,5 +653,6 @@ __all__ = [
     "pool_batch",
     "pool_texts",
     "pooling_hooks",
+    "rank_and_world_size",
     "tokenize",
 ]

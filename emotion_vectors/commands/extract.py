@@ -23,6 +23,11 @@ examples:
   emotion-vectors extract --config configs/demo.toml
   emotion-vectors extract --model minilm --corpus demo --out outputs/demo
   emotion-vectors extract --config configs/paper.toml --model gemma-4-e4b --corpus gemma --layers 1-40
+  emotion-vectors extract --model minilm --corpus stories.jsonl --out outputs/local
+  torchrun --standalone --nproc_per_node=4 -m emotion_vectors.cli extract --config configs/paper.toml
+
+Under torchrun (WORLD_SIZE > 1) each rank computes its share of the shards (gloo on CPU, nccl with one GPU
+per rank) and rank 0 merges them into the same store a single process writes.
 """
 
 DEFAULT_OUT = "outputs/extract"
@@ -34,7 +39,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("--config", help="experiment config (TOML); --model/--corpus then pick from it")
     parser.add_argument("--model", help="registered alias (minilm, apertus-8b, gemma-4-e4b), Hub id or local path")
-    parser.add_argument("--corpus", help="corpus name (demo, gemma, apertus) or a name in the config")
+    parser.add_argument(
+        "--corpus", help="corpus name (demo, gemma, apertus), a name in the config, or a local .jsonl/.parquet file"
+    )
     parser.add_argument("--layers", help="'all', 'paper', an inclusive range 'A-B', or a comma list of block indices")
     parser.add_argument("--out", help=f"output root (default: the config's output_dir, else {DEFAULT_OUT})")
     parser.add_argument("--force", action="store_true", help="overwrite stores made from other inputs")
@@ -56,11 +63,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    from emotion_vectors import extract
+
+    plan = _plan(args)
+    devices = [m.device for m in plan["models"]]
+    with extract.distributed_from_env("cuda" if any(d.startswith("cuda") for d in devices) else "cpu") as (rank, _):
+        _extract_all(args, plan, show=rank == 0)
+    return 0
+
+
+def _extract_all(args: argparse.Namespace, plan: dict[str, Any], *, show: bool) -> None:
     from emotion_vectors import extract, models, store
     from emotion_vectors.config import resolve_layers
     from emotion_vectors.registry import MODELS
 
-    plan = _plan(args)
     settings = plan["extraction"]
     for model_config in plan["models"]:
         handle = models.load_model(model_config)
@@ -88,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
                 progress=not args.no_progress,
                 force=args.force,
             )
-            print(path)
-    return 0
+            if show:
+                print(path)
 
 
 # ---------------------------------------------------------------------------------------------- internals
@@ -115,7 +131,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
                 "extract needs --config, or both --model and --corpus", fix="e.g. --model minilm --corpus demo"
             )
         model_configs = [ModelConfig(alias=args.model, dtype="auto")]
-        corpus_configs = [CorpusConfig(name=args.corpus)]
+        corpus_configs = [_corpus_config(args.corpus)]
         neutral, extraction = NeutralConfig(), ExtractionConfig()
         out = args.out or DEFAULT_OUT
     overrides = {
@@ -144,6 +160,17 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         "extraction": extraction,
         "out": out,
     }
+
+
+def _corpus_config(spec: str) -> Any:
+    """A registered corpus name, or a local .jsonl/.parquet file (named after its stem)."""
+    from emotion_vectors.config import CorpusConfig
+    from emotion_vectors.registry import CORPORA
+
+    path = Path(spec).expanduser()
+    if spec not in CORPORA and path.is_file():
+        return CorpusConfig(name=path.stem, source="local", path=str(path))
+    return CorpusConfig(name=spec)
 
 
 def _layers_spec(text: str) -> str | tuple[int, ...]:
