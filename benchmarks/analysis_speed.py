@@ -15,11 +15,9 @@ its 171 x 171 Gram matrix), then CIs, peak intervals and the CKA matrices. Print
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
-from typing import Any
 
 import numpy as np
 
@@ -27,37 +25,14 @@ from emotion_vectors.analyze import analyze_run
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.ratings import emotions as all_emotions
 from emotion_vectors.ratings import load_ratings
+from emotion_vectors.store import MemoryStore
 
 TARGET_SECONDS = 60.0
 #: Per-dimension story noise: sets how flat the spectrum is beyond PC1 (harder for the replicate eigen-solver).
 STORY_NOISE = 0.1
 
 
-@dataclasses.dataclass(frozen=True)
-class _Store:
-    """An in-memory activation store (the reader API the stage uses)."""
-
-    manifest: dict[str, Any]
-    counts: np.ndarray
-    means: dict[int, np.ndarray]
-
-    @property
-    def layers(self) -> tuple[int, ...]:
-        return tuple(self.manifest["layers"])
-
-    @property
-    def story_ids(self) -> tuple[str, ...]:
-        return tuple(self.manifest["story_ids"])
-
-    @property
-    def emotions(self) -> tuple[str | None, ...]:
-        return tuple(self.manifest["emotions"])
-
-    def layer_means(self, layer: int) -> np.ndarray:
-        return self.means[layer]
-
-
-def synthetic_store(seed: int, n_layers: int, n_stories: int, dim: int, noise: float = STORY_NOISE) -> _Store:
+def synthetic_store(seed: int, n_layers: int, n_stories: int, dim: int, noise: float = STORY_NOISE) -> MemoryStore:
     """171 emotions x ``n_stories`` stories, ``n_layers`` layers of float32 ``[n, dim]`` story means."""
     rng = np.random.default_rng(seed)
     names = list(all_emotions())
@@ -85,7 +60,7 @@ def synthetic_store(seed: int, n_layers: int, n_stories: int, dim: int, noise: f
         "story_ids": [f"{e}/{i}" for i, e in enumerate(labels)],
         "emotions": labels,
     }
-    return _Store(manifest=manifest, counts=counts, means=means)
+    return MemoryStore(manifest=manifest, counts=counts, means=means)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -343,3 +343,34 @@ __all__ = [
     "store_dir",
     "write_shard",
 ]
+
+
+@dataclass(frozen=True)
+class MemoryStore:
+    """An in-memory activation store with the reader API of :class:`ActivationStore`.
+
+    For analysing arrays that never touched the disk (benchmarks, notebooks, tests). ``means`` maps each block
+    index to a ``[n_stories, d_model]`` float array; ``counts`` is ``[n_stories]``; ``manifest`` needs at least
+    ``model``, ``corpus``, ``layers``, ``story_ids`` and ``emotions``.
+    """
+
+    manifest: dict[str, Any]
+    counts: np.ndarray
+    means: dict[int, np.ndarray] = field(repr=False)
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return tuple(self.manifest["layers"])
+
+    @property
+    def story_ids(self) -> tuple[str, ...]:
+        return tuple(self.manifest["story_ids"])
+
+    @property
+    def emotions(self) -> tuple[str | None, ...]:
+        return tuple(self.manifest["emotions"])
+
+    def layer_means(self, layer: int) -> np.ndarray:
+        view = self.means[layer].view()
+        view.setflags(write=False)
+        return view

@@ -15,7 +15,7 @@ valence and arousal, so every rating source works.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from emotion_vectors.analyze import Results, analyze_runs
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.ratings import emotions as all_emotions
 from emotion_vectors.ratings import load_ratings
+from emotion_vectors.store import MemoryStore
 
 
 def ratings_for(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -147,32 +148,6 @@ def planted_stories(
         neutral_axes[layer] = neutral
         valence_axis[layer] = u
     return SyntheticLayers(names, story_emotions, counts, story_means, neutral_means, neutral_axes, valence_axis)
-
-
-@dataclass(frozen=True)
-class MemoryStore:
-    """An in-memory activation store with the reader API of :class:`emotion_vectors.store.ActivationStore`."""
-
-    manifest: dict[str, Any]
-    counts: np.ndarray
-    means: dict[int, np.ndarray] = field(repr=False)
-
-    @property
-    def layers(self) -> tuple[int, ...]:
-        return tuple(self.manifest["layers"])
-
-    @property
-    def story_ids(self) -> tuple[str, ...]:
-        return tuple(self.manifest["story_ids"])
-
-    @property
-    def emotions(self) -> tuple[str | None, ...]:
-        return tuple(self.manifest["emotions"])
-
-    def layer_means(self, layer: int) -> np.ndarray:
-        view = self.means[layer].view()
-        view.setflags(write=False)
-        return view
 
 
 def manifest_for(
