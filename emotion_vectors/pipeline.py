@@ -376,11 +376,7 @@ def _extract_stage(ctx: _Context, alias: str, corpus_name: str, path: Path, forc
         ctx.corpus(corpus_name),
         path,
         layers=layers,
-        token_offset=settings.token_offset,
-        max_length=settings.max_length,
-        batch_tokens=settings.batch_tokens,
-        short_story_policy=settings.short_story_policy,
-        pad_side=settings.pad_side,
+        **dataclasses.asdict(settings),
         progress=ctx.progress,
         # inputs changed since the recorded run: the old store is stale, replace it
         force=forced or _stale(ctx, f"extract.{alias}.{corpus_name}"),

@@ -58,19 +58,10 @@ def layer_file(layer: int) -> str:
     return LAYER_FILE.format(layer)
 
 
-@dataclass(frozen=True)
-class ActivationStore:
-    """A complete store, opened read-only. Build it with :func:`open_store`.
+class _ManifestView:
+    """The row labels and layer list every store reads from its ``manifest``."""
 
-    Attributes:
-        path: The store directory.
-        manifest: The parsed ``manifest.json``.
-        counts: int64 ``[n_stories]`` kept-token counts (read-only; 0 for skipped stories).
-    """
-
-    path: Path
     manifest: dict[str, Any]
-    counts: np.ndarray
 
     @property
     def layers(self) -> tuple[int, ...]:
@@ -89,6 +80,21 @@ class ActivationStore:
     @property
     def d_model(self) -> int:
         return int(self.manifest["model"]["d_model"])
+
+
+@dataclass(frozen=True)
+class ActivationStore(_ManifestView):
+    """A complete store, opened read-only. Build it with :func:`open_store`.
+
+    Attributes:
+        path: The store directory.
+        manifest: The parsed ``manifest.json``.
+        counts: int64 ``[n_stories]`` kept-token counts (read-only; 0 for skipped stories).
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    counts: np.ndarray
 
     def layer_means(self, layer: int) -> np.ndarray:
         """float32 ``[n_stories, d_model]`` pooled means of block ``layer``, memory-mapped read-only."""
@@ -346,7 +352,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class MemoryStore:
+class MemoryStore(_ManifestView):
     """An in-memory activation store with the reader API of :class:`ActivationStore`.
 
     For analysing arrays that never touched the disk (benchmarks, notebooks, tests). ``means`` maps each block
@@ -357,18 +363,6 @@ class MemoryStore:
     manifest: dict[str, Any]
     counts: np.ndarray
     means: dict[int, np.ndarray] = field(repr=False)
-
-    @property
-    def layers(self) -> tuple[int, ...]:
-        return tuple(self.manifest["layers"])
-
-    @property
-    def story_ids(self) -> tuple[str, ...]:
-        return tuple(self.manifest["story_ids"])
-
-    @property
-    def emotions(self) -> tuple[str | None, ...]:
-        return tuple(self.manifest["emotions"])
 
     def layer_means(self, layer: int) -> np.ndarray:
         view = self.means[layer].view()
