@@ -75,7 +75,7 @@ from emotion_vectors.errors import AnalysisError, StoreError
 from emotion_vectors.ratings import emotions as canonical_emotions
 from emotion_vectors.ratings import load_ratings
 from emotion_vectors.registry import MODELS
-from emotion_vectors.vectors import emotion_means, emotion_vectors, project_out
+from emotion_vectors.vectors import emotion_vectors, project_out
 
 SCHEMA_VERSION = 1
 RESULTS_DIR = "results"
@@ -463,10 +463,9 @@ def _analyze_layer(
         if "emotion" in jack:
             out["jack"]["emotion"] = stats.emotion_bootstrap_layer(*args, jack["emotion"])
     if "story" in draws:
-        centre = emotion_means(story_means, counts, row_emotions, emotions, config.pooling).mean(axis=0)
         kept = np.flatnonzero(counts > 0)
         shifted = np.full(story_means.shape, np.nan)
-        shifted[kept] = story_means[kept].astype(np.float64) - centre
+        shifted[kept] = story_means[kept].astype(np.float64) - vecs.centre
         if vecs.neutral is not None:
             shifted[kept] = project_out(shifted[kept], vecs.neutral.components)
         story_gram = stats.padded_story_gram(layout, shifted)

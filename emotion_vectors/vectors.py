@@ -78,6 +78,8 @@ class EmotionVectors:
 
     Attributes:
         vectors: ``[n_emotions, d_model]`` float64 contrast vectors (projected when ``projection == "neutral"``).
+        centre: ``[d_model]`` float64 mean over emotions of the pooled means, the point the contrast subtracts
+            (before any projection).
         emotions: The ``n_emotions`` emotion names, row order.
         pooling: The pooling rule used.
         projection: ``"neutral"`` or ``"raw"``.
@@ -85,6 +87,7 @@ class EmotionVectors:
     """
 
     vectors: np.ndarray
+    centre: np.ndarray
     emotions: tuple[str, ...]
     pooling: str
     projection: str
@@ -309,14 +312,16 @@ def emotion_vectors(
         )
     if projection == "raw" and neutral_vectors is not None:
         raise AnalysisError("projection 'raw' was asked for, but neutral vectors were given; pass one or the other")
-    centred = contrast(emotion_means(story_means, counts, story_emotions, emotions, pooling))
+    means = emotion_means(story_means, counts, story_emotions, emotions, pooling)
+    centre = means.mean(axis=0)
+    centred = contrast(means)
     basis = None
     if projection == "neutral":
         neutral = check_matrix("neutral_vectors", neutral_vectors, cols=centred.shape[1])
         basis = neutral_basis(neutral, neutral_variance)
         centred = project_out(centred, basis.components)
     return EmotionVectors(
-        vectors=centred, emotions=tuple(emotions), pooling=pooling, projection=projection, neutral=basis
+        vectors=centred, centre=centre, emotions=tuple(emotions), pooling=pooling, projection=projection, neutral=basis
     )
 
 

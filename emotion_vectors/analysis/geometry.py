@@ -29,10 +29,15 @@ from emotion_vectors.errors import AnalysisError
 
 #: How many leading PCs are candidates for the exploratory "best arousal PC".
 AROUSAL_CANDIDATES = 5
-#: Krylov depth of the second attempt of :func:`top_eigenpairs` before a matrix is handed to the dense solver.
-RETRY_DEPTH = 16
+#: Krylov blocks after the start block in the first attempt of :func:`top_eigenpairs`.
+KRYLOV_DEPTH = 4
+#: Residual, relative to the largest Ritz value, at which :func:`top_eigenpairs` accepts an eigenpair.
+RESIDUAL_TOL = 1e-5
+#: Restarts of :func:`top_eigenpairs` (each from the previous Ritz vectors) before a matrix is solved densely.
+MAX_RESTARTS = 4
 #: Matrices up to this size are always solved densely (a dense solve is then cheaper than the Krylov step).
 DENSE_MAX_SIZE = 64
+_TINY = np.finfo(np.float64).tiny
 
 
 @dataclass(frozen=True)
@@ -251,23 +256,28 @@ def top_eigenpairs(
     k: int = 2,
     start: np.ndarray | None = None,
     *,
-    depth: int = 8,
-    tol: float = 1e-7,
+    centre: bool = False,
+    depth: int = KRYLOV_DEPTH,
+    tol: float = RESIDUAL_TOL,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Leading ``k`` eigenpairs of a stack of symmetric matrices, for many bootstrap replicates at once.
 
     A block Krylov (block Lanczos with full re-orthogonalisation) Rayleigh-Ritz step started from ``start``
     (e.g. the full-sample eigenvectors), vectorised over the stack. A Ritz pair ``(theta, v)`` is accepted when
-    its residual ``|G v - theta v| <= tol * theta_1``: ``v`` is then an exact eigenvector of a matrix within
-    ``tol * theta_1`` (spectral norm) of ``G``, far below the perturbation a resample causes. Matrices where a
-    pair fails the test are retried with a deeper Krylov space (:data:`RETRY_DEPTH`; flat spectra need it) and,
-    failing again, solved with a dense :func:`numpy.linalg.eigh`.
+    its residual ``|G v - theta v| <= tol * theta_1``: ``v`` is then an exact eigenvector of a symmetric matrix
+    within ``sqrt(2) * tol * theta_1`` (spectral norm) of ``G``. With the default ``tol`` that is four orders of
+    magnitude below the perturbation a bootstrap resample causes, and it moves a correlation of the vector with
+    a rating by less than ``tol`` divided by the relative eigen-gap. Matrices where a pair fails the test (flat
+    spectra converge slowly) are restarted from their Ritz vectors, up to :data:`MAX_RESTARTS` times, and then
+    solved with a dense :func:`numpy.linalg.eigh`.
 
     Args:
         grams: ``[B, n, n]`` symmetric matrices.
         k: Eigenpairs wanted (largest eigenvalues first).
         start: ``[n, p]`` or ``[B, n, p]`` starting block (``p >= k``); ``None`` (or a small ``n``, see
             :data:`DENSE_MAX_SIZE`) uses dense ``eigh`` throughout.
+        centre: Solve for the double-centred matrices ``H G H`` (``H = I - 11^T/n``) without forming them:
+            the Krylov vectors are kept centred, so ``H G H q = H (G q)``.
         depth: Krylov blocks after the start block.
         tol: Accepted residual relative to the largest Ritz value.
 
@@ -282,80 +292,99 @@ def top_eigenpairs(
     if not 1 <= k < n:
         raise AnalysisError(f"k must be in [1, {n - 1}], got {k}")
     if start is None or n <= DENSE_MAX_SIZE or 2 * start.shape[-1] * (depth + 1) >= n:
-        values, vectors = _dense_top(grams, k)
+        values, vectors = _dense_top(grams, k, centre)
         return values, vectors, n_batch
     start = np.asarray(start, dtype=np.float64)
     if start.ndim == 2:
         start = np.broadcast_to(start, (n_batch, *start.shape))
     if start.shape[:2] != (n_batch, n) or start.shape[2] < k:
         raise AnalysisError(f"start must have shape [n, p] or [B, n, p] with n={n}, p>={k}; got {start.shape}")
-    theta, ritz, converged = _krylov_step(grams, start, k, depth, tol)
-    values, vectors = theta.copy(), ritz[:, :, :k].copy()
-    failed = np.flatnonzero(~converged)
-    n_dense = 0
-    if failed.size and depth < RETRY_DEPTH:
-        values[failed], vectors[failed], n_dense = top_eigenpairs(
-            grams[failed], k, start[failed], depth=RETRY_DEPTH, tol=tol
-        )
-    elif failed.size:
-        values[failed], vectors[failed] = _dense_top(grams[failed], k)
-        n_dense = failed.size
+    if centre:
+        start = start - start.mean(axis=1, keepdims=True)
+    values = np.empty((n_batch, k))
+    vectors = np.empty((n_batch, n, k))
+    pending = np.arange(n_batch)
+    rows = np.ascontiguousarray(start.transpose(0, 2, 1))
+    for _ in range(MAX_RESTARTS + 1):
+        theta, ritz, converged = _krylov_step(grams[pending], rows, k, depth, tol, centre)
+        done = pending[converged]
+        values[done], vectors[done] = theta[converged], ritz[converged, :k].transpose(0, 2, 1)
+        pending, rows = pending[~converged], ritz[~converged]
+        if not pending.size:
+            break
+    n_dense = pending.size
+    if n_dense:
+        values[pending], vectors[pending] = _dense_top(grams[pending], k, centre)
     return values, vectors, int(n_dense)
 
 
 def _krylov_step(
-    grams: np.ndarray, start: np.ndarray, k: int, depth: int, tol: float
+    grams: np.ndarray, start: np.ndarray, k: int, depth: int, tol: float, centre: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One block-Krylov Rayleigh-Ritz step: ``(theta [B, k], ritz vectors [B, n, p], converged [B])``."""
-    n_batch, n, p = start.shape
-    q = np.empty((n_batch, n, p * (depth + 1)))
+    """One block-Krylov Rayleigh-Ritz step on ``[B, n, n]`` symmetric matrices from ``[B, p, n]`` start rows.
+
+    Vectors are kept as rows (``q @ G`` is ``(G q)^T`` for symmetric ``G``, and the row-major product is the
+    faster one for thin blocks).
+
+    Returns:
+        ``(theta [B, k], ritz vectors as rows [B, p, n], converged [B])``.
+    """
+    n_batch, p, n = start.shape
+    q = np.empty((n_batch, p * (depth + 1), n))
     gq = np.empty_like(q)
-    q[:, :, :p], ok = _orthonormal_block(start, None)
+    q[:, :p], ok = _orthonormal_rows(start, None)
     for step in range(depth + 1):
         block = slice(step * p, (step + 1) * p)
-        gq[:, :, block] = grams @ q[:, :, block]
+        product = q[:, block] @ grams
+        if centre:
+            product -= product.mean(axis=2, keepdims=True)
+        gq[:, block] = product
         if step < depth:
-            q[:, :, (step + 1) * p : (step + 2) * p], alive = _orthonormal_block(
-                gq[:, :, block], q[:, :, : (step + 1) * p]
-            )
+            q[:, (step + 1) * p : (step + 2) * p], alive = _orthonormal_rows(product, q[:, : (step + 1) * p])
             ok &= alive
-    projected = q.transpose(0, 2, 1) @ gq
+    projected = q @ gq.transpose(0, 2, 1)
     theta, y = np.linalg.eigh((projected + projected.transpose(0, 2, 1)) / 2.0)
     theta = theta[:, ::-1][:, :p]
-    y = y[:, :, ::-1][:, :, :p]
-    ritz = q @ y
-    residual = np.linalg.norm(gq @ y[:, :, :k] - ritz[:, :, :k] * theta[:, None, :k], axis=1)
+    y = np.ascontiguousarray(y[:, :, ::-1][:, :, :p].transpose(0, 2, 1))
+    ritz = y @ q
+    residual = np.linalg.norm(y[:, :k] @ gq - ritz[:, :k] * theta[:, :k, None], axis=2)
     scale = np.abs(theta[:, :1])
     converged = np.all(residual <= tol * scale, axis=1) & (scale[:, 0] > 0) & ok
     return theta[:, :k], ritz, converged
 
 
-def _dense_top(grams: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _dense_top(grams: np.ndarray, k: int, centre: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    if centre:
+        row = grams.mean(axis=2, keepdims=True)
+        grams = grams - row - row.transpose(0, 2, 1) + grams.mean(axis=(1, 2), keepdims=True)
     values, vectors = np.linalg.eigh(grams)
     return values[:, ::-1][:, :k].copy(), vectors[:, :, ::-1][:, :, :k].copy()
 
 
-def _orthonormal_block(block: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Orthonormalise ``[B, n, p]`` against the orthonormal columns ``previous`` ``[B, n, r]`` and itself.
+def _orthonormal_rows(rows: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormalise the rows of ``[B, p, n]`` against the orthonormal rows ``previous`` ``[B, r, n]`` and
+    each other.
 
-    Project out ``previous``, QR, then project out ``previous`` once more and renormalise (the second pass
-    restores orthogonality lost to rounding).
+    Two passes of: project out ``previous``, then whiten through the eigen-decomposition of the ``[p, p]``
+    Gram matrix of the rows (the second pass restores orthogonality lost to rounding).
 
     Returns:
-        ``(columns [B, n, p], ok [B])``: ``ok`` is False for a matrix whose block became (numerically) rank
-        deficient, i.e. the Krylov space is exhausted; :func:`top_eigenpairs` then solves that matrix densely.
+        ``(rows [B, p, n], ok [B])``: ``ok`` is False for a matrix whose block became (numerically) rank
+        deficient, i.e. the Krylov space is exhausted; :func:`top_eigenpairs` then restarts or solves it densely.
     """
-    columns = np.array(block, dtype=np.float64)
-    scale = np.linalg.norm(columns, axis=1).max(axis=1)
-    if previous is not None:
-        columns -= previous @ (previous.transpose(0, 2, 1) @ columns)
-    columns, upper = np.linalg.qr(columns)
-    pivots = np.abs(np.diagonal(upper, axis1=1, axis2=2)).min(axis=1)
-    ok = pivots > 1e-10 * np.maximum(scale, np.finfo(np.float64).tiny)
-    if previous is not None:
-        columns -= previous @ (previous.transpose(0, 2, 1) @ columns)
-        columns /= np.maximum(np.linalg.norm(columns, axis=1, keepdims=True), np.finfo(np.float64).tiny)
-    return columns, ok
+    x = np.asarray(rows, dtype=np.float64)
+    scale = np.linalg.norm(x, axis=2).max(axis=1)
+    ok = np.ones(x.shape[0], dtype=bool)
+    for attempt in range(2):
+        if previous is not None:
+            x = x - (x @ previous.transpose(0, 2, 1)) @ previous
+        values, vectors = np.linalg.eigh(x @ x.transpose(0, 2, 1))
+        if attempt == 0:
+            ok = values[:, 0] > (1e-10 * np.maximum(scale, _TINY)) ** 2
+        # the floor keeps a deficient block finite; such a matrix is not accepted anyway (ok is False)
+        floor = 1e-24 * values[:, -1:] + _TINY
+        x = (vectors / np.sqrt(np.maximum(values, floor))[:, None, :]).transpose(0, 2, 1) @ x
+    return x, ok
 
 
 def _deterministic_signs(scores: np.ndarray) -> np.ndarray:

@@ -591,24 +591,27 @@ def _replicate_correlations(
         start: ``[m, p]`` or ``[B, m, p]`` warm start of the eigen-solver.
         valence, arousal: ``[B, m]`` or ``[1, m]`` ratings of each replicate row (NaN where unrated).
     """
-    row = grams.mean(axis=2, keepdims=True)
-    centred = grams - row - row.transpose(0, 2, 1) + grams.mean(axis=(1, 2), keepdims=True)
-    _, vectors, _ = top_eigenpairs(centred, 2, start)
+    _, vectors, _ = top_eigenpairs(grams, 2, start, centre=True)
     reference = projections - projections.mean(axis=1, keepdims=True)
     signs = np.sign(np.einsum("bmk,bmk->bk", vectors, reference))
     signs[signs == 0] = 1.0
     vectors = vectors * signs[:, None, :]
-    valence = np.broadcast_to(valence, vectors.shape[:2])
-    arousal = np.broadcast_to(arousal, vectors.shape[:2])
     out = {}
     for k, (target, name) in enumerate(((valence, "pc1_valence"), (arousal, "pc2_arousal"))):
         component = vectors[:, :, k]
-        out[f"{name}_r"] = _masked_pearson(component, target)
         mask = np.isfinite(target)
+        # ratings are ranked once per distinct row (the story scheme shares one row), before broadcasting
         if np.all(mask):
-            out[f"{name}_spearman"] = rowwise_pearson(rankdata(component, axis=1), rankdata(target, axis=1))
+            ranks = np.broadcast_to(rankdata(target, axis=1), component.shape)
+            target = np.broadcast_to(target, component.shape)
+            out[f"{name}_r"] = rowwise_pearson(component, target)
+            out[f"{name}_spearman"] = rowwise_pearson(rankdata(component, axis=1), ranks)
         else:
-            out[f"{name}_spearman"] = _masked_pearson(_masked_ranks(component, mask), _masked_ranks(target, mask))
+            ranks = np.broadcast_to(_masked_ranks(target, mask), component.shape)
+            target = np.broadcast_to(target, component.shape)
+            mask = np.broadcast_to(mask, component.shape)
+            out[f"{name}_r"] = _masked_pearson(component, target)
+            out[f"{name}_spearman"] = _masked_pearson(_masked_ranks(component, mask), ranks)
     return out
 
 
