@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from emotion_vectors.analysis import cka, direction, geometry, stats
+from emotion_vectors.analysis import bootstrap, cka, direction, geometry, stats
 from emotion_vectors.config import AnalysisConfig, ExperimentConfig
 from emotion_vectors.errors import AnalysisError, StoreError
 from emotion_vectors.ratings import emotions as canonical_emotions
@@ -114,23 +114,23 @@ def analyze_run(
     valence = np.array([rating_of[emotions[i]][0] for i in rated_index])
     arousal = np.array([rating_of[emotions[i]][1] for i in rated_index])
     neutral = _check_neutral(store, neutral_store, config, chosen, identity)
-    layout = stats.story_layout(counts, row_emotions, emotions, config.pooling)
+    layout = bootstrap.story_layout(counts, row_emotions, emotions, config.pooling)
 
     n_boot = config.bootstrap_resamples
     schemes = tuple(s for s in ("emotion", "story") if s in config.bootstrap_schemes and n_boot > 0)
     draws: dict[str, np.ndarray] = {}
     if "story" in schemes:
-        draws["story"] = stats.story_resample_weights(layout, n_boot, run_rng(config.seed, model, corpus, "story"))
+        draws["story"] = bootstrap.story_resample_weights(layout, n_boot, run_rng(config.seed, model, corpus, "story"))
     if "emotion" in schemes:
-        draws["emotion"] = stats.emotion_resample_indices(
+        draws["emotion"] = bootstrap.emotion_resample_indices(
             len(emotions), n_boot, run_rng(config.seed, model, corpus, "emotion")
         )
     bca = config.ci_method == "bca"
     jack = {}
     if bca and "story" in schemes:
-        jack["story"] = stats.story_jackknife_weights(layout)
+        jack["story"] = bootstrap.story_jackknife_weights(layout)
     if bca and "emotion" in schemes:
-        jack["emotion"] = stats.emotion_jackknife_indices(len(emotions))
+        jack["emotion"] = bootstrap.emotion_jackknife_indices(len(emotions))
 
     def one_layer(layer: int) -> dict[str, Any]:
         return _analyze_layer(
@@ -291,7 +291,7 @@ def _analyze_layer(
     row_emotions: list[str | None],
     emotions: list[str],
     counts: np.ndarray,
-    layout: stats.StoryLayout,
+    layout: bootstrap.StoryLayout,
     valence: np.ndarray,
     arousal: np.ndarray,
     rated_index: np.ndarray,
@@ -327,20 +327,20 @@ def _analyze_layer(
     scores = geo.scores[:, :2]
     if "emotion" in draws:
         args = (gram, scores, valence, arousal, rated_index)
-        out["boot"]["emotion"] = stats.emotion_bootstrap_layer(*args, draws["emotion"])
+        out["boot"]["emotion"] = bootstrap.emotion_bootstrap_layer(*args, draws["emotion"])
         if "emotion" in jack:
-            out["jack"]["emotion"] = stats.emotion_bootstrap_layer(*args, jack["emotion"])
+            out["jack"]["emotion"] = bootstrap.emotion_bootstrap_layer(*args, jack["emotion"])
     if "story" in draws:
         kept = np.flatnonzero(counts > 0)
         shifted = np.full(story_means.shape, np.nan)
         shifted[kept] = story_means[kept].astype(np.float64) - vecs.centre
         if vecs.neutral is not None:
             shifted[kept] = project_out(shifted[kept], vecs.neutral.components)
-        story_gram = stats.padded_story_gram(layout, shifted)
+        story_gram = bootstrap.padded_story_gram(layout, shifted)
         args = (story_gram, layout, gram, scores, valence, arousal, rated_index)
-        out["boot"]["story"] = stats.story_bootstrap_layer(*args, draws["story"])
+        out["boot"]["story"] = bootstrap.story_bootstrap_layer(*args, draws["story"])
         if "story" in jack:
-            out["jack"]["story"] = stats.story_bootstrap_layer(*args, jack["story"])
+            out["jack"]["story"] = bootstrap.story_bootstrap_layer(*args, jack["story"])
     return out
 
 

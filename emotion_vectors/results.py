@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from emotion_vectors.analysis import cka, direction, stats
+from emotion_vectors.analysis import bootstrap, cka, direction, stats
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.errors import AnalysisError
 
@@ -128,7 +128,7 @@ def per_layer_rows(results: Results) -> list[dict[str, Any]]:
                 "evr_pc1": r["explained_variance_ratio"][i][0],
                 "evr_pc2": r["explained_variance_ratio"][i][1],
             }
-            for name in stats.STATISTICS:
+            for name in bootstrap.STATISTICS:
                 row[name] = r[name][i]
             for scheme in ("emotion", "story"):
                 for name in ("pc1_valence_r", "pc2_arousal_r"):
@@ -212,7 +212,7 @@ def run_record(
     ``boot[scheme][statistic]`` (``[B]``) and, for BCa, ``jack[scheme][statistic]``.
     """
     geos = [out["geometry"] for out in outputs]
-    estimates = {name: np.array([getattr(g, name) for g in geos]) for name in stats.STATISTICS}
+    estimates = {name: np.array([getattr(g, name) for g in geos]) for name in bootstrap.STATISTICS}
     ci: dict[str, Any] = {
         "method": config.ci_method,
         "confidence": config.confidence,
@@ -221,7 +221,7 @@ def run_record(
     boot_by_scheme: dict[str, dict[str, np.ndarray]] = {}
     for scheme in ("emotion", "story"):
         intervals = {}
-        for name in stats.STATISTICS:
+        for name in bootstrap.STATISTICS:
             if scheme not in schemes:
                 intervals[name] = [[None, None] for _ in layers]
                 continue
@@ -277,7 +277,7 @@ def run_record(
         "k_neutral": [int(out["k_neutral"]) for out in outputs],
         "neutral_variance_explained": [float(out["neutral_variance"]) for out in outputs],
         "explained_variance_ratio": [g.explained_variance_ratio.tolist() for g in geos],
-        **{name: estimates[name].tolist() for name in stats.STATISTICS},
+        **{name: estimates[name].tolist() for name in bootstrap.STATISTICS},
         "signs": {"pc1": [g.pc1_sign for g in geos], "pc2": [g.pc2_sign for g in geos]},
         "ci": ci,
         "arousal_best_pc": {

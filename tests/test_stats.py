@@ -6,10 +6,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from scipy.stats import bootstrap, kstest
+from scipy.stats import bootstrap as scipy_bootstrap
+from scipy.stats import kstest
 from synthetic import planted_contrasts
 
-from emotion_vectors.analysis import stats
+from emotion_vectors.analysis import bootstrap, stats
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.vectors import emotion_means
@@ -39,9 +40,9 @@ def test_emotion_replicates_equal_a_direct_refit() -> None:
     rated = np.arange(0, n, 3)  # a rating source covering a third of the emotions
     gram = x @ x.T
     geo = layer_geometry(gram, valence[rated], arousal[rated], rated)
-    indices = stats.emotion_resample_indices(n, 6, rng)
+    indices = bootstrap.emotion_resample_indices(n, 6, rng)
     before = gram.copy()
-    out = stats.emotion_bootstrap_layer(gram, geo.scores[:, :2], valence[rated], arousal[rated], rated, indices)
+    out = bootstrap.emotion_bootstrap_layer(gram, geo.scores[:, :2], valence[rated], arousal[rated], rated, indices)
     np.testing.assert_array_equal(gram, before)
     directions = _full_directions(x, valence[rated], arousal[rated], rated)
     is_rated = np.isin(np.arange(n), rated)
@@ -70,10 +71,10 @@ def test_story_replicates_equal_recomputed_emotion_means(n_emotions: int) -> Non
     contrast = means - means.mean(axis=0)
     gram = contrast @ contrast.T
     geo = layer_geometry(gram, valence, arousal, rated)
-    layout = stats.story_layout(counts, labels, emotions)
-    weights = stats.story_resample_weights(layout, 5, rng)
-    story_gram = stats.padded_story_gram(layout, stories - means.mean(axis=0))
-    out = stats.story_bootstrap_layer(story_gram, layout, gram, geo.scores[:, :2], valence, arousal, rated, weights)
+    layout = bootstrap.story_layout(counts, labels, emotions)
+    weights = bootstrap.story_resample_weights(layout, 5, rng)
+    story_gram = bootstrap.padded_story_gram(layout, stories - means.mean(axis=0))
+    out = bootstrap.story_bootstrap_layer(story_gram, layout, gram, geo.scores[:, :2], valence, arousal, rated, weights)
     directions = _full_directions(contrast, valence, arousal, rated)
     for b in range(weights.shape[0]):
         replicate = np.zeros((n_emotions, d))
@@ -94,22 +95,22 @@ def test_story_replicates_equal_recomputed_emotion_means(n_emotions: int) -> Non
 def test_story_resample_weights_draw_kept_stories_within_each_emotion() -> None:
     counts = np.array([10, 30, 0, 5, 5, 5, 7], dtype=np.int64)
     labels = ["a", "a", "a", "b", "b", "b", "c"]
-    layout = stats.story_layout(counts, labels, ["a", "b", "c"])
+    layout = bootstrap.story_layout(counts, labels, ["a", "b", "c"])
     assert layout.index.tolist() == [[0, 1, -1], [3, 4, 5], [6, -1, -1]]
-    weights = stats.story_resample_weights(layout, 400, np.random.default_rng(2))
+    weights = bootstrap.story_resample_weights(layout, 400, np.random.default_rng(2))
     np.testing.assert_allclose(weights.sum(axis=2), 1.0)
     assert np.all(weights[:, 0, 2] == 0) and np.all(weights[:, 2, 0] == 1)
     # a draw of the two kept stories of "a": weights 1/4, 3/4 (both once), 1 (one twice) or 0
     assert set(np.round(weights[:, 0, 0], 6)) <= {0.0, 0.25, 1.0}
-    again = stats.story_resample_weights(layout, 400, np.random.default_rng(2))
+    again = bootstrap.story_resample_weights(layout, 400, np.random.default_rng(2))
     np.testing.assert_array_equal(weights, again)
-    jack = stats.story_jackknife_weights(
-        stats.story_layout(np.array([1, 1, 2, 2]), ["a", "a", "b", "b"], ["a", "b"], "story_mean")
+    jack = bootstrap.story_jackknife_weights(
+        bootstrap.story_layout(np.array([1, 1, 2, 2]), ["a", "a", "b", "b"], ["a", "b"], "story_mean")
     )
     assert jack.shape == (4, 2, 2)
     np.testing.assert_allclose(jack[0], [[0, 1], [0.5, 0.5]])
     with pytest.raises(AnalysisError, match="at least 2"):
-        stats.story_jackknife_weights(layout)
+        bootstrap.story_jackknife_weights(layout)
 
 
 def test_percentile_interval_is_the_pair_of_quantiles() -> None:
@@ -126,7 +127,7 @@ def test_bca_interval_matches_scipy_on_the_same_bootstrap_distribution() -> None
     boot = x[resamples].mean(axis=1)
     jack = np.array([np.delete(x, i).mean() for i in range(40)])
     ours = stats.bca_interval(x.mean(), boot, jack, 0.9)
-    reference = bootstrap(
+    reference = scipy_bootstrap(
         (x,),
         np.mean,
         method="BCa",
@@ -163,8 +164,8 @@ def test_coverage_of_the_emotion_bootstrap_on_planted_valence() -> None:
         x = a * np.outer(valence, u) + sigma * rng.standard_normal((n, d))
         gram = (x - x.mean(axis=0)) @ (x - x.mean(axis=0)).T
         geo = layer_geometry(gram, valence, arousal, np.arange(n))
-        indices = stats.emotion_resample_indices(n, 200, rng)
-        boot = stats.emotion_bootstrap_layer(gram, geo.scores[:, :2], valence, arousal, np.arange(n), indices)
+        indices = bootstrap.emotion_resample_indices(n, 200, rng)
+        boot = bootstrap.emotion_bootstrap_layer(gram, geo.scores[:, :2], valence, arousal, np.arange(n), indices)
         lo, hi = stats.percentile_interval(boot["pc1_valence_r"], 0.95)
         estimates.append(geo.pc1_valence_r)
         covered += lo <= truth <= hi

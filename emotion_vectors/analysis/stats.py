@@ -1,25 +1,7 @@
-"""Uncertainty for the per-layer rating correlations: bootstrap CIs, a permutation test, multiplicity.
+"""Uncertainty for the per-layer rating correlations: bootstrap intervals, a permutation test, multiplicity.
 
-Pure functions on numpy arrays; every random draw comes from an explicit :class:`numpy.random.Generator`.
-
-**Bootstrap schemes** (both refit the PCA in every replicate, through ``[n_emotions, n_emotions]`` Gram
-matrices, never ``d_model x d_model``):
-
-- ``"emotion"``: resample the emotions with replacement (paired: an emotion keeps its vector and its ratings),
-  re-centre the resampled contrast vectors (the contrast is "minus the mean over the emotion set"), refit the
-  PCA and correlate the rated emotions among the resample. Replicate Gram matrices are rows/columns of the
-  full-sample Gram matrix.
-- ``"story"``: within each emotion, resample its kept stories with replacement (as many as it has), recompute
-  the emotion means from the per-story means and token counts with the same pooling rule, re-centre, refit.
-  Emotion means are linear in story means, so a replicate's Gram matrix is assembled from the story x story
-  Gram matrix of the layer (:func:`padded_story_gram`) and the replicate's pooling weights
-  (:func:`story_resample_weights`), ``G_b = W_b G_story W_b^T``.
-
-In each replicate the PC1/PC2 signs are aligned to the *full-sample* components (the sign that makes the
-replicate component agree with the projections of the replicate's emotions on the full-sample direction),
-not re-aligned to the ratings, so a weak correlation is not biased upwards by the sign rule. Components are not
-re-ordered: if PC2 and PC3 swap in a replicate, the replicate's PC2 is used as is, which widens the interval
-honestly. Replicates where r is undefined (constant scores) are dropped from the interval and counted.
+Pure functions on numpy arrays; every random draw comes from an explicit :class:`numpy.random.Generator`. The
+bootstrap replicates themselves are drawn and refitted in :mod:`emotion_vectors.analysis.bootstrap`.
 
 **Intervals**: ``"percentile"`` (default: the ``(1-c)/2`` and ``(1+c)/2`` quantiles with linear interpolation)
 or ``"bca"`` (Efron's bias-corrected and accelerated interval: bias from the share of replicates below the
@@ -45,69 +27,13 @@ from typing import Literal
 
 import numpy as np
 from scipy.special import ndtr, ndtri
-from scipy.stats import rankdata
 from statsmodels.stats.multitest import multipletests
 
-from emotion_vectors.analysis.geometry import (
-    check_gram,
-    rowwise_pearson,
-    top_eigenpairs,
-)
 from emotion_vectors.errors import AnalysisError
-from emotion_vectors.vectors import POOLINGS, Pooling, check_matrix
+from emotion_vectors.vectors import check_matrix
 
 CIMethod = Literal["percentile", "bca"]
 CI_METHODS: tuple[str, ...] = ("percentile", "bca")
-#: The four correlations every bootstrap replicate reports.
-STATISTICS: tuple[str, ...] = ("pc1_valence_r", "pc1_valence_spearman", "pc2_arousal_r", "pc2_arousal_spearman")
-#: Replicates assembled at once (bounds memory: a chunk of the story scheme holds ``n_emotions x n_stories``
-#: floats per replicate).
-CHUNK = 64
-#: Column groups of the symmetric replicate-Gram assembly (fewer groups: less Python, more redundant work).
-ASSEMBLY_GROUPS = 10
-#: Width of the starting block (full-sample components) of the replicate eigen-solver.
-START_BLOCK = 4
-
-
-@dataclass(frozen=True)
-class StoryLayout:
-    """Kept stories grouped by emotion, padded to a rectangle.
-
-    Attributes:
-        index: ``[n_emotions, max_stories]`` row of each kept story in the store, ``-1`` for padding.
-        counts: ``[n_emotions, max_stories]`` kept-token counts (0 at padding).
-        pooling: ``"token_weighted"`` or ``"story_mean"``.
-    """
-
-    index: np.ndarray
-    counts: np.ndarray
-    pooling: str
-
-    @property
-    def n_emotions(self) -> int:
-        return int(self.index.shape[0])
-
-    @property
-    def width(self) -> int:
-        return int(self.index.shape[1])
-
-    @property
-    def n_kept(self) -> np.ndarray:
-        """``[n_emotions]`` kept stories per emotion."""
-        return np.sum(self.index >= 0, axis=1)
-
-    def multiplicities_to_weights(self, multiplicities: np.ndarray) -> np.ndarray:
-        """Pooling weights ``[..., n_emotions, max_stories]`` (rows sum to 1) from story multiplicities."""
-        raw = multiplicities * (self.counts if self.pooling == "token_weighted" else (self.index >= 0))
-        raw = raw.astype(np.float64)
-        totals = raw.sum(axis=-1, keepdims=True)
-        if np.any(totals == 0):
-            raise AnalysisError("a resample left an emotion without stories")
-        return raw / totals
-
-    def full_weights(self) -> np.ndarray:
-        """``[n_emotions, max_stories]`` full-sample pooling weights."""
-        return self.multiplicities_to_weights((self.index >= 0).astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -127,235 +53,6 @@ class PermutationResult:
     p_fwer: np.ndarray
     q_bh: np.ndarray
     n_permutations: int
-
-
-def story_layout(
-    counts: np.ndarray,
-    story_emotions: Sequence[str | None],
-    emotions: Sequence[str],
-    pooling: Pooling = "token_weighted",
-) -> StoryLayout:
-    """Group the kept stories (``count > 0``) of ``[n_stories]`` ``counts`` by emotion, in store order."""
-    if pooling not in POOLINGS:
-        raise AnalysisError(f"unknown pooling {pooling!r}", fix=f"use one of {', '.join(POOLINGS)}")
-    counts = np.asarray(counts)
-    if counts.ndim != 1 or counts.shape[0] != len(story_emotions):
-        raise AnalysisError(f"counts must have shape [n_stories] = ({len(story_emotions)},), got {counts.shape}")
-    position = {emotion: i for i, emotion in enumerate(emotions)}
-    groups: list[list[int]] = [[] for _ in emotions]
-    for row, emotion in enumerate(story_emotions):
-        if emotion not in position:
-            raise AnalysisError(f"story row {row} has emotion {emotion!r}, which is not analysed")
-        if counts[row] > 0:
-            groups[position[emotion]].append(row)
-    empty = [emotions[i] for i, g in enumerate(groups) if not g]
-    if empty:
-        raise AnalysisError(f"{len(empty)} emotions have no kept story: {empty[:5]}")
-    width = max(len(g) for g in groups)
-    index = np.full((len(emotions), width), -1, dtype=np.int64)
-    for i, g in enumerate(groups):
-        index[i, : len(g)] = g
-    padded_counts = np.where(index >= 0, counts[np.maximum(index, 0)], 0).astype(np.int64)
-    return StoryLayout(index=index, counts=padded_counts, pooling=pooling)
-
-
-def padded_rows(layout: StoryLayout, story_vectors: np.ndarray) -> np.ndarray:
-    """``[n_emotions * max_stories, d]`` rows of ``[n_stories, d]`` story vectors in layout order, zero padding.
-
-    Only kept stories are read, so rows of skipped stories may hold NaN.
-    """
-    story_vectors = np.asarray(story_vectors)
-    flat = layout.index.reshape(-1)
-    if story_vectors.ndim != 2 or flat.max() >= story_vectors.shape[0]:
-        raise AnalysisError(
-            f"story_vectors must be [n_stories, d] covering row {flat.max()}, got shape {story_vectors.shape}"
-        )
-    rows = story_vectors[np.maximum(flat, 0)].astype(np.float64)
-    rows[flat < 0] = 0.0
-    return check_matrix("story_vectors (kept stories)", rows)
-
-
-def padded_story_gram(layout: StoryLayout, story_vectors: np.ndarray) -> np.ndarray:
-    """Story x story Gram matrix ``[n_emotions * max_stories] x [same]`` in layout order (zero at padding).
-
-    Args:
-        layout: The story layout.
-        story_vectors: ``[n_stories, d_model]`` story means, already projected like the contrast vectors. For
-            precision, subtract the full-sample mean over emotions first (it cancels in every replicate).
-    """
-    rows = padded_rows(layout, story_vectors)
-    return rows @ rows.T
-
-
-def story_resample_weights(layout: StoryLayout, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Pooling weights of story-level bootstrap replicates.
-
-    Each emotion's kept stories are drawn with replacement, as many as it has; a story drawn ``c`` times gets
-    ``c`` times its full-sample pooling weight, renormalised.
-
-    Returns:
-        ``[n_resamples, n_emotions, max_stories]`` float64, rows summing to 1.
-    """
-    _check_rng(rng)
-    n_kept = layout.n_kept
-    draws = rng.integers(0, n_kept[None, :, None], size=(n_resamples, layout.n_emotions, layout.width))
-    valid = np.arange(layout.width)[None, None, :] < n_kept[None, :, None]
-    multiplicities = np.zeros(draws.shape, dtype=np.int64)
-    for j in range(layout.width):
-        multiplicities[..., j] = np.sum((draws == j) & valid, axis=-1)
-    return layout.multiplicities_to_weights(multiplicities)
-
-
-def story_jackknife_weights(layout: StoryLayout) -> np.ndarray:
-    """Pooling weights with one kept story left out at a time: ``[n_kept_total, n_emotions, max_stories]``."""
-    if np.any(layout.n_kept < 2):
-        raise AnalysisError(
-            "the story jackknife (for BCa) needs at least 2 kept stories per emotion",
-            fix="use analysis.ci_method = 'percentile'",
-        )
-    kept = np.argwhere(layout.index >= 0)
-    multiplicities = np.broadcast_to((layout.index >= 0).astype(np.int64), (kept.shape[0], *layout.index.shape)).copy()
-    multiplicities[np.arange(kept.shape[0]), kept[:, 0], kept[:, 1]] = 0
-    return layout.multiplicities_to_weights(multiplicities)
-
-
-def emotion_resample_indices(n_emotions: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """``[n_resamples, n_emotions]`` emotion indices drawn with replacement."""
-    _check_rng(rng)
-    return rng.integers(0, n_emotions, size=(n_resamples, n_emotions))
-
-
-def emotion_jackknife_indices(n_emotions: int) -> np.ndarray:
-    """``[n_emotions, n_emotions - 1]`` indices, row ``i`` leaving emotion ``i`` out."""
-    full = np.arange(n_emotions)
-    return np.stack([np.delete(full, i) for i in range(n_emotions)])
-
-
-def reference_story_projections(
-    layout: StoryLayout, story_gram: np.ndarray, gram: np.ndarray, scores: np.ndarray
-) -> np.ndarray:
-    """Projections of every (padded) story vector on the full-sample PC directions.
-
-    With ``C = H W F`` (contrast vectors from padded story vectors ``F``), the unit direction of component
-    ``j`` is ``u_j = C^T s_j / lambda_j`` where ``s_j`` are its scores and ``lambda_j = |s_j|^2``; hence
-    ``F u_j = G_story W^T H s_j / lambda_j`` is computed without ``d_model``.
-
-    Args:
-        layout: Story layout.
-        story_gram: ``[N, N]`` padded story Gram matrix (``N = n_emotions * max_stories``).
-        gram: ``[n_emotions, n_emotions]`` full-sample contrast Gram matrix (unused except for its shape).
-        scores: ``[n_emotions, k]`` full-sample component scores (sign-aligned).
-
-    Returns:
-        ``[N, k]`` projections.
-    """
-    n = layout.n_emotions
-    check_gram("gram", gram, n)
-    n_pad = n * layout.width
-    story_gram = check_gram("story_gram", story_gram, n_pad)
-    scores = check_matrix("scores", scores, rows=n)
-    weights = layout.full_weights().reshape(-1)
-    centred_scores = scores - scores.mean(axis=0, keepdims=True)
-    lam = np.sum(scores**2, axis=0)
-    expanded = np.repeat(centred_scores, layout.width, axis=0) * weights[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (story_gram @ expanded) / np.where(lam > 0, lam, 1.0)
-
-
-def start_block(gram: np.ndarray, width: int = START_BLOCK) -> np.ndarray:
-    """``[n, width]`` leading eigenvectors of the double-centred ``[n, n]`` Gram matrix (replicate warm start)."""
-    gram = check_gram("gram", gram)
-    row = gram.mean(axis=1, keepdims=True)
-    centred = gram - row - row.T + gram.mean()
-    _, vectors = np.linalg.eigh(centred)
-    return vectors[:, ::-1][:, :width].copy()
-
-
-def emotion_bootstrap_layer(
-    gram: np.ndarray,
-    scores: np.ndarray,
-    valence: np.ndarray,
-    arousal: np.ndarray,
-    rated_index: np.ndarray,
-    indices: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Correlations of emotion-level bootstrap (or jackknife) replicates at one layer.
-
-    Args:
-        gram: ``[n, n]`` full-sample contrast Gram matrix.
-        scores: ``[n, 2]`` full-sample PC1/PC2 scores, sign-aligned to the ratings.
-        valence, arousal: ``[n_rated]`` ratings of the rated emotions.
-        rated_index: ``[n_rated]`` their rows.
-        indices: ``[B, m]`` emotion indices of each replicate (``m = n`` for the bootstrap, ``n - 1`` for the
-            jackknife).
-
-    Returns:
-        ``{statistic: [B] array}`` for the four :data:`STATISTICS`.
-    """
-    gram = check_gram("gram", gram)
-    n = gram.shape[0]
-    scores = check_matrix("scores", scores, rows=n, cols=2)
-    indices = np.asarray(indices)
-    if indices.ndim != 2 or not np.issubdtype(indices.dtype, np.integer) or indices.min() < 0 or indices.max() >= n:
-        raise AnalysisError(f"indices must be [B, m] integers in [0, {n})")
-    full_valence = _spread(valence, rated_index, n)
-    full_arousal = _spread(arousal, rated_index, n)
-    start = start_block(gram)
-    outputs = {name: np.empty(indices.shape[0]) for name in STATISTICS}
-    for lo in range(0, indices.shape[0], CHUNK * 4):
-        idx = indices[lo : lo + CHUNK * 4]
-        grams = gram[idx[:, :, None], idx[:, None, :]]
-        chunk = _replicate_correlations(grams, scores[idx], start[idx], full_valence[idx], full_arousal[idx])
-        for name in STATISTICS:
-            outputs[name][lo : lo + idx.shape[0]] = chunk[name]
-    return outputs
-
-
-def story_bootstrap_layer(
-    story_gram: np.ndarray,
-    layout: StoryLayout,
-    gram: np.ndarray,
-    scores: np.ndarray,
-    valence: np.ndarray,
-    arousal: np.ndarray,
-    rated_index: np.ndarray,
-    weights: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Correlations of story-level bootstrap (or jackknife) replicates at one layer.
-
-    Args:
-        story_gram: ``[N, N]`` padded story Gram matrix of this layer (:func:`padded_story_gram`).
-        layout: The story layout.
-        gram: ``[n, n]`` full-sample contrast Gram matrix (``= H W G_story W^T H``).
-        scores: ``[n, 2]`` full-sample PC1/PC2 scores, sign-aligned to the ratings.
-        valence, arousal: ``[n_rated]`` ratings; ``rated_index``: ``[n_rated]`` their rows.
-        weights: ``[B, n, max_stories]`` replicate pooling weights (:func:`story_resample_weights`).
-
-    Returns:
-        ``{statistic: [B] array}`` for the four :data:`STATISTICS`.
-    """
-    n, width = layout.n_emotions, layout.width
-    gram = check_gram("gram", gram, n)
-    story_gram = check_gram("story_gram", story_gram, n * width)
-    scores = check_matrix("scores", scores, rows=n, cols=2)
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.ndim != 3 or weights.shape[1:] != (n, width):
-        raise AnalysisError(f"weights must have shape [B, {n}, {width}], got {weights.shape}")
-    full_valence = _spread(valence, rated_index, n)
-    full_arousal = _spread(arousal, rated_index, n)
-    reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
-    start = start_block(gram)
-    # by_column[f, (e, i), j] = story_gram[(e, i), (f, j)], in float32 (see _assemble_grams)
-    by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2), dtype=np.float32)
-    outputs = {name: np.empty(weights.shape[0]) for name in STATISTICS}
-    for lo in range(0, weights.shape[0], CHUNK):
-        w = weights[lo : lo + CHUNK]
-        grams = _assemble_grams(by_column, w)
-        projections = np.einsum("bei,eik->bek", w, reference)
-        chunk = _replicate_correlations(grams, projections, start, full_valence[None, :], full_arousal[None, :])
-        for name in STATISTICS:
-            outputs[name][lo : lo + w.shape[0]] = chunk[name]
-    return outputs
 
 
 def percentile_interval(replicates: np.ndarray, confidence: float = 0.95) -> np.ndarray:
@@ -476,7 +173,7 @@ def permutation_test(
         n_permutations: Permutations (>= 1).
         rng: Random generator.
     """
-    _check_rng(rng)
+    check_rng(rng)
     scores = check_matrix("scores", scores)
     target = np.asarray(target, dtype=np.float64)
     if target.shape != (scores.shape[1],):
@@ -502,7 +199,8 @@ def permutation_test(
 # ---------------------------------------------------------------------------------------------- internals
 
 
-def _check_rng(rng: object) -> None:
+def check_rng(rng: object) -> None:
+    """Raise :class:`AnalysisError` unless ``rng`` is a :class:`numpy.random.Generator`."""
     if not isinstance(rng, np.random.Generator):
         raise AnalysisError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
 
@@ -512,17 +210,6 @@ def _check_confidence(confidence: float) -> None:
         raise AnalysisError(f"confidence must be in (0, 1), got {confidence}")
 
 
-def _spread(values: np.ndarray, rated_index: np.ndarray, n: int) -> np.ndarray:
-    """``[n]`` array with ``values`` at ``rated_index`` and NaN elsewhere."""
-    values = np.asarray(values, dtype=np.float64)
-    rated_index = np.asarray(rated_index)
-    if values.ndim != 1 or rated_index.shape != values.shape:
-        raise AnalysisError(f"ratings and rated_index must both be [n_rated]; got {values.shape}, {rated_index.shape}")
-    full = np.full(n, np.nan)
-    full[rated_index] = values
-    return full
-
-
 def _standardise(rows: np.ndarray) -> np.ndarray:
     """Rows centred and scaled to unit norm (so a dot product is a Pearson r); constant rows become 0."""
     centred = rows - rows.mean(axis=-1, keepdims=True)
@@ -530,115 +217,13 @@ def _standardise(rows: np.ndarray) -> np.ndarray:
     return np.divide(centred, norm, out=np.zeros_like(centred), where=norm > 0)
 
 
-def _assemble_grams(by_column: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Replicate Gram matrices ``G_b[e, f] = sum_ij w[b,e,i] G_story[(e,i),(f,j)] w[b,f,j]``.
-
-    Column emotions are taken in :data:`ASSEMBLY_GROUPS` groups and only row emotions up to the end of each
-    group are computed; the rest of each (symmetric) matrix is filled by transposition.
-
-    The products run in the dtype of ``by_column``. The story bootstrap passes float32, which halves the memory
-    traffic that bounds this step: the rounding moves a replicate matrix by about 1e-7 of its norm, two orders
-    below the residual at which the eigen-solver accepts an eigenpair (:data:`geometry.RESIDUAL_TOL`);
-    tests/test_stats.py checks replicates against a float64 refit from recomputed emotion means.
-
-    Args:
-        by_column: ``[n, n * width, width]`` padded story Gram matrix with the column emotion first.
-        weights: ``[B, n, width]``.
-
-    Returns:
-        ``[B, n, n]`` float64.
-    """
-    n, _, width = by_column.shape
-    transposed = np.ascontiguousarray(weights.transpose(1, 2, 0), dtype=by_column.dtype)  # [e, i, b]
-    out = np.empty((weights.shape[0], n, n))
-    bounds = np.linspace(0, n, min(ASSEMBLY_GROUPS, n) + 1).astype(np.int64)
-    for f0, f1 in zip(bounds[:-1], bounds[1:], strict=True):
-        partial = np.matmul(by_column[f0:f1, : f1 * width, :], transposed[f0:f1])  # [f, (e, i), b]
-        partial = partial.reshape(f1 - f0, f1, width, -1)
-        block = np.einsum("feib,eib->bef", partial, transposed[:f1], optimize=False)
-        out[:, :f1, f0:f1] = block
-        out[:, f0:f1, :f1] = block.transpose(0, 2, 1)
-    return out
-
-
-def _masked_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Row-wise Pearson r of ``[B, n]`` arrays over the entries where ``y`` is finite."""
-    mask = np.isfinite(y)
-    if np.all(mask):
-        return rowwise_pearson(x, y)
-    count = mask.sum(axis=1, keepdims=True)
-    xm = np.where(mask, x, 0.0)
-    ym = np.where(mask, y, 0.0)
-    xc = np.where(mask, x - xm.sum(axis=1, keepdims=True) / count, 0.0)
-    yc = np.where(mask, y - ym.sum(axis=1, keepdims=True) / count, 0.0)
-    denominator = np.sqrt(np.sum(xc * xc, axis=1) * np.sum(yc * yc, axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.where(denominator > 0, np.sum(xc * yc, axis=1) / np.where(denominator > 0, denominator, 1.0), np.nan)
-    return np.clip(r, -1.0, 1.0)
-
-
-def _masked_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return rankdata(np.where(mask, values, np.nan), axis=1, nan_policy="omit")
-
-
-def _replicate_correlations(
-    grams: np.ndarray,
-    projections: np.ndarray,
-    start: np.ndarray,
-    valence: np.ndarray,
-    arousal: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """PC1-valence and PC2-arousal correlations of replicate Gram matrices.
-
-    Args:
-        grams: ``[B, m, m]`` uncentred replicate Gram matrices.
-        projections: ``[B, m, 2]`` the replicate rows projected on the full-sample PC1/PC2 directions.
-        start: ``[m, p]`` or ``[B, m, p]`` warm start of the eigen-solver.
-        valence, arousal: ``[B, m]`` or ``[1, m]`` ratings of each replicate row (NaN where unrated).
-    """
-    _, vectors, _ = top_eigenpairs(grams, 2, start, centre=True)
-    reference = projections - projections.mean(axis=1, keepdims=True)
-    signs = np.sign(np.einsum("bmk,bmk->bk", vectors, reference))
-    signs[signs == 0] = 1.0
-    vectors = vectors * signs[:, None, :]
-    out = {}
-    for k, (target, name) in enumerate(((valence, "pc1_valence"), (arousal, "pc2_arousal"))):
-        component = vectors[:, :, k]
-        mask = np.isfinite(target)
-        # ratings are ranked once per distinct row (the story scheme shares one row), before broadcasting
-        if np.all(mask):
-            ranks = np.broadcast_to(rankdata(target, axis=1), component.shape)
-            target = np.broadcast_to(target, component.shape)
-            out[f"{name}_r"] = rowwise_pearson(component, target)
-            out[f"{name}_spearman"] = rowwise_pearson(rankdata(component, axis=1), ranks)
-        else:
-            ranks = np.broadcast_to(_masked_ranks(target, mask), component.shape)
-            target = np.broadcast_to(target, component.shape)
-            mask = np.broadcast_to(mask, component.shape)
-            out[f"{name}_r"] = _masked_pearson(component, target)
-            out[f"{name}_spearman"] = _masked_pearson(_masked_ranks(component, mask), ranks)
-    return out
-
-
 __all__ = [
     "CI_METHODS",
-    "STATISTICS",
     "PermutationResult",
-    "StoryLayout",
     "bca_interval",
+    "check_rng",
     "confidence_interval",
-    "emotion_bootstrap_layer",
-    "emotion_jackknife_indices",
-    "emotion_resample_indices",
-    "padded_rows",
-    "padded_story_gram",
     "peak_interval",
     "percentile_interval",
     "permutation_test",
-    "reference_story_projections",
-    "start_block",
-    "story_bootstrap_layer",
-    "story_jackknife_weights",
-    "story_layout",
-    "story_resample_weights",
 ]
