@@ -2,6 +2,8 @@
 
     python benchmarks/extract_throughput.py                      # MiniLM on CPU, the demo corpus
     python benchmarks/extract_throughput.py --model apertus-8b --device cuda --dtype bfloat16 --peak-tflops 989
+    python benchmarks/extract_throughput.py --random-architecture apertus --layers 16 --hidden 2048 \
+        --device cuda --dtype bfloat16 --peak-tflops 989 --corpus-repeat 4 --no-rss --json apertus.json
 
 What it measures, on the same stories and the same length-bucketed batches:
 
@@ -17,6 +19,15 @@ What it measures, on the same stories and the same length-bucketed batches:
 
 The corpus is the bundled demo corpus when it is installed; otherwise the hand-written draft stories in
 ``corpus_drafts/`` of a source checkout; otherwise synthetic stories. The script prints which one it used.
+``--corpus-repeat N`` times N copies of it (a GPU reads the demo corpus in well under a second).
+
+``--random-architecture apertus|gemma4|bert`` measures a model of that real architecture (``ApertusForCausalLM``,
+the text-only ``Gemma4ForCausalLM``, or a ``BertModel`` shaped like all-MiniLM-L6-v2 by default) without
+downloading weights: it is built from its config with random weights (``--seed``), sized by ``--layers`` and
+``--hidden`` (defaults: about 0.9B non-embedding parameters for the decoders), saved with ``save_pretrained``
+into a temporary directory together with a word-level tokenizer over the corpus's words (the config's
+vocabulary is that tokenizer's), and then loaded by ``load_model`` like any local model. Throughput does not
+depend on the weights' values, so it stands in for the trained model of the same shape.
 """
 
 from __future__ import annotations
@@ -34,6 +45,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MMAP_THRESHOLD = 65536  # bytes
+# --random-architecture: default (layers, hidden) per architecture. The decoders have about 0.9B non-embedding
+# parameters (Apertus: 16 x 56.6M; Gemma-4: 12 x 78M); "bert" is all-MiniLM-L6-v2's shape.
+RANDOM_ARCHITECTURES = {"apertus": (16, 2048), "gemma4": (12, 2304), "bert": (6, 384)}
 
 
 def load_stories() -> tuple[str, list[str]]:
@@ -71,6 +85,126 @@ def load_stories() -> tuple[str, list[str]]:
     ]
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(80, 220))) + "." for _ in range(300)]
     return "synthetic stories (300; no demo corpus or drafts found)", texts
+
+
+def word_tokenizer(texts: list[str], *, encoder: bool):
+    """A word-level tokenizer over the words and punctuation marks of ``texts`` (no unknown tokens on them).
+
+    ``encoder``: BERT-style ``[CLS] ... [SEP]`` around each text; otherwise ``<bos>`` before it, as decoders do.
+    Ids: pad 0, unk 1, bos/cls 2, eos/sep 3, then the words in sorted order.
+    """
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    split = pre_tokenizers.Whitespace()
+    words = sorted({word for text in texts for word, _ in split.pre_tokenize_str(text)})
+    pad, unk, bos, eos = ("[PAD]", "[UNK]", "[CLS]", "[SEP]") if encoder else ("<pad>", "<unk>", "<bos>", "<eos>")
+    vocab = {token: i for i, token in enumerate([pad, unk, bos, eos, *words])}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token=unk))
+    backend.pre_tokenizer = split
+    single = f"{bos} $A {eos}" if encoder else f"{bos} $A"
+    special = [(bos, vocab[bos]), (eos, vocab[eos])] if encoder else [(bos, vocab[bos])]
+    backend.post_processor = processors.TemplateProcessing(single=single, special_tokens=special)
+    names = {"cls_token": bos, "sep_token": eos} if encoder else {"bos_token": bos, "eos_token": eos}
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token=pad, unk_token=unk, model_max_length=512, **names
+    )
+
+
+def random_model_config(
+    architecture: str, *, layers: int, hidden: int, heads: int | None, intermediate: int | None, tokenizer
+):
+    """The ``transformers`` config of a ``--random-architecture`` model, its vocabulary the tokenizer's."""
+    from transformers import ApertusConfig, BertConfig, Gemma4TextConfig
+
+    vocab = len(tokenizer)
+    ids = {"pad_token_id": tokenizer.pad_token_id}
+    if architecture == "apertus":  # Apertus-8B's proportions: head_dim 128, 4 query heads per KV head, MLP 5.25 x d
+        heads = heads or max(1, hidden // 128)
+        return ApertusConfig(
+            vocab_size=vocab,
+            hidden_size=hidden,
+            intermediate_size=intermediate or int(5.25 * hidden),
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            num_key_value_heads=max(1, heads // 4),
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            **ids,
+        )
+    if architecture == "gemma4":  # Gemma-4's text model: 5 sliding-window layers, then 1 global, repeated
+        kwargs = {"num_attention_heads": heads} if heads else {}
+        return Gemma4TextConfig(
+            vocab_size=vocab,
+            vocab_size_per_layer_input=vocab,
+            hidden_size=hidden,
+            intermediate_size=intermediate or 4 * hidden,
+            num_hidden_layers=layers,
+            layer_types=["full_attention" if i % 6 == 5 else "sliding_attention" for i in range(layers)],
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            **ids,
+            **kwargs,
+        )
+    if architecture == "bert":  # all-MiniLM-L6-v2's proportions: head_dim 32, MLP 4 x d
+        return BertConfig(
+            vocab_size=vocab,
+            hidden_size=hidden,
+            num_hidden_layers=layers,
+            num_attention_heads=heads or max(1, hidden // 32),
+            intermediate_size=intermediate or 4 * hidden,
+            max_position_embeddings=512,
+            **ids,
+        )
+    raise ValueError(f"unknown architecture {architecture!r}; use one of {sorted(RANDOM_ARCHITECTURES)}")
+
+
+def save_random_model(args: argparse.Namespace, texts: list[str], directory: str) -> dict:
+    """Build the ``--random-architecture`` model with random weights, save it and its tokenizer to ``directory``.
+
+    The weights are drawn on ``args.device`` (fast on a GPU) after ``torch.manual_seed(args.seed)``, in the
+    benchmark's dtype. Returns a description (architecture, class, config sizes, parameter counts).
+    """
+    import torch
+    import transformers
+
+    from emotion_vectors.models import resolve_dtype
+
+    default_layers, default_hidden = RANDOM_ARCHITECTURES[args.random_architecture]
+    layers, hidden = args.layers or default_layers, args.hidden or default_hidden
+    encoder = args.random_architecture == "bert"
+    tokenizer = word_tokenizer(texts, encoder=encoder)
+    config = random_model_config(
+        args.random_architecture,
+        layers=layers,
+        hidden=hidden,
+        heads=args.heads,
+        intermediate=args.intermediate,
+        tokenizer=tokenizer,
+    )
+    auto = transformers.AutoModel if encoder else transformers.AutoModelForCausalLM
+    dtype = getattr(torch, resolve_dtype(args.dtype, args.device))
+    torch.manual_seed(args.seed)
+    with torch.device(args.device):
+        model = auto.from_config(config, dtype=dtype)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    description = {
+        "architecture": args.random_architecture,
+        "class": type(model).__name__,
+        "layers": layers,
+        "hidden": hidden,
+        "heads": config.num_attention_heads,
+        "intermediate": config.intermediate_size,
+        "vocab": len(tokenizer),
+        "seed": args.seed,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "non_embedding_parameters": _non_embedding_parameters(model),
+    }
+    del model
+    if args.device.startswith("cuda"):
+        torch.cuda.empty_cache()
+    return description
 
 
 def make_corpus(texts: list[str], repeat: int):
@@ -129,6 +263,10 @@ def peak_rss_child(args: argparse.Namespace, repeat: int, env: dict[str, str] | 
     return float(result.stdout.strip().splitlines()[-1])
 
 
+def _non_embedding_parameters(model) -> int:
+    return sum(p.numel() for n, p in model.named_parameters() if "embed" not in n and "lm_head" not in n)
+
+
 def _model_args(args: argparse.Namespace) -> list[str]:
     return [
         "--model",
@@ -165,9 +303,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-tokens", type=int, default=8192)
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions (best is reported)")
     parser.add_argument("--peak-tflops", type=float, help="accelerator peak TFLOP/s for the MFU")
+    parser.add_argument("--corpus-repeat", type=int, default=1, help="time N copies of the corpus (default 1)")
+    parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS child processes")
+    parser.add_argument("--json", type=Path, help="also write the measured numbers to this JSON file")
+    random_model = parser.add_argument_group("random weights of a real architecture (instead of --model)")
+    random_model.add_argument("--random-architecture", choices=sorted(RANDOM_ARCHITECTURES))
+    random_model.add_argument("--layers", type=int, help="blocks (default per architecture)")
+    random_model.add_argument("--hidden", type=int, help="residual width (default per architecture)")
+    random_model.add_argument("--heads", type=int, help="attention heads (default from --hidden)")
+    random_model.add_argument("--intermediate", type=int, help="MLP width (default from --hidden)")
+    random_model.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     parser.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.random_architecture is None:
+        return run(args, random_model=None)
+    with tempfile.TemporaryDirectory(prefix="random-model-") as directory:
+        _, texts = load_stories()
+        random_model = save_random_model(args, texts, directory)
+        args.model = directory  # loaded like any local model, here and in the peak-RSS child processes
+        return run(args, random_model=random_model)
 
+
+def run(args: argparse.Namespace, random_model: dict | None) -> int:
     import logging
 
     import torch
@@ -183,11 +340,22 @@ def main(argv: list[str] | None = None) -> int:
         print(_peak_rss_mib())
         return 0
 
-    corpus = make_corpus(texts, 1)
+    corpus = make_corpus(texts, args.corpus_repeat)
+    if args.corpus_repeat != 1:
+        description += f" x {args.corpus_repeat}"
+    if random_model is not None:
+        print(
+            f"random {random_model['architecture']} architecture ({random_model['class']}, seed {random_model['seed']}): "
+            f"{random_model['layers']} blocks, d={random_model['hidden']}, {random_model['heads']} heads, "
+            f"MLP {random_model['intermediate']}, vocabulary {random_model['vocab']} (word-level over the corpus), "
+            f"{random_model['parameters'] / 1e6:,.1f}M parameters"
+        )
     print(
         f"model: {handle.hub_id} ({handle.model_class}, {handle.n_blocks} blocks, d={handle.d_model}, {handle.dtype})"
     )
-    print(f"device: {handle.device}; torch threads: {torch.get_num_threads()}")
+    on_cuda = handle.device.startswith("cuda")
+    device_name = torch.cuda.get_device_name(torch.device(handle.device)) if on_cuda else None
+    print(f"device: {handle.device}{f' ({device_name})' if on_cuda else ''}; torch threads: {torch.get_num_threads()}")
     print(f"corpus: {description}; token_offset 50, max_length 512, batch_tokens {args.batch_tokens}, all blocks")
     timed_extraction(handle, corpus, settings)  # warm-up
     timed_bare_forward(handle, corpus, settings)
@@ -203,15 +371,53 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bare forward (no hooks, no pooling):     {bare_rate:,.0f} tokens/s (best of {args.repeats})")
     print(f"ratio extraction / bare forward: {extract_rate / bare_rate:.3f}   (target >= 0.9)")
     print(f"padding fraction: {timings['padding_fraction']:.4f}   (target <= 0.10)")
-    if handle.device.startswith("cuda"):
-        non_embedding = sum(
-            p.numel() for n, p in handle.model.named_parameters() if "embed" not in n and "lm_head" not in n
-        )
+    results = {
+        "model": f"random-{random_model['architecture']}" if random_model else args.model,
+        "model_class": handle.model_class,
+        "n_blocks": handle.n_blocks,
+        "d_model": handle.d_model,
+        "dtype": handle.dtype,
+        "device": handle.device,
+        "device_name": device_name,
+        "random_model": random_model,
+        "corpus": description,
+        "batch_tokens": args.batch_tokens,
+        "repeats": args.repeats,
+        "tokens": tokens,
+        "padded_tokens": timings["padded_tokens"],
+        "batches": timings["batches"],
+        "extraction_seconds": extraction,
+        "bare_forward_seconds": bare,
+        "extraction_tokens_per_s": extract_rate,
+        "bare_forward_tokens_per_s": bare_rate,
+        "ratio": extract_rate / bare_rate,
+        "padding_fraction": timings["padding_fraction"],
+        "non_embedding_parameters": _non_embedding_parameters(handle.model),
+    }
+    if on_cuda:
+        non_embedding = results["non_embedding_parameters"]
         achieved = 2 * non_embedding * extract_rate / 1e12
+        achieved_bare = 2 * non_embedding * bare_rate / 1e12
         mfu = f", MFU {achieved / args.peak_tflops:.1%}" if args.peak_tflops else ""
+        mfu_bare = f", MFU {achieved_bare / args.peak_tflops:.1%}" if args.peak_tflops else ""
         print(
             f"model FLOP/s (2 x {non_embedding / 1e6:,.0f}M non-embedding params x tokens/s): {achieved:.1f} TFLOP/s{mfu}"
         )
+        print(f"bare forward FLOP/s (same count): {achieved_bare:.1f} TFLOP/s{mfu_bare}")
+        peak_memory = torch.cuda.max_memory_allocated(torch.device(handle.device)) / 2**30
+        print(f"peak GPU memory allocated: {peak_memory:.2f} GiB")
+        results.update(
+            extraction_tflops=achieved,
+            bare_forward_tflops=achieved_bare,
+            peak_tflops=args.peak_tflops,
+            mfu=achieved / args.peak_tflops if args.peak_tflops else None,
+            bare_forward_mfu=achieved_bare / args.peak_tflops if args.peak_tflops else None,
+            peak_gpu_memory_gib=peak_memory,
+        )
+    if args.json is not None:  # written before the RSS children, so it survives a time limit hit there
+        args.json.write_text(json.dumps(results, indent=2))
+    if args.no_rss:
+        return 0
     n = len(texts)
     for label, env in (
         ("glibc malloc defaults", None),
@@ -221,8 +427,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"peak RSS ({label}): {small:,.0f} MiB for {n} stories, {large:,.0f} MiB for {4 * n} stories; ratio {large / small:.3f}"
         )
+        results[f"peak_rss_mib ({label})"] = {str(n): small, str(4 * n): large}
     print("(the fixed mmap threshold returns large freed buffers to the OS, so the second line separates the")
     print(" extraction's own memory from glibc heap fragmentation under varying batch shapes; target ratio ~1.0)")
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=2))
     return 0
 
 
