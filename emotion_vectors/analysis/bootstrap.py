@@ -25,7 +25,7 @@ honestly. Replicates where r is undefined (constant scores) are dropped from the
 **Cost**: replicates are refitted in chunks of :data:`CHUNK`; each replicate's two leading eigenpairs come from
 :func:`~emotion_vectors.analysis.geometry.top_eigenpairs` (block Krylov, warm-started from the full-sample
 components, accepted at a residual of 1e-5 of the top eigenvalue), and story-scheme replicate Gram matrices are
-assembled in float32 (:func:`_assemble_grams` says why that is safe).
+assembled and multiplied in float32 (:func:`_assemble_grams` says why that is safe).
 """
 
 from __future__ import annotations
@@ -288,7 +288,8 @@ def story_bootstrap_layer(
     """Correlations of story-level bootstrap (or jackknife) replicates at one layer.
 
     Args:
-        story_gram: ``[N, N]`` padded story Gram matrix of this layer (:func:`padded_story_gram`).
+        story_gram: ``[N, N]`` padded story Gram matrix of this layer (:func:`padded_story_gram`) of story
+            vectors shifted by the full-sample mean over emotions (replicates are assembled in float32).
         layout: The story layout.
         gram: ``[n, n]`` full-sample contrast Gram matrix (``= H W G_story W^T H``).
         scores: ``[n, 2]`` full-sample PC1/PC2 scores, sign-aligned to the ratings.
@@ -339,21 +340,22 @@ def _assemble_grams(by_column: np.ndarray, weights: np.ndarray) -> np.ndarray:
     Column emotions are taken in :data:`ASSEMBLY_GROUPS` groups and only row emotions up to the end of each
     group are computed; the rest of each (symmetric) matrix is filled by transposition.
 
-    The products run in the dtype of ``by_column``. The story bootstrap passes float32, which halves the memory
-    traffic that bounds this step: the rounding moves a replicate matrix by about 1e-7 of its norm, two orders
-    below the residual at which the eigen-solver accepts an eigenpair (:data:`geometry.RESIDUAL_TOL`);
-    tests/test_stats.py checks replicates against a float64 refit from recomputed emotion means.
+    The products run, and the result is returned, in the dtype of ``by_column``. The story bootstrap passes
+    float32, which halves the memory traffic that bounds this step and the eigen-solver's products: the rounding
+    moves a replicate matrix by about 1e-7 of its norm, two orders below the residual at which the eigen-solver
+    accepts an eigenpair (:data:`geometry.RESIDUAL_TOL`); tests/test_stats.py checks replicates against a
+    float64 refit from recomputed emotion means.
 
     Args:
         by_column: ``[n, n * width, width]`` padded story Gram matrix with the column emotion first.
         weights: ``[B, n, width]``.
 
     Returns:
-        ``[B, n, n]`` float64.
+        ``[B, n, n]``.
     """
     n, _, width = by_column.shape
     transposed = np.ascontiguousarray(weights.transpose(1, 2, 0), dtype=by_column.dtype)  # [e, i, b]
-    out = np.empty((weights.shape[0], n, n))
+    out = np.empty((weights.shape[0], n, n), dtype=by_column.dtype)
     bounds = np.linspace(0, n, min(ASSEMBLY_GROUPS, n) + 1).astype(np.int64)
     for f0, f1 in zip(bounds[:-1], bounds[1:], strict=True):
         partial = np.matmul(by_column[f0:f1, : f1 * width, :], transposed[f0:f1])  # [f, (e, i), b]

@@ -272,7 +272,10 @@ def top_eigenpairs(
     solved with a dense :func:`numpy.linalg.eigh`.
 
     Args:
-        grams: ``[B, n, n]`` symmetric matrices.
+        grams: ``[B, n, n]`` symmetric matrices. The Krylov products run in float32 when ``grams`` is float32,
+            everything else in float64. Float32 rounding is relative to the largest entry, so pass float32 only
+            for Gram matrices of (nearly) centred rows, where it stays well below ``tol`` of the top eigenvalue
+            (the story bootstrap shifts its story vectors by the full-sample centre for this).
         k: Eigenpairs wanted (largest eigenvalues first).
         start: ``[n, p]`` or ``[B, n, p]`` starting block (``p >= k``); ``None`` (or a small ``n``, see
             :data:`DENSE_MAX_SIZE`) uses dense ``eigh`` throughout.
@@ -285,7 +288,9 @@ def top_eigenpairs(
         ``(values [B, k], vectors [B, n, k], n_dense)``; ``n_dense`` counts matrices solved densely. The sign
         of each vector is arbitrary (callers align it).
     """
-    grams = np.asarray(grams, dtype=np.float64)
+    grams = np.asarray(grams)
+    if grams.dtype != np.float32:
+        grams = grams.astype(np.float64, copy=False)
     if grams.ndim != 3 or grams.shape[1] != grams.shape[2]:
         raise AnalysisError(f"grams must have shape [B, n, n], got {grams.shape}")
     n_batch, n, _ = grams.shape
@@ -335,7 +340,7 @@ def _krylov_step(
     q[:, :p], ok = _orthonormal_rows(start, None)
     for step in range(depth + 1):
         block = slice(step * p, (step + 1) * p)
-        product = q[:, block] @ grams
+        product = (q[:, block].astype(grams.dtype, copy=False) @ grams).astype(np.float64, copy=False)
         if centre:
             product -= product.mean(axis=2, keepdims=True)
         gq[:, block] = product
@@ -354,6 +359,7 @@ def _krylov_step(
 
 
 def _dense_top(grams: np.ndarray, k: int, centre: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    grams = grams.astype(np.float64, copy=False)
     if centre:
         row = grams.mean(axis=2, keepdims=True)
         grams = grams - row - row.transpose(0, 2, 1) + grams.mean(axis=(1, 2), keepdims=True)
