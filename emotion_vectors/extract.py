@@ -276,15 +276,49 @@ def pool_batch(handle: ModelHandle, batch: Batch, layers: Sequence[int]) -> Pool
 
     ``layers`` must be increasing block indices. Returns means float32 ``[n_layers, batch, d_model]``.
     """
+    return launch_batch(handle, batch, layers).result()
+
+
+class QueuedBatch:
+    """A batch whose forward pass has been queued on the device; :meth:`result` waits for its pooled means.
+
+    On CUDA the means and counts are copied to pinned host memory without blocking and an event marks the end of
+    the copy, so the host can prepare and queue the next batch while the device still works on this one.
+    """
+
+    def __init__(self, means: torch.Tensor, counts: torch.Tensor, layers: tuple[int, ...]) -> None:
+        self.layers = layers
+        self.event = None
+        if means.device.type == "cuda":
+            self.means = means.to("cpu", non_blocking=True)
+            self.counts = counts.to("cpu", non_blocking=True)
+            self.event = torch.cuda.Event()
+            self.event.record()
+        else:
+            self.means, self.counts = means.cpu(), counts.cpu()
+
+    def result(self) -> Pooled:
+        if self.event is not None:
+            self.event.synchronize()
+        return Pooled(means=self.means.numpy(), counts=self.counts.numpy().astype(np.int64), layers=self.layers)
+
+
+def launch_batch(handle: ModelHandle, batch: Batch, layers: Sequence[int]) -> QueuedBatch:
+    """Queue one batch's forward pass (stopping after ``layers[-1]``) and the copy of its pooled means."""
     device = torch.device(handle.device)
-    keep = batch.keep.to(device)
+
+    def to_device(tensor: torch.Tensor) -> torch.Tensor:
+        # from pinned memory the copy is queued behind the running batch instead of waiting for it
+        return tensor.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else tensor.to(device)
+
+    keep = to_device(batch.keep)
     sums = torch.zeros((len(layers), keep.shape[0], handle.d_model), dtype=torch.float32, device=device)
     inputs: dict[str, Any] = {
-        "input_ids": batch.input_ids.to(device),
-        "attention_mask": batch.attention_mask.to(device),
+        "input_ids": to_device(batch.input_ids),
+        "attention_mask": to_device(batch.attention_mask),
     }
     if batch.position_ids is not None:
-        inputs["position_ids"] = batch.position_ids.to(device)
+        inputs["position_ids"] = to_device(batch.position_ids)
     if _accepts(handle.model, "use_cache"):
         inputs["use_cache"] = False
     with torch.inference_mode(), pooling_hooks(handle.blocks, layers, keep, sums) as fired, suppress(_StopForward):
@@ -294,7 +328,7 @@ def pool_batch(handle: ModelHandle, batch: Batch, layers: Sequence[int]) -> Pool
         raise ExtractionError(f"blocks {missing} never ran in the forward pass", fix="check block_path")
     counts = keep.sum(dim=1)
     means = sums / counts.to(torch.float32)[None, :, None]
-    return Pooled(means=means.cpu().numpy(), counts=counts.cpu().numpy().astype(np.int64), layers=tuple(layers))
+    return QueuedBatch(means, counts, tuple(layers))
 
 
 def pool_texts(
@@ -312,9 +346,12 @@ def pool_texts(
     tokenized = tokenize(handle.tokenizer, texts, max_length)
     means = np.empty((len(layers), len(texts), handle.d_model), dtype=np.float32)
     counts = np.empty(len(texts), dtype=np.int64)
-    rows = np.arange(len(texts))
-    for _stats in _run_rows(handle, tokenized, rows, layers, means, counts, token_offset, batch_tokens, pad_side):
-        pass
+    everything = [np.arange(len(texts))]
+    for _, positions, pooled, _ in _pool_groups(
+        handle, tokenized, everything, layers, token_offset, batch_tokens, pad_side
+    ):
+        means[:, positions] = pooled.means
+        counts[positions] = pooled.counts
     return Pooled(means=means, counts=counts, layers=layers)
 
 
@@ -391,24 +428,35 @@ def extract_to_store(
     total = resumed_stories + sum(len(shards[i]) for i in mine)  # rank 0's bar counts its own share
     bar = _progress_bar(progress and rank == 0, total, label, resumed_stories)
     try:
-        for index in mine:
-            rows = shards[index]
-            means = np.empty((len(layers), len(rows), handle.d_model), dtype=np.float32)
-            counts = np.empty(len(rows), dtype=np.int64)
-            shard_stats = {"seconds": 0.0, "tokens": 0, "padded_tokens": 0, "batches": 0, "stories": 0}
-            for batch_stats in _run_rows(
-                handle, tokenized, rows, layers, means, counts, token_offset, batch_tokens, pad_side
-            ):
-                for key, value in batch_stats.items():
-                    shard_stats[key] += value
-                if bar is not None:
-                    bar.update(batch_stats["stories"])
-                    run_tokens = sum(s["tokens"] for s in stats[len(done) :]) + shard_stats["tokens"]
-                    bar.set_postfix_str(f"{run_tokens / (time.perf_counter() - started):,.0f} tok/s", refresh=False)
-            store.write_shard(
-                out_dir, index, rows=rows, means=means, counts=counts, stats=shard_stats, plan_key=plan_key
-            )
-            stats.append(shard_stats)
+        groups = [shards[index] for index in mine]
+        buffers: dict[int, tuple[np.ndarray, np.ndarray, dict[str, Any], list[int]]] = {}
+        for group, positions, pooled, batch_stats in _pool_groups(
+            handle, tokenized, groups, layers, token_offset, batch_tokens, pad_side
+        ):
+            rows = groups[group]
+            if group not in buffers:
+                buffers[group] = (
+                    np.empty((len(layers), len(rows), handle.d_model), dtype=np.float32),
+                    np.empty(len(rows), dtype=np.int64),
+                    {"seconds": 0.0, "tokens": 0, "padded_tokens": 0, "batches": 0, "stories": 0},
+                    [0],
+                )
+            means, counts, shard_stats, filled = buffers[group]
+            means[:, positions] = pooled.means
+            counts[positions] = pooled.counts
+            filled[0] += len(positions)
+            for key, value in batch_stats.items():
+                shard_stats[key] += value
+            if bar is not None:
+                bar.update(batch_stats["stories"])
+                run_tokens = sum(s["tokens"] for s in stats[len(done) :]) + shard_stats["tokens"]
+                bar.set_postfix_str(f"{run_tokens / (time.perf_counter() - started):,.0f} tok/s", refresh=False)
+            if filled[0] == len(rows):
+                store.write_shard(
+                    out_dir, mine[group], rows=rows, means=means, counts=counts, stats=shard_stats, plan_key=plan_key
+                )
+                stats.append(shard_stats)
+                del buffers[group]
     finally:
         if bar is not None:
             bar.close()
@@ -468,41 +516,55 @@ def distributed_from_env(device: str = "cpu") -> Iterator[tuple[int, int]]:
 # ---------------------------------------------------------------------------------------------- internals
 
 
-def _run_rows(
+def _pool_groups(
     handle: ModelHandle,
     tokenized: Tokenized,
-    rows: np.ndarray,
+    groups: Sequence[np.ndarray],
     layers: tuple[int, ...],
-    means: np.ndarray,
-    counts: np.ndarray,
     token_offset: int,
     batch_tokens: int,
     pad_side: PadMode,
-) -> Iterator[dict[str, Any]]:
-    """Pool stories ``rows`` batch by batch into ``means[:, j]``/``counts[j]`` (j = position in ``rows``).
+) -> Iterator[tuple[int, np.ndarray, Pooled, dict[str, Any]]]:
+    """Pool each group of story rows (a shard) batch by batch, in order.
 
-    Yields per-batch statistics (seconds, real tokens, padded tokens, 1 batch).
+    Yields ``(group index, positions within the group, pooled batch, batch statistics)``; a group is complete
+    when its last batch has been yielded. One batch is kept in flight, across groups too: batch ``i`` is queued
+    on the device before batch ``i - 1`` is collected, so the device does not wait for the host's batch
+    preparation, copies and shard writes. Statistics: wall seconds since the previous batch was collected, real
+    and padded tokens, 1 batch, stories.
     """
     pad_id = pad_token_id(handle.tokenizer)
-    for positions in plan_batches(tokenized.lengths[rows], batch_tokens):
-        batch = make_batch(
-            [tokenized.token_ids[r] for r in rows[positions]],
-            token_offset=token_offset,
-            pad_side=pad_side,
-            pad_id=pad_id,
-        )
-        start = time.perf_counter()
-        pooled = pool_batch(handle, batch, layers)
-        seconds = time.perf_counter() - start
-        means[:, positions] = pooled.means
-        counts[positions] = pooled.counts
-        yield {
+    in_flight: tuple[int, np.ndarray, Batch, QueuedBatch] | None = None
+    clock = time.perf_counter()
+
+    def collect(group: int, positions: np.ndarray, batch: Batch, launched: QueuedBatch) -> tuple:
+        nonlocal clock
+        pooled = launched.result()
+        now = time.perf_counter()
+        seconds, clock = now - clock, now
+        batch_stats = {
             "seconds": seconds,
             "tokens": batch.n_real,
             "padded_tokens": batch.n_padded,
             "batches": 1,
             "stories": len(positions),
         }
+        return group, positions, pooled, batch_stats
+
+    for group, rows in enumerate(groups):
+        for positions in plan_batches(tokenized.lengths[rows], batch_tokens):
+            batch = make_batch(
+                [tokenized.token_ids[r] for r in rows[positions]],
+                token_offset=token_offset,
+                pad_side=pad_side,
+                pad_id=pad_id,
+            )
+            launched = launch_batch(handle, batch, layers)
+            if in_flight is not None:
+                yield collect(*in_flight)
+            in_flight = (group, positions, batch, launched)
+    if in_flight is not None:
+        yield collect(*in_flight)
 
 
 def _barrier(world_size: int) -> None:
@@ -650,6 +712,8 @@ __all__ = [
     "pad_token_id",
     "plan_batches",
     "plan_shards",
+    "QueuedBatch",
+    "launch_batch",
     "pool_batch",
     "pool_texts",
     "pooling_hooks",

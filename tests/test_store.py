@@ -106,8 +106,8 @@ def test_refuses_a_store_of_other_inputs_and_reuses_a_finished_one(tmp_path: Pat
     path = extract_to_store(handle, corpus, tmp_path / "s", **SETTINGS)
     before = _files(path)
     calls: list[int] = []
-    real = extract.pool_batch
-    monkeypatch.setattr(extract, "pool_batch", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = extract.launch_batch
+    monkeypatch.setattr(extract, "launch_batch", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert extract_to_store(handle, corpus, path, **SETTINGS) == path and calls == []  # up to date: no forward
     other = {**SETTINGS, "token_offset": 5}
     with pytest.raises(StoreError) as info:
@@ -156,9 +156,11 @@ def test_resume_after_interruption_is_byte_identical(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(store, "write_shard", real_write)
     pooled_stories: list[int] = []
-    real_pool = extract.pool_batch
+    real_launch = extract.launch_batch
     monkeypatch.setattr(
-        extract, "pool_batch", lambda h, b, layers: pooled_stories.append(len(b.input_ids)) or real_pool(h, b, layers)
+        extract,
+        "launch_batch",
+        lambda h, b, layers: pooled_stories.append(len(b.input_ids)) or real_launch(h, b, layers),
     )
     extract_to_store(handle, corpus, target, **SETTINGS)
     assert sum(pooled_stories) == len(LENGTHS) - 2 * SETTINGS["shard_size"]  # only the missing shards ran
