@@ -213,7 +213,7 @@ def pool_texts(
     means = np.empty((len(layers), len(texts), handle.d_model), dtype=np.float32)
     counts = np.empty(len(texts), dtype=np.int64)
     everything = [np.arange(len(texts))]
-    for _, positions, pooled, _ in _pool_groups(
+    for _, positions, pooled, _, _ in _pool_groups(
         handle, tokenized, everything, layers, token_offset, batch_tokens, pad_side
     ):
         means[:, positions] = pooled.means
@@ -295,34 +295,32 @@ def extract_to_store(
     bar = _progress_bar(progress and rank == 0, total, label, resumed_stories)
     try:
         groups = [shards[index] for index in mine]
-        buffers: dict[int, tuple[np.ndarray, np.ndarray, dict[str, Any], list[int]]] = {}
-        for group, positions, pooled, batch_stats in _pool_groups(
+        shard: tuple[np.ndarray, np.ndarray, dict[str, Any]] | None = None
+        for group, positions, pooled, batch_stats, complete in _pool_groups(
             handle, tokenized, groups, layers, token_offset, batch_tokens, pad_side
         ):
             rows = groups[group]
-            if group not in buffers:
-                buffers[group] = (
+            if shard is None:
+                shard = (
                     np.empty((len(layers), len(rows), handle.d_model), dtype=np.float32),
                     np.empty(len(rows), dtype=np.int64),
                     {"seconds": 0.0, "tokens": 0, "padded_tokens": 0, "batches": 0, "stories": 0},
-                    [0],
                 )
-            means, counts, shard_stats, filled = buffers[group]
+            means, counts, shard_stats = shard
             means[:, positions] = pooled.means
             counts[positions] = pooled.counts
-            filled[0] += len(positions)
             for key, value in batch_stats.items():
                 shard_stats[key] += value
             if bar is not None:
                 bar.update(batch_stats["stories"])
                 run_tokens = sum(s["tokens"] for s in stats[len(done) :]) + shard_stats["tokens"]
                 bar.set_postfix_str(f"{run_tokens / (time.perf_counter() - started):,.0f} tok/s", refresh=False)
-            if filled[0] == len(rows):
+            if complete:
                 store.write_shard(
                     out_dir, mine[group], rows=rows, means=means, counts=counts, stats=shard_stats, plan_key=plan_key
                 )
                 stats.append(shard_stats)
-                del buffers[group]
+                shard = None
     finally:
         if bar is not None:
             bar.close()
@@ -390,20 +388,19 @@ def _pool_groups(
     token_offset: int,
     batch_tokens: int,
     pad_side: PadMode,
-) -> Iterator[tuple[int, np.ndarray, Pooled, dict[str, Any]]]:
+) -> Iterator[tuple[int, np.ndarray, Pooled, dict[str, Any], bool]]:
     """Pool each group of story rows (a shard) batch by batch, in order.
 
-    Yields ``(group index, positions within the group, pooled batch, batch statistics)``; a group is complete
-    when its last batch has been yielded. One batch is kept in flight, across groups too: batch ``i`` is queued
-    on the device before batch ``i - 1`` is collected, so the device does not wait for the host's batch
-    preparation, copies and shard writes. Statistics: wall seconds since the previous batch was collected, real
-    and padded tokens, 1 batch, stories.
+    Yields ``(group index, positions within the group, pooled batch, batch statistics, group complete)``. One
+    batch is kept in flight, across groups too: batch ``i`` is queued on the device before batch ``i - 1`` is
+    collected, so the device does not wait for the host's batch preparation, copies and shard writes.
+    Statistics: wall seconds since the previous batch was collected, real and padded tokens, 1 batch, stories.
     """
     pad_id = pad_token_id(handle.tokenizer)
-    in_flight: tuple[int, np.ndarray, Batch, QueuedBatch] | None = None
+    in_flight: tuple[int, np.ndarray, Batch, QueuedBatch, bool] | None = None
     clock = time.perf_counter()
 
-    def collect(group: int, positions: np.ndarray, batch: Batch, launched: QueuedBatch) -> tuple:
+    def collect(group: int, positions: np.ndarray, batch: Batch, launched: QueuedBatch, complete: bool) -> tuple:
         nonlocal clock
         pooled = launched.result()
         now = time.perf_counter()
@@ -415,10 +412,11 @@ def _pool_groups(
             "batches": 1,
             "stories": len(positions),
         }
-        return group, positions, pooled, batch_stats
+        return group, positions, pooled, batch_stats, complete
 
     for group, rows in enumerate(groups):
-        for positions in plan_batches(tokenized.lengths[rows], batch_tokens):
+        plan = plan_batches(tokenized.lengths[rows], batch_tokens)
+        for i, positions in enumerate(plan):
             batch = make_batch(
                 [tokenized.token_ids[r] for r in rows[positions]],
                 token_offset=token_offset,
@@ -428,7 +426,7 @@ def _pool_groups(
             launched = launch_batch(handle, batch, layers)
             if in_flight is not None:
                 yield collect(*in_flight)
-            in_flight = (group, positions, batch, launched)
+            in_flight = (group, positions, batch, launched, i == len(plan) - 1)
     if in_flight is not None:
         yield collect(*in_flight)
 

@@ -313,16 +313,8 @@ def cross_corpus_entries(results: list[RunResult]) -> list[dict[str, Any]]:
             common = [layer for layer in a.layers if layer in b.layers]
             if not common:
                 continue
-            ga = a.grams[[a.layers.index(layer) for layer in common]]
-            gb = b.grams[[b.layers.index(layer) for layer in common]]
             entries.append(
-                {
-                    "model": model,
-                    "corpora": [a.corpus, b.corpus],
-                    "layers": common,
-                    "linear": cka.paired_cka(ga, gb).tolist(),
-                    "debiased": cka.paired_cka(ga, gb, True).tolist(),
-                }
+                {"model": model, "corpora": [a.corpus, b.corpus], "layers": common, **_paired_cka(a, b, common, common)}
             )
     return entries
 
@@ -336,8 +328,6 @@ def cross_model_entries(results: list[RunResult]) -> list[dict[str, Any]]:
         for a, b in combinations(runs, 2):
             _same_emotions(a, b)
             depth, layers_a, layers_b = cka.match_depth(a.layers, a.n_blocks, b.layers, b.n_blocks)
-            ga = a.grams[[a.layers.index(int(layer)) for layer in layers_a]]
-            gb = b.grams[[b.layers.index(int(layer)) for layer in layers_b]]
             entries.append(
                 {
                     "corpus": corpus,
@@ -345,11 +335,17 @@ def cross_model_entries(results: list[RunResult]) -> list[dict[str, Any]]:
                     "depth": depth.tolist(),
                     "layers_a": layers_a.tolist(),
                     "layers_b": layers_b.tolist(),
-                    "linear": cka.paired_cka(ga, gb).tolist(),
-                    "debiased": cka.paired_cka(ga, gb, True).tolist(),
+                    **_paired_cka(a, b, layers_a, layers_b),
                 }
             )
     return entries
+
+
+def _paired_cka(a: RunResult, b: RunResult, layers_a: Sequence[int], layers_b: Sequence[int]) -> dict[str, list[float]]:
+    """Linear and debiased CKA between layer ``layers_a[i]`` of ``a`` and ``layers_b[i]`` of ``b``, per ``i``."""
+    ga = a.grams[[a.layers.index(int(layer)) for layer in layers_a]]
+    gb = b.grams[[b.layers.index(int(layer)) for layer in layers_b]]
+    return {"linear": cka.paired_cka(ga, gb).tolist(), "debiased": cka.paired_cka(ga, gb, True).tolist()}
 
 
 def _same_emotions(a: RunResult, b: RunResult) -> None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import rankdata
 
-from emotion_vectors.analysis.geometry import check_gram, rowwise_pearson, top_eigenpairs
+from emotion_vectors.analysis.geometry import centre_gram, check_gram, rowwise_pearson, top_eigenpairs
 from emotion_vectors.analysis.stats import check_rng
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.vectors import POOLINGS, Pooling, check_matrix
@@ -228,10 +228,7 @@ def reference_story_projections(
 
 def start_block(gram: np.ndarray, width: int = START_BLOCK) -> np.ndarray:
     """``[n, width]`` leading eigenvectors of the double-centred ``[n, n]`` Gram matrix (replicate warm start)."""
-    gram = check_gram("gram", gram)
-    row = gram.mean(axis=1, keepdims=True)
-    centred = gram - row - row.T + gram.mean()
-    _, vectors = np.linalg.eigh(centred)
+    _, vectors = np.linalg.eigh(centre_gram(gram))
     return vectors[:, ::-1][:, :width].copy()
 
 

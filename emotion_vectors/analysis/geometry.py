@@ -106,9 +106,13 @@ def gram_matrix(vectors: np.ndarray) -> np.ndarray:
 
 def centre_gram(gram: np.ndarray) -> np.ndarray:
     """Double-centred Gram matrix ``H G H`` (``H = I - 11^T/n``): the Gram matrix of the centred rows."""
-    gram = check_gram("gram", gram)
-    row = gram.mean(axis=1, keepdims=True)
-    return gram - row - row.T + gram.mean()
+    return _double_centre(check_gram("gram", gram))
+
+
+def _double_centre(grams: np.ndarray) -> np.ndarray:
+    """``H G H`` of every ``[n, n]`` matrix in a ``[..., n, n]`` stack."""
+    row = grams.mean(axis=-1, keepdims=True)
+    return grams - row - np.swapaxes(row, -1, -2) + grams.mean(axis=(-2, -1), keepdims=True)
 
 
 def pca_from_gram(gram: np.ndarray, n_components: int) -> PCAResult:
@@ -361,8 +365,7 @@ def _krylov_step(
 def _dense_top(grams: np.ndarray, k: int, centre: bool = False) -> tuple[np.ndarray, np.ndarray]:
     grams = grams.astype(np.float64, copy=False)
     if centre:
-        row = grams.mean(axis=2, keepdims=True)
-        grams = grams - row - row.transpose(0, 2, 1) + grams.mean(axis=(1, 2), keepdims=True)
+        grams = _double_centre(grams)
     values, vectors = np.linalg.eigh(grams)
     return values[:, ::-1][:, :k].copy(), vectors[:, :, ::-1][:, :, :k].copy()
 
@@ -380,7 +383,6 @@ def _orthonormal_rows(rows: np.ndarray, previous: np.ndarray | None) -> tuple[np
     """
     x = np.asarray(rows, dtype=np.float64)
     scale = np.linalg.norm(x, axis=2).max(axis=1)
-    ok = np.ones(x.shape[0], dtype=bool)
     for attempt in range(2):
         if previous is not None:
             x = x - (x @ previous.transpose(0, 2, 1)) @ previous
