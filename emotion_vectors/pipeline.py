@@ -26,6 +26,7 @@ from typing import Any
 from emotion_vectors import __version__
 from emotion_vectors.config import ExperimentConfig
 from emotion_vectors.errors import ReportError
+from emotion_vectors.fileio import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -420,8 +421,8 @@ def _claims_stage(ctx: _Context) -> None:
     results = load_results(where.results)
     context = make_context(results, load_metadata(where.metadata), ctx.config, source=str(where.results))
     report = evaluate_claims(results, profile=context.profile, description=context.description)
-    _write_text(ctx.output_dir / CLAIMS_MD, to_markdown(report))
-    _write_text(ctx.output_dir / CLAIMS_JSON, json.dumps(report.to_dict(), indent=1) + "\n")
+    atomic_write_text(ctx.output_dir / CLAIMS_MD, to_markdown(report))
+    atomic_write_text(ctx.output_dir / CLAIMS_JSON, json.dumps(report.to_dict(), indent=1) + "\n")
     failures = report.failures()
     if ctx.config.report.claims_strict and failures:
         raise ReportError(
@@ -598,15 +599,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _write_json(path: Path, data: Any) -> None:
-    _write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
+    atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
 
 
 def _log_line(output_dir: Path, message: str) -> None:

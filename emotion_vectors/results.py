@@ -44,7 +44,6 @@ import dataclasses
 import io
 import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -56,6 +55,7 @@ import numpy as np
 from emotion_vectors.analysis import bootstrap, cka, direction, stats
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.errors import AnalysisError
+from emotion_vectors.fileio import atomic_write_text
 
 SCHEMA_VERSION = 1
 RESULTS_DIR = "results"
@@ -151,7 +151,7 @@ def write_results(results: Results, out_dir: str | Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / RESULTS_FILE
     csv_path = out_dir / PER_LAYER_FILE
-    _atomic_text(json_path, results_json(results))
+    atomic_write_text(json_path, results_json(results))
     rows = _jsonable(per_layer_rows(results))
     buffer = io.StringIO()
     if rows:
@@ -159,7 +159,7 @@ def write_results(results: Results, out_dir: str | Path) -> tuple[Path, Path]:
         writer.writeheader()
         for row in rows:
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    _atomic_text(csv_path, buffer.getvalue())
+    atomic_write_text(csv_path, buffer.getvalue())
     return json_path, csv_path
 
 
@@ -185,12 +185,6 @@ def _jsonable(value: Any) -> Any:
             return None
         return float(f"{number:.{SIGNIFICANT_DIGITS}g}") + 0.0
     return value
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def run_record(

@@ -18,17 +18,17 @@ sibling and moved into place with ``os.replace``, so a kill at any moment leaves
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from emotion_vectors.errors import StoreError
+from emotion_vectors.fileio import TMP_MARK, atomic_write
 
 SCHEMA_VERSION = 1
 ACTIVATIONS_DIR = "activations"
@@ -41,7 +41,6 @@ SHARD_DATA_FILE = "shard_{:05d}.npy"
 SHARD_META_FILE = "shard_{:05d}.json"
 NEUTRAL_CORPUS = "neutral"
 
-_TMP_MARK = ".tmp-"
 _LAYER_PATTERN = re.compile(r"^layer_\d+\.npy$")
 
 
@@ -196,7 +195,7 @@ def completed_shards(path: str | Path, plan_key: str) -> dict[int, dict[str, Any
     if not shard_dir.is_dir():
         return done
     for meta_path in sorted(shard_dir.glob("shard_*.json")):
-        if _TMP_MARK in meta_path.name:
+        if TMP_MARK in meta_path.name:
             continue
         meta = _read_json(meta_path)
         index = int(meta["index"])
@@ -225,7 +224,7 @@ def write_shard(
     if means.dtype != np.float32 or means.ndim != 3 or means.shape[1] != rows.shape[0] or counts.shape != rows.shape:
         raise ValueError(f"shard {index}: means {means.shape} {means.dtype} do not match rows {rows.shape}")
     shard_dir = Path(path) / SHARD_DIR
-    _atomic_write(shard_dir / SHARD_DATA_FILE.format(index), lambda handle: np.save(handle, means))
+    atomic_write(shard_dir / SHARD_DATA_FILE.format(index), lambda handle: np.save(handle, means))
     meta = {"index": index, "plan_key": plan_key, "rows": rows.tolist(), "counts": counts.tolist(), "stats": stats}
     _write_json(shard_dir / SHARD_META_FILE.format(index), meta)
 
@@ -255,8 +254,8 @@ def finalize_store(
         for i, meta in zip(shard_indices, metas, strict=True):
             shard = np.load(shard_dir / SHARD_DATA_FILE.format(i), mmap_mode="r")
             means[np.asarray(meta["rows"], dtype=np.int64)] = shard[k]
-        _atomic_write(path / layer_file(layer), lambda handle, a=means: np.save(handle, a))
-    _atomic_write(path / COUNTS_FILE, lambda handle: np.save(handle, counts))
+        atomic_write(path / layer_file(layer), lambda handle, a=means: np.save(handle, a))
+    atomic_write(path / COUNTS_FILE, lambda handle: np.save(handle, counts))
     _write_json(path / MANIFEST_FILE, {**manifest, "schema_version": SCHEMA_VERSION})
     _remove_tree(shard_dir)
     return path
@@ -270,7 +269,7 @@ def remove_store_files(path: str | Path) -> None:
     _remove_tree(path / SHARD_DIR)
     for child in path.iterdir():
         name = child.name
-        is_ours = name in (COUNTS_FILE, MANIFEST_FILE) or _LAYER_PATTERN.match(name) or _TMP_MARK in name
+        is_ours = name in (COUNTS_FILE, MANIFEST_FILE) or _LAYER_PATTERN.match(name) or TMP_MARK in name
         if is_ours and child.is_file():
             child.unlink()
 
@@ -282,24 +281,9 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "unnamed"
 
 
-def _atomic_write(target: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``target`` through a temporary sibling, fsync it, then ``os.replace`` it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}{_TMP_MARK}{os.getpid()}")
-    try:
-        with open(tmp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _write_json(target: Path, data: dict[str, Any]) -> None:
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    _atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
+    atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -83,9 +83,9 @@ def _add_validate(actions: argparse._SubParsersAction) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from emotion_vectors.corpus.download import atomic_write_bytes
     from emotion_vectors.corpus.sources import open_source
     from emotion_vectors.corpus.validate import validate_corpus
+    from emotion_vectors.fileio import atomic_write_bytes
 
     loaded = open_source(args.source, revision=args.revision, cache_dir=args.cache_dir)
     report = validate_corpus(

@@ -31,9 +31,9 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from emotion_vectors.corpus.backends import Backend, RenderedPrompt, SamplingParams
-from emotion_vectors.corpus.download import atomic_write_bytes
 from emotion_vectors.corpus.prompts import DEFAULT_SEED, PromptSpec, parse_stories
 from emotion_vectors.errors import ConfigError, CorpusError
+from emotion_vectors.fileio import atomic_write_bytes
 
 MANIFEST_SUFFIX = ".manifest.json"
 MANIFEST_FORMAT = 1

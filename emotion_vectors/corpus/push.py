@@ -12,18 +12,17 @@ built with ``huggingface_hub``'s :class:`DatasetCardData`; the rendered card is 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emotion_vectors.corpus.download import atomic_write_bytes
 from emotion_vectors.corpus.generate import manifest_path
 from emotion_vectors.corpus.layout import rows_to_corpus
 from emotion_vectors.corpus.sources import _is_network_error, read_rows
 from emotion_vectors.errors import CorpusError, OfflineError
+from emotion_vectors.fileio import atomic_write, atomic_write_text
 from emotion_vectors.resources import DATASET_CARD_TEMPLATE, PAPER_CLAIMS, data_path
 
 REQUIRED_METADATA: tuple[str, ...] = (
@@ -258,15 +257,8 @@ def write_dry_run(directory: str | Path, dataset: Any, card_text: str) -> list[P
     if directory.exists() and any(directory.iterdir()):
         raise CorpusError(f"{directory} is not empty", fix="pass a new or empty directory to --dry-run")
     data = directory / DATA_FILE
-    data.parent.mkdir(parents=True, exist_ok=True)
-    partial = data.with_name(data.name + ".partial")
-    try:
-        dataset.to_parquet(str(partial))
-        os.replace(partial, data)
-    finally:
-        partial.unlink(missing_ok=True)
-    readme = directory / "README.md"
-    atomic_write_bytes(readme, card_text.encode("utf-8"))
+    atomic_write(data, dataset.to_parquet)
+    readme = atomic_write_text(directory / "README.md", card_text)
     return [readme, data]
 
 

@@ -35,6 +35,7 @@ from matplotlib.figure import Figure
 
 from emotion_vectors.config import ExperimentConfig, load_config
 from emotion_vectors.errors import ConfigError, ReportError
+from emotion_vectors.fileio import atomic_write_text
 from emotion_vectors.report import figures, tables
 from emotion_vectors.report.body import FigureFile, claims_body, results_body
 from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_claims
@@ -217,8 +218,8 @@ def build_report(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     claims_md, claims_json = out_dir / CLAIMS_MD, out_dir / CLAIMS_JSON
-    _write_atomic(claims_md, to_markdown(claims))
-    _write_atomic(claims_json, json.dumps(claims.to_dict(), indent=1) + "\n")
+    atomic_write_text(claims_md, to_markdown(claims))
+    atomic_write_text(claims_json, json.dumps(claims.to_dict(), indent=1) + "\n")
     return ReportOutputs(
         target, claims_md, claims_json, claims, tuple(f.name for f in written_figures), tuple(written_tables)
     )
@@ -271,12 +272,6 @@ def _swap_in(staging: Path, target: Path) -> None:
         target.rename(old)
     staging.rename(target)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 # ------------------------------------------------------------------------------------------ paper
