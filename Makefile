@@ -10,8 +10,10 @@ OUT ?=
 IMAGE ?= emotion-vectors:0.1.0
 HF_CACHE ?= $(HOME)/.cache/huggingface
 out_flag := $(if $(OUT),--out $(OUT),)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended lmodern
 
-.PHONY: setup demo reproduce test test-all lint paper bench lock docker-build docker-reproduce clean
+.PHONY: setup demo reproduce test test-all lint paper tex bench lock docker-build docker-reproduce clean
 
 setup: $(VENV)/.installed ## create .venv with the pinned dependencies and the package
 
@@ -35,9 +37,13 @@ lint: setup
 	$(VENV)/bin/ruff check emotion_vectors tests benchmarks
 	$(VENV)/bin/ruff format --check emotion_vectors tests benchmarks
 
-paper: setup ## rebuild paper/build/main.pdf from the demo run's results
+paper: setup ## rebuild outputs/demo/paper/ (LaTeX sources) and outputs/demo/paper.pdf from the demo's results
 	$(EV) report --config configs/demo.toml
 	$(EV) paper --config configs/demo.toml
+
+tex: ## install TeX Live + latexmk (Debian/Ubuntu), which the PDF needs; `make demo` then builds only the PDF
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES)
 
 bench: setup ## throughput and speed benchmarks; print measured ratios
 	$(PY) benchmarks/extract_throughput.py
@@ -56,5 +62,5 @@ docker-reproduce: ## reproduce inside the image on the GPU; HF_TOKEN is passed t
 	  -v $(CURDIR)/outputs:/work/outputs $(IMAGE) --out /work/outputs/reproduce
 
 clean: ## remove outputs, paper builds and caches (keeps .venv)
-	rm -rf outputs paper/build paper/generated .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf outputs .pytest_cache .ruff_cache build dist *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 PIPELINE_DIR = "pipeline"
 RUN_LOG = "run.log"
 STAGE_KINDS: tuple[str, ...] = ("corpus", "extract", "analyze", "report", "paper", "claims")
+PDF_BUILT = "PDF built"
+SOURCES_ONLY = "LaTeX sources only (no TeX)"
 TOKENS_PER_WORD = 1.3
 # Rough forward throughput (real tokens per second) used only by the dry-run time estimate.
 _RATE_CPU = 3000.0
@@ -70,7 +72,7 @@ class _Stage:
     kind: str
     key: str
     outputs: list[Path]
-    action: Callable[[bool], None]
+    action: Callable[[bool], str | None]  # returns an optional note for the summary
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -142,6 +144,7 @@ def run_pipeline(
     try:
         for stage in stages:
             result.stages.append(_execute(ctx, stage, stage.name in forced))
+        _write_metadata(ctx)  # final: every stage's wall time and the paper's outcome
     finally:
         result.total_seconds = time.perf_counter() - started
         if any(s.status == "failed" for s in result.stages) or len(result.stages) < len(stages):
@@ -208,9 +211,9 @@ def _corpus_names(config: ExperimentConfig) -> list[str]:
     return [c.name for c in config.corpora] + [NEUTRAL_CORPUS]
 
 
-def _build_stages(ctx: _Context, paper: bool) -> list[_Stage]:
+def _build_stages(ctx: _Context, with_paper: bool) -> list[_Stage]:
     from emotion_vectors import analyze
-    from emotion_vectors.report import build
+    from emotion_vectors.report import build, paper
     from emotion_vectors.store import MANIFEST_FILE, NEUTRAL_CORPUS, store_dir
 
     config, out = ctx.config, ctx.output_dir
@@ -270,17 +273,18 @@ def _build_stages(ctx: _Context, paper: bool) -> list[_Stage]:
         )
     )
     paper_dir = _project_root(ctx) / "paper"
-    paper_key = content_key("paper", report_key, _tree_hash(paper_dir, exclude=("build", build.GENERATED_DIR)))
-    skip = None if (paper and config.report.build_pdf) else ("--no-paper" if not paper else "report.build_pdf = false")
+    paper_key = content_key("paper", report_key, _tree_hash(paper_dir, exclude=("build", paper.GENERATED_DIR)))
+    skip = (
+        None
+        if (with_paper and config.report.build_pdf)
+        else ("--no-paper" if not with_paper else "report.build_pdf = false")
+    )
+    # Without TeX only the sources are promised, so installing TeX later reruns just this stage for the PDF.
+    paper_outputs = [out / paper.PAPER_SOURCES_DIR / "main.tex"]
+    if not paper.missing_tex():
+        paper_outputs.append(out / paper.PAPER_PDF)
     stages.append(
-        _Stage(
-            "paper",
-            "paper",
-            paper_key,
-            [out / build.PAPER_PDF],
-            lambda f: _paper_stage(ctx, paper_dir),
-            {"skip": skip},
-        )
+        _Stage("paper", "paper", paper_key, paper_outputs, lambda f: _paper_stage(ctx, paper_dir), {"skip": skip})
     )
     claims_key = content_key("claims", report_key, dataclasses.asdict(config.report))
     stages.append(
@@ -308,11 +312,12 @@ def _execute(ctx: _Context, stage: _Stage, forced: bool) -> StageResult:
         return StageResult(stage.name, "skipped", note=stage.info["skip"])
     if not forced and _is_cached(ctx, stage):
         _log_line(out, f"{stage.name} cached key={stage.key[:12]}")
-        return StageResult(stage.name, "cached", (read_record(out, stage.name) or {}).get("seconds", 0.0))
+        record = read_record(out, stage.name) or {}
+        return StageResult(stage.name, "cached", record.get("seconds", 0.0), record.get("note", ""))
     _log_line(out, f"{stage.name} start key={stage.key[:12]}{' (forced)' if forced else ''}")
     started = time.perf_counter()
     try:
-        stage.action(forced)
+        note = stage.action(forced) or ""
     except BaseException as exc:
         seconds = time.perf_counter() - started
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
@@ -326,12 +331,13 @@ def _execute(ctx: _Context, stage: _Stage, forced: bool) -> StageResult:
         "outputs": [str(p) for p in stage.outputs],
         "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "version": __version__,
+        "note": note,
     }
     _write_json(stage_record_path(out, stage.name), record)
     _log_line(out, f"{stage.name} done in {seconds:.1f}s")
     if stage.kind == "analyze":
         _write_metadata(ctx)
-    return StageResult(stage.name, "ran", seconds)
+    return StageResult(stage.name, "ran", seconds, note)
 
 
 def _corpus_stage(ctx: _Context, summary_path: Path) -> None:
@@ -406,10 +412,13 @@ def _report_stage(ctx: _Context) -> None:
     build_report(results, ctx.output_dir, context)
 
 
-def _paper_stage(ctx: _Context, paper_dir: Path) -> None:
-    from emotion_vectors.report.build import GENERATED_DIR, PAPER_PDF, build_paper
+def _paper_stage(ctx: _Context, paper_dir: Path) -> str:
+    from emotion_vectors.report.paper import GENERATED_DIR, build_paper
 
-    build_paper(ctx.output_dir / GENERATED_DIR, paper_dir, ctx.output_dir / PAPER_PDF)
+    built = build_paper(ctx.output_dir / GENERATED_DIR, paper_dir, ctx.output_dir, require_pdf=False)
+    if not built.built_pdf:
+        log.warning("%s", built.summary())
+    return PDF_BUILT if built.built_pdf else SOURCES_ONLY
 
 
 def _claims_stage(ctx: _Context) -> None:
@@ -486,6 +495,22 @@ def build_metadata(ctx: _Context) -> dict[str, Any]:
         "packages": package_versions(),
         "hardware": hardware(),
         "wall_time_s": wall,
+        "paper": _paper_outcome(out),
+    }
+
+
+def _paper_outcome(out: Path) -> dict[str, Any]:
+    """Whether the last paper stage built the PDF or only its LaTeX sources, and where they are."""
+    from emotion_vectors.report.paper import PAPER_PDF, PAPER_SOURCES_DIR
+
+    record = read_record(out, "paper")
+    if record is None:
+        return {"status": "not run", "pdf": None, "sources": None}
+    built = record.get("note") == PDF_BUILT
+    return {
+        "status": "pdf" if built else "sources",
+        "pdf": str(out / PAPER_PDF) if built else None,
+        "sources": str(out / PAPER_SOURCES_DIR),
     }
 
 
@@ -501,11 +526,6 @@ def _write_metadata(ctx: _Context) -> Path:
     path = ctx.output_dir / RESULTS_DIR / METADATA_FILE
     _write_json(path, build_metadata(ctx))
     return path
-
-
-def write_final_metadata(config: ExperimentConfig, output_dir: str | Path) -> Path:
-    """Rewrite ``run_metadata.json`` with every stage's recorded wall time (call after a run)."""
-    return _write_metadata(_Context(config, Path(output_dir).resolve(), None, False, None))
 
 
 def package_versions() -> dict[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers_report import built_report
 
-from emotion_vectors.report.build import build_paper
+from emotion_vectors.report.paper import build_paper
 
 PAPER_DIR = Path(__file__).resolve().parent.parent / "paper"
 
@@ -33,12 +33,13 @@ def copy_sources(target: Path) -> Path:
 def test_paper_compiles(tmp_path, kind, label):
     results, outputs = built_report(kind)
     paper = copy_sources(tmp_path / "paper")
-    pdf = build_paper(outputs.generated, paper, tmp_path / "out" / "paper.pdf")
-    assert pdf.read_bytes().startswith(b"%PDF")
-    log = (paper / "build" / "main.log").read_text(errors="replace")
+    built = build_paper(outputs.generated, paper, tmp_path / "out")
+    pdf = built.pdf
+    assert pdf == tmp_path / "out" / "paper.pdf" and pdf.read_bytes().startswith(b"%PDF")
+    log = (built.sources / "build" / "main.log").read_text(errors="replace")
     assert not re.search(r"(Reference|Citation) `[^']+' on page \d+ undefined", log)
     assert "There were undefined references" not in log
-    figures = sorted((paper / "generated" / "figures").glob("*.pdf"))
+    figures = sorted((built.sources / "generated" / "figures").glob("*.pdf"))
     assert len(figures) == len(outputs.figures)
     for figure in figures:
         assert f"generated/figures/{figure.name}" in log or figure.name in log, f"{figure.name} not included"

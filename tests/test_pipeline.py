@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -128,3 +129,36 @@ def test_interrupted_extraction_resumes_byte_identical(
     assert (tmp_path / "cut" / "results" / "results.json").read_bytes() == ref
     log = (tmp_path / "cut" / "pipeline" / "run.log").read_text(encoding="utf-8")
     assert "FAILED" in log
+
+
+def test_without_tex_the_run_succeeds_with_sources_and_installing_tex_builds_only_the_pdf(
+    first_run: tuple[Path, Path, pipeline.PipelineRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emotion_vectors.report import paper
+
+    config, _, _ = first_run
+    with_pdf = tmp_path / "configs" / "pdf.toml"
+    with_pdf.parent.mkdir()
+    with_pdf.write_text(config.read_text(encoding="utf-8").replace("build_pdf = false", "build_pdf = true"))
+    shutil.copytree(DATA.parent.parent / "paper", tmp_path / "paper")  # the config's project root is tmp_path
+    out = tmp_path / "out"
+    monkeypatch.setattr(paper, "missing_tex", lambda: ["latexmk"])
+    first = _run(with_pdf, out)
+    assert {s.name: s.status for s in first.stages}["paper"] == "ran"
+    assert next(s.note for s in first.stages if s.name == "paper") == pipeline.SOURCES_ONLY
+    assert (out / "paper" / "main.tex").is_file() and (out / "paper" / "generated" / "numbers.tex").is_file()
+    assert not (out / "paper.pdf").exists()
+    metadata = json.loads((out / "results" / "run_metadata.json").read_text(encoding="utf-8"))
+    assert metadata["paper"] == {"status": "sources", "pdf": None, "sources": str(out.resolve() / "paper")}
+    assert all(s.status == "cached" for s in _run(with_pdf, out).stages)  # still no TeX: nothing to redo
+
+    monkeypatch.setattr(paper, "missing_tex", lambda: [])
+    monkeypatch.setattr(
+        paper, "compile_pdf", lambda sources, pdf_out: Path(pdf_out).write_bytes(b"%PDF-1.5") and pdf_out
+    )
+    second = _run(with_pdf, out)
+    assert {s.name: s.status for s in second.stages if s.status == "ran"} == {"paper": "ran"}
+    assert (out / "paper.pdf").read_bytes() == b"%PDF-1.5"
+    metadata = json.loads((out / "results" / "run_metadata.json").read_text(encoding="utf-8"))
+    assert metadata["paper"]["status"] == "pdf" and metadata["paper"]["pdf"] == str(out.resolve() / "paper.pdf")
+    assert all(s.status == "cached" for s in _run(with_pdf, out).stages)

@@ -12,10 +12,12 @@ from helpers_report import EXTRACTION, built_report, demo_results, paper_results
 
 from emotion_vectors.cli import main
 from emotion_vectors.errors import ConfigError, ReportError
-from emotion_vectors.report import build
-from emotion_vectors.report.build import build_paper, build_report, load_results, locate, make_context
+from emotion_vectors.report import build, paper
+from emotion_vectors.report.build import build_report, load_results, locate, make_context
 from emotion_vectors.report.numbers import ReportContext
+from emotion_vectors.report.paper import build_paper
 
+PAPER_SOURCES = Path(__file__).resolve().parent.parent / "paper"
 INCLUDE = re.compile(r"\\(?:input|includegraphics)(?:\[[^\]]*\])?\{(generated/[^}]+)\}")
 
 
@@ -148,16 +150,39 @@ def test_cli_report_without_results_is_a_user_error(tmp_path, capsys):
     assert "results file not found" in capsys.readouterr().err
 
 
-def test_paper_stage_without_latexmk_says_how_to_fix(tmp_path, monkeypatch):
+def test_paper_stage_without_tex_writes_complete_sources_and_says_how_to_fix(tmp_path, monkeypatch):
     _, outputs = built_report("demo")
-    monkeypatch.setattr(build.shutil, "which", lambda name: None)
-    paper = Path(__file__).resolve().parent.parent / "paper"
-    with pytest.raises(ReportError, match="latexmk not found") as error:
-        build_paper(outputs.generated, paper, tmp_path / "paper.pdf")
-    assert "TeX Live" in error.value.fix
+    monkeypatch.setattr(paper.shutil, "which", lambda name: None)
+    (tmp_path / "paper.pdf").write_bytes(b"%PDF stale")
+    with pytest.raises(ReportError, match="latexmk and pdflatex not found") as error:
+        build_paper(outputs.generated, PAPER_SOURCES, tmp_path)
+    assert "TeX Live" in error.value.fix and "make tex" in error.value.fix
+    assert str(tmp_path / "paper") in error.value.message
+    assert not (tmp_path / "paper.pdf").exists()  # a stale PDF never sits beside newer sources
+    _assert_complete_sources(tmp_path / "paper", outputs.generated)
+
+
+def test_paper_stage_can_stop_at_the_sources(tmp_path, monkeypatch):
+    _, outputs = built_report("demo")
+    monkeypatch.setattr(paper.shutil, "which", lambda name: None)
+    built = build_paper(outputs.generated, PAPER_SOURCES, tmp_path, require_pdf=False)
+    assert built.pdf is None and not built.built_pdf
+    assert built.sources == tmp_path / "paper"
+    assert "latexmk -pdf main.tex" in built.summary() and "make tex" in built.summary()
+    _assert_complete_sources(built.sources, outputs.generated)
+
+
+def _assert_complete_sources(sources: Path, generated: Path) -> None:
+    """Every file main.tex inputs, directly or through a section, is in the source folder."""
+    main = (sources / "main.tex").read_text()
+    for section in re.findall(r"\\input\{(sections/[^}]+)\}", main):
+        assert (sources / f"{section}.tex").is_file(), section
+    for path in [*includes(main), *(p.relative_to(generated.parent).as_posix() for p in generated.rglob("*.*"))]:
+        assert (sources / path).is_file(), path
+    assert not (sources / "build").exists()
 
 
 def test_paper_stage_without_report_says_run_report(tmp_path):
     with pytest.raises(ReportError, match="no generated paper inputs") as error:
-        build_paper(tmp_path / "generated", tmp_path, tmp_path / "paper.pdf")
+        build_paper(tmp_path / "generated", tmp_path, tmp_path)
     assert "emotion-vectors report" in error.value.fix

@@ -1,4 +1,4 @@
-"""``emotion-vectors paper``: generated paper inputs -> paper/build/main.pdf -> <output_dir>/paper.pdf."""
+"""``emotion-vectors paper``: generated paper inputs -> <output_dir>/paper/ (LaTeX sources) -> <output_dir>/paper.pdf."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from emotion_vectors.commands.report import add_arguments
 DESCRIPTION = """\
 Build the paper PDF from the report stage's outputs.
 
-Copies <output_dir>/generated/ to paper/generated/ (replacing it), runs
-`latexmk -pdf -interaction=nonstopmode -halt-on-error -cd -outdir=build paper/main.tex`
-and copies paper/build/main.pdf to <output_dir>/paper.pdf. Needs latexmk and TeX Live
-(or the project's Docker image); run `emotion-vectors report` first.
+Writes the complete LaTeX sources (paper/main.tex, sections/ and the generated numbers, tables and figures) to
+<output_dir>/paper/, runs `latexmk -pdf -interaction=nonstopmode -halt-on-error -cd -outdir=build main.tex`
+there and copies paper/build/main.pdf to <output_dir>/paper.pdf. Needs latexmk and TeX Live (`make tex` on
+Debian/Ubuntu, or the project's Docker image); without them the sources are written and the command exits 2.
+Run `emotion-vectors report` first.
 
 examples:
   emotion-vectors paper --config configs/demo.toml
@@ -28,9 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from emotion_vectors.report.build import GENERATED_DIR, PAPER_PDF, build_paper, locate
+    from emotion_vectors.report.build import locate
+    from emotion_vectors.report.paper import GENERATED_DIR, build_paper
 
     where = locate(args.config, args.results, args.out, args.paper_dir)
-    pdf = build_paper(where.out_dir / GENERATED_DIR, where.paper_dir, where.out_dir / PAPER_PDF)
-    print(f"wrote {pdf}")
+    print(build_paper(where.out_dir / GENERATED_DIR, where.paper_dir, where.out_dir).summary())
     return 0

@@ -18,8 +18,9 @@ Each stage has a content key (hash of its config sections, corpus fingerprints, 
 package version) recorded in <out>/pipeline/<stage>.json; a stage whose key is unchanged and whose outputs
 exist is skipped, and an interrupted extraction resumes from its last completed shard. Every run appends to
 <out>/pipeline/run.log, writes <out>/results/run_metadata.json and prints a per-stage timing summary.
-The paper stage is skipped (with a warning) when report.build_pdf = false or --no-paper is given; otherwise
-a missing latexmk is an error.
+The paper stage writes the complete LaTeX sources to <out>/paper/ and, when TeX (latexmk) is installed, the
+PDF to <out>/paper.pdf; without TeX the run still succeeds and says how to get the PDF (the next run after
+installing TeX builds only the PDF). It is skipped when report.build_pdf = false or --no-paper is given.
 
 examples:
   emotion-vectors run --config configs/demo.toml
@@ -74,7 +75,6 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         _print_plan(result)
         return 0
-    pipeline.write_final_metadata(config, out)
     _print_summary(result)
     return 0
 
@@ -108,10 +108,15 @@ def _print_plan(result: object) -> None:
 
 
 def _print_summary(result: object) -> None:
+    from emotion_vectors.pipeline import SOURCES_ONLY
+    from emotion_vectors.report.paper import PAPER_SOURCES_DIR, PaperBuild
+
     print("stage timings:")
     for stage in result.stages:  # type: ignore[attr-defined]
         note = f" ({stage.note})" if stage.note else ""
         shown = f"{stage.seconds:8.1f}s" if stage.status == "ran" else " " * 9
         print(f"  {stage.name:<32} {stage.status:<8}{shown}{note}")
     print(f"total {result.total_seconds:.1f}s; outputs in {result.output_dir}")  # type: ignore[attr-defined]
+    if any(s.name == "paper" and s.note == SOURCES_ONLY for s in result.stages):  # type: ignore[attr-defined]
+        print(PaperBuild(result.output_dir / PAPER_SOURCES_DIR, None).summary())  # type: ignore[attr-defined]
     sys.stdout.flush()

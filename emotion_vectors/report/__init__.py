@@ -11,7 +11,8 @@ from typing import Any
 from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_claims
 from emotion_vectors.report.markdown import to_markdown
 
-_LAZY = {name: "emotion_vectors.report.build" for name in ("build_paper", "build_report", "load_results", "locate")}
+_LAZY = {name: "emotion_vectors.report.build" for name in ("build_report", "load_results", "locate")}
+_LAZY["build_paper"] = "emotion_vectors.report.paper"
 
 __all__ = ["ClaimRules", "ClaimsReport", "evaluate_claims", "to_markdown", *_LAZY]
 

@@ -7,7 +7,7 @@ Layout under an experiment's output directory::
     generated/                 written here: numbers.tex, results_body.tex, claims_body.tex,
                                tables/*.tex, figures/*.pdf
     claims.md, claims.json     written here
-    paper.pdf                  written by :func:`build_paper`
+    paper/, paper.pdf          written by the paper stage (:mod:`emotion_vectors.report.paper`)
 
 ``run_metadata.json`` is optional; every key the report reads is optional too (absent -> ``n/a``):
 ``profile``, ``description``, ``extraction`` {``token_offset``, ``max_length``, ``pad_side``} (used when no config
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,19 +40,16 @@ from emotion_vectors.report.body import FigureFile, claims_body, results_body
 from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_claims
 from emotion_vectors.report.markdown import to_markdown
 from emotion_vectors.report.numbers import ReportContext, collect_numbers, render_numbers, run_tag
+from emotion_vectors.report.paper import GENERATED_DIR, NUMBERS_FILE
 
 RESULTS_DIR = "results"
 RESULTS_FILE = "results.json"
 METADATA_FILE = "run_metadata.json"
-GENERATED_DIR = "generated"
 FIGURES_DIR = "figures"
 TABLES_DIR = "tables"
-NUMBERS_FILE = "numbers.tex"
 CLAIMS_MD = "claims.md"
 CLAIMS_JSON = "claims.json"
-PAPER_PDF = "paper.pdf"
 SUPPORTED_SCHEMA = 1
-LATEXMK_ARGS = ("-pdf", "-interaction=nonstopmode", "-halt-on-error", "-cd", "-outdir=build")
 
 
 @dataclass(frozen=True)
@@ -274,78 +270,10 @@ def _swap_in(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-# ------------------------------------------------------------------------------------------ paper
-
-
-def latexmk_path() -> str:
-    """Path of ``latexmk``; raises :class:`ReportError` with the fix when it is missing."""
-    found = shutil.which("latexmk")
-    if found is None:
-        raise ReportError(
-            "latexmk not found: the paper stage needs latexmk and a TeX installation",
-            fix="install TeX Live and latexmk (Debian/Ubuntu: apt-get install latexmk texlive-latex-recommended "
-            "texlive-latex-extra texlive-fonts-recommended lmodern), or build inside the project's Docker image",
-        )
-    return found
-
-
-def build_paper(generated: str | Path, paper_dir: str | Path, pdf_out: str | Path, timeout_s: float = 600) -> Path:
-    """Copy ``generated`` into ``paper_dir/generated``, compile ``paper_dir/main.tex`` with latexmk, copy the PDF.
-
-    Returns:
-        ``pdf_out``.
-
-    Raises:
-        ReportError: No generated inputs, no ``main.tex``, no latexmk, or LaTeX failed (with the log's errors).
-    """
-    generated, paper_dir, pdf_out = Path(generated), Path(paper_dir), Path(pdf_out)
-    if not (generated / NUMBERS_FILE).is_file():
-        raise ReportError(
-            f"no generated paper inputs in {generated}", fix="run `emotion-vectors report --config <config>` first"
-        )
-    main = paper_dir / "main.tex"
-    if not main.is_file():
-        raise ReportError(f"paper source not found: {main}", fix="pass --paper-dir pointing at the repository's paper/")
-    latexmk = latexmk_path()
-    shutil.rmtree(paper_dir / GENERATED_DIR, ignore_errors=True)
-    shutil.copytree(generated, paper_dir / GENERATED_DIR)
-    command = [latexmk, *LATEXMK_ARGS, str(main)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired:
-        raise ReportError(
-            f"latexmk did not finish within {timeout_s:g} s", fix="inspect paper/build/main.log"
-        ) from None
-    built = paper_dir / "build" / "main.pdf"
-    if done.returncode != 0 or not built.is_file():
-        raise ReportError(
-            f"LaTeX failed (latexmk exit status {done.returncode}):\n{_latex_errors(paper_dir / 'build' / 'main.log')}",
-            fix=f"see {paper_dir / 'build' / 'main.log'}",
-        )
-    pdf_out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(built, pdf_out)
-    return pdf_out
-
-
-def _latex_errors(log: Path, context: int = 3) -> str:
-    if not log.is_file():
-        return "(no log written)"
-    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    picked = [i for i, line in enumerate(lines) if line.startswith("!")]
-    if not picked:
-        return "\n".join(lines[-15:])
-    out: list[str] = []
-    for i in picked[:3]:
-        out.extend(lines[i : i + context + 1])
-    return "\n".join(out)
-
-
 __all__ = [
     "Locations",
     "ReportOutputs",
-    "build_paper",
     "build_report",
-    "latexmk_path",
     "load_metadata",
     "load_results",
     "locate",
