@@ -1,19 +1,28 @@
 """Extraction throughput against a bare forward pass, padding fraction, and peak memory vs corpus size.
 
-    python benchmarks/extract_throughput.py                      # MiniLM on CPU, the demo corpus
+    python benchmarks/extract_throughput.py                      # exactly what `make demo` extracts
+    python benchmarks/extract_throughput.py --config configs/paper.toml --model apertus-8b   # a config's settings
     python benchmarks/extract_throughput.py --model apertus-8b --device cuda --dtype bfloat16 --peak-tflops 989
     python benchmarks/extract_throughput.py --random-architecture apertus --layers 16 --hidden 2048 \
         --device cuda --dtype bfloat16 --peak-tflops 989 --corpus-repeat 4 --no-rss --json apertus.json
 
+By default it reads ``configs/demo.toml``: the same model, dtype, device, corpus and extraction settings
+(token offset, max length, batch budget, padding side), hence the same batches as ``make demo``. Flags override.
+
 What it measures, on the same stories and the same length-bucketed batches:
+
+- a machine calibration: the fp32 GFLOP/s of a fixed 1024 x 1024 matmul (one thread and all threads), so a
+  tokens/s figure from one machine can be compared with another's (tokens/s per GFLOP/s);
+- the extraction rate of the last ``make demo`` on this machine (from its store manifest), when there is one,
+  against this run's bare forward: whether the demo ran at the benchmark's speed;
 
 - extraction tokens/s: ``extract_to_store`` end to end (tokenize, hooked forwards pooling every block, shard
   and store writes), real (non-padding) tokens per second of wall time;
 - bare forward tokens/s: the model's own forward on the same padded batches, no hooks, no pooling, nothing
   copied off the device; their ratio (target >= 0.9);
 - padding fraction: padding positions / all processed positions (target <= 10% on the demo corpus);
-- peak resident memory (ru_maxrss) of a fresh process extracting the corpus, and the same corpus repeated
-  4 times (target: no growth with corpus size), with glibc's default malloc and with a fixed mmap threshold
+- peak resident memory (ru_maxrss) of a fresh process extracting the first ``--rss-stories`` stories, and
+  those repeated 4 times (target: no growth with corpus size), with glibc's default malloc and with a fixed mmap threshold
   (glibc's default heap fragments under many differently-shaped CPU batches and keeps the pages);
 - on CUDA: model FLOP/s as 2 x (non-embedding parameters) x tokens / s, and MFU given --peak-tflops.
 
@@ -234,7 +243,7 @@ def timed_bare_forward(handle, corpus, settings: dict) -> float:
     """Seconds for the model's own forward over the same batches (inputs prepared beforehand, not timed)."""
     import torch
 
-    from emotion_vectors.extract import make_batch, pad_token_id, plan_batches, tokenize
+    from emotion_vectors.batching import make_batch, pad_token_id, plan_batches, tokenize
 
     tokenized = tokenize(handle.tokenizer, corpus.texts, settings["max_length"])
     eligible = [i for i, n in enumerate(tokenized.lengths) if n > settings["token_offset"]]
@@ -275,13 +284,69 @@ def _model_args(args: argparse.Namespace) -> list[str]:
         args.device,
         "--dtype",
         args.dtype,
-        "--batch-tokens",
-        str(args.batch_tokens),
+        "--config",
+        str(args.config),
+        *(["--batch-tokens", str(args.batch_tokens)] if args.batch_tokens is not None else []),
+        "--rss-stories",
+        str(args.rss_stories),
     ]
 
 
 def _settings(args: argparse.Namespace) -> dict:
-    return {"token_offset": 50, "max_length": 512, "batch_tokens": args.batch_tokens, "short_story_policy": "skip"}
+    """The extraction keyword arguments: the config's, with ``--batch-tokens`` overriding its batch budget."""
+    import dataclasses
+
+    from emotion_vectors.config import load_config
+
+    settings = dataclasses.asdict(load_config(args.config).extraction)
+    if args.batch_tokens is not None:
+        settings["batch_tokens"] = args.batch_tokens
+    settings["short_story_policy"] = "skip"  # synthetic or repeated corpora may hold short texts
+    return settings
+
+
+def _apply_config(args: argparse.Namespace) -> None:
+    """Fill model, device and dtype left unset on the command line from the config's first model."""
+    from emotion_vectors.config import load_config
+
+    model = load_config(args.config).models[0]
+    args.model = args.model or model.alias
+    args.device = args.device or model.device
+    args.dtype = args.dtype or model.dtype
+
+
+def matmul_gflops(threads: int | None = None, n: int = 1024, repeats: int = 5) -> float:
+    """fp32 GFLOP/s of an ``n x n`` matmul on the CPU (best of ``repeats``), with ``threads`` torch threads."""
+    import torch
+
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        a @ b  # warm-up
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ b
+            best = min(best, time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(before)
+    return 2 * n**3 / best / 1e9
+
+
+def last_demo_rate(config_path: Path) -> tuple[Path, dict] | None:
+    """(manifest path, timings) of the config's last extraction of its first model x first corpus, if any."""
+    from emotion_vectors.config import load_config
+    from emotion_vectors.report.build import output_dir_of
+    from emotion_vectors.store import MANIFEST_FILE, store_dir
+
+    config = load_config(config_path)
+    path = store_dir(output_dir_of(config, config_path), config.models[0].alias, config.corpora[0].name) / MANIFEST_FILE
+    if not path.is_file():
+        return None
+    timings = json.loads(path.read_text()).get("timings") or {}
+    return (path, timings) if timings.get("tokens_per_second") else None
 
 
 def _sync(device) -> None:
@@ -297,11 +362,13 @@ def _peak_rss_mib() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="minilm")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default="float32")
-    parser.add_argument("--batch-tokens", type=int, default=8192)
-    parser.add_argument("--repeats", type=int, default=3, help="timed repetitions (best is reported)")
+    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "demo.toml", help="settings to measure")
+    parser.add_argument("--model", help="model alias, Hub id or directory (default: the config's first model)")
+    parser.add_argument("--device", help="default: the config's")
+    parser.add_argument("--dtype", help="default: the config's")
+    parser.add_argument("--batch-tokens", type=int, help="padded tokens per batch (default: the config's)")
+    parser.add_argument("--repeats", type=int, default=2, help="timed repetitions, interleaved (best is reported)")
+    parser.add_argument("--rss-stories", type=int, default=200, help="stories in the peak-RSS runs (and x4)")
     parser.add_argument("--peak-tflops", type=float, help="accelerator peak TFLOP/s for the MFU")
     parser.add_argument("--corpus-repeat", type=int, default=1, help="time N copies of the corpus (default 1)")
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS child processes")
@@ -315,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     random_model.add_argument("--seed", type=int, default=0, help="seed of the random weights")
     parser.add_argument("--child-rss", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    _apply_config(args)
     if args.random_architecture is None:
         return run(args, random_model=None)
     with tempfile.TemporaryDirectory(prefix="random-model-") as directory:
@@ -336,7 +404,7 @@ def run(args: argparse.Namespace, random_model: dict | None) -> int:
     description, texts = load_stories()
     settings = _settings(args)
     if args.child_rss is not None:
-        timed_extraction(handle, make_corpus(texts, args.child_rss), settings)
+        timed_extraction(handle, make_corpus(texts[: args.rss_stories], args.child_rss), settings)
         print(_peak_rss_mib())
         return 0
 
@@ -356,9 +424,19 @@ def run(args: argparse.Namespace, random_model: dict | None) -> int:
     on_cuda = handle.device.startswith("cuda")
     device_name = torch.cuda.get_device_name(torch.device(handle.device)) if on_cuda else None
     print(f"device: {handle.device}{f' ({device_name})' if on_cuda else ''}; torch threads: {torch.get_num_threads()}")
-    print(f"corpus: {description}; token_offset 50, max_length 512, batch_tokens {args.batch_tokens}, all blocks")
-    timed_extraction(handle, corpus, settings)  # warm-up
-    timed_bare_forward(handle, corpus, settings)
+    print(
+        f"corpus: {description}; settings of {args.config.name}: token_offset {settings['token_offset']}, "
+        f"max_length {settings['max_length']}, batch_tokens {settings['batch_tokens']}, pad_side "
+        f"{settings['pad_side']}, all blocks"
+    )
+    calibration = {"matmul_gflops_1_thread": matmul_gflops(1), "matmul_gflops_all_threads": matmul_gflops()}
+    print(
+        f"calibration: fp32 1024x1024 matmul {calibration['matmul_gflops_1_thread']:.1f} GFLOP/s on 1 thread, "
+        f"{calibration['matmul_gflops_all_threads']:.1f} GFLOP/s on {torch.get_num_threads()} threads"
+    )
+    warm_up = make_corpus(texts[:64], 1)
+    timed_extraction(handle, warm_up, settings)
+    timed_bare_forward(handle, warm_up, settings)
     extraction, bare = [], []
     for _ in range(args.repeats):  # interleaved, so drifts in machine load hit both
         seconds, timings = timed_extraction(handle, corpus, settings)
@@ -371,6 +449,17 @@ def run(args: argparse.Namespace, random_model: dict | None) -> int:
     print(f"bare forward (no hooks, no pooling):     {bare_rate:,.0f} tokens/s (best of {args.repeats})")
     print(f"ratio extraction / bare forward: {extract_rate / bare_rate:.3f}   (target >= 0.9)")
     print(f"padding fraction: {timings['padding_fraction']:.4f}   (target <= 0.10)")
+    print(
+        f"machine-normalised: {extract_rate / calibration['matmul_gflops_all_threads']:.1f} extraction tokens/s "
+        "per matmul GFLOP/s"
+    )
+    demo = last_demo_rate(args.config) if random_model is None and args.corpus_repeat == 1 else None
+    if demo is not None:
+        path, recorded = demo
+        print(
+            f"last `make demo` extraction ({path.parent.name}): {recorded['tokens_per_second']:,.0f} tokens/s over "
+            f"{recorded['tokens']:,} tokens = {recorded['tokens_per_second'] / bare_rate:.2f} x this run's bare forward"
+        )
     results = {
         "model": f"random-{random_model['architecture']}" if random_model else args.model,
         "model_class": handle.model_class,
@@ -381,7 +470,10 @@ def run(args: argparse.Namespace, random_model: dict | None) -> int:
         "device_name": device_name,
         "random_model": random_model,
         "corpus": description,
-        "batch_tokens": args.batch_tokens,
+        "config": str(args.config),
+        "settings": settings,
+        **calibration,
+        "last_demo_timings": demo[1] if demo else None,
         "repeats": args.repeats,
         "tokens": tokens,
         "padded_tokens": timings["padded_tokens"],
@@ -418,7 +510,7 @@ def run(args: argparse.Namespace, random_model: dict | None) -> int:
         args.json.write_text(json.dumps(results, indent=2))
     if args.no_rss:
         return 0
-    n = len(texts)
+    n = min(len(texts), args.rss_stories)
     for label, env in (
         ("glibc malloc defaults", None),
         (f"MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD}", {"MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD)}),
