@@ -30,20 +30,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from emotion_vectors.errors import ConfigError
+from emotion_vectors.options import (
+    BootstrapScheme,
+    CIMethod,
+    CorpusSource,
+    Device,
+    Dtype,
+    NeutralSource,
+    PadSide,
+    Pooling,
+    Projection,
+    RatingSource,
+    ReportedLayers,
+    ShortStoryPolicy,
+)
 from emotion_vectors.registry import CORPORA, MODELS, corpus_entry, is_model_reference, model_entry
-
-Dtype = Literal["float32", "bfloat16", "float16", "auto"]
-Device = Literal["cpu", "cuda", "mps"]
-PadSide = Literal["right", "left-as-authors"]
-ShortStoryPolicy = Literal["error", "skip"]
-CorpusSource = Literal["bundled", "hub", "local"]
-NeutralSource = Literal["bundled", "url", "local"]
-Pooling = Literal["token_weighted", "story_mean"]
-Projection = Literal["neutral", "raw"]
-RatingSource = Literal["nrc", "nrc_v1", "warriner"]
-CIMethod = Literal["percentile", "bca"]
-BootstrapScheme = Literal["emotion", "story"]
-ReportedLayers = Literal["all", "paper"]
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if not is_model_reference(self.alias):
             model_entry(self.alias)
-        if isinstance(self.layers, str) and self.layers not in ("all", "paper"):
-            _parse_range(self.layers)
+        if isinstance(self.layers, str):
+            parse_layers(self.layers)
 
 
 @dataclass(frozen=True)
@@ -249,11 +250,9 @@ def resolve_layers(spec: str | tuple[int, ...], n_blocks: int, paper_layers: tup
         layers = tuple(range(n_blocks))
     elif spec == "paper":
         layers = tuple(range(paper_layers[0], paper_layers[1] + 1))
-    elif isinstance(spec, str):
-        first, last = _parse_range(spec)
-        layers = tuple(range(first, last + 1))
     else:
-        layers = tuple(spec)
+        parsed = parse_layers(spec) if isinstance(spec, str) else tuple(spec)
+        layers = tuple(range(n_blocks)) if parsed == "all" else tuple(parsed)
     bad = [layer for layer in layers if not 0 <= layer < n_blocks]
     if bad:
         raise ConfigError(f"layers {bad} out of range for a model with {n_blocks} blocks (valid: 0-{n_blocks - 1})")
@@ -265,14 +264,23 @@ def resolve_layers(spec: str | tuple[int, ...], n_blocks: int, paper_layers: tup
 # ---------------------------------------------------------------------------------------------- internals
 
 
-def _parse_range(spec: str) -> tuple[int, int]:
+def parse_layers(text: str) -> str | tuple[int, ...]:
+    """A layer spec as written in a config or on the command line: ``"all"``, ``"paper"``, an inclusive range
+    ``"A-B"`` of 0-based block indices, or a comma list ``"0,3,5"``; returns the word or the block indices."""
+    spec = text.strip()
+    if spec in ("all", "paper"):
+        return spec
     try:
-        first, last = (int(part) for part in spec.split("-"))
+        if "-" in spec:
+            first, last = (int(part) for part in spec.split("-"))
+            if first > last:
+                raise ConfigError(f"layers range {spec!r} is empty", fix="write the range as first-last, e.g. 0-5")
+            return tuple(range(first, last + 1))
+        return tuple(int(part) for part in spec.split(","))
     except ValueError:
-        raise ConfigError(f"layers {spec!r} is not 'all', 'paper', 'A-B' or a list of integers") from None
-    if first > last:
-        raise ConfigError(f"layers range {spec!r} is empty")
-    return first, last
+        raise ConfigError(
+            f"layers {spec!r} is not 'all', 'paper', 'A-B' or a comma list of integers", fix="e.g. all, 0-5 or 1,3,5"
+        ) from None
 
 
 def _drop_none(value: Any) -> Any:
@@ -341,7 +349,11 @@ def _coerce(value: Any, hint: Any, origin: str, key: str) -> Any:
                 return _coerce(value, option, origin, key)
             except ConfigError as exc:
                 errors.append(exc.message)
-        raise ConfigError(f"{origin}: {key} = {value!r} has the wrong type (expected {_describe(hint)})")
+        reasons = "; ".join(dict.fromkeys(e.removeprefix(f"{origin}: ") for e in errors))
+        raise ConfigError(
+            f"{origin}: {key} = {value!r} has the wrong type (expected {_describe(hint)}: {reasons})",
+            fix=f"set {key} to {_describe(hint)}",
+        )
     if hint is type(None):
         if value is None:
             return None
@@ -386,6 +398,7 @@ __all__ = [
     "NeutralConfig",
     "ReportConfig",
     "load_config",
+    "parse_layers",
     "resolve_layers",
     "MODELS",
 ]

@@ -32,25 +32,21 @@ process group itself (``gloo`` on CPU, ``nccl`` with one GPU per rank) when laun
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import logging
-import os
-import platform
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from torch import nn
 
-from emotion_vectors import __version__, store
+from emotion_vectors import shards as shards_io
+from emotion_vectors import store
 from emotion_vectors.batching import (
     PAD_MODES,
     Batch,
@@ -63,13 +59,15 @@ from emotion_vectors.batching import (
     tokenize,
 )
 from emotion_vectors.corpus.schema import Corpus
+from emotion_vectors.distributed import barrier, distributed_from_env, rank_and_world_size
 from emotion_vectors.errors import ExtractionError
+from emotion_vectors.manifest import LAYER_CONVENTION, build_manifest, plan_key, timings
+from emotion_vectors.manifest import content_key as manifest_content_key
 from emotion_vectors.models import ModelHandle
+from emotion_vectors.options import ShortStoryPolicy, choices
 
 logger = logging.getLogger(__name__)
 
-ShortStoryPolicy = Literal["error", "skip"]
-LAYER_CONVENTION = "layer L = output of block L (0-based) = hidden_states[L+1]; the last block's raw residual"
 DEFAULT_SHARD_SIZE = 256
 
 
@@ -239,23 +237,66 @@ def extract_to_store(
 ) -> Path:
     """Extract ``corpus`` through ``handle`` into the activation store ``out_dir`` and return its path.
 
-    Resumable: completed shards are kept and a rerun computes only the missing ones, ending with array files
-    byte-identical to an uninterrupted run (same machine, same library versions). A finished store with the
-    same ``content_key`` is returned as is. ``content_key`` defaults to a hash of every input that changes
-    the numbers (model, revision, dtype, device, corpus fingerprint and order, layers, offset, max length,
-    padding mode, short-story policy). Raises :class:`~emotion_vectors.errors.StoreError` if ``out_dir``
+    Resumable: a rerun computes only the missing shards and ends byte-identical to an uninterrupted run (same
+    machine and library versions); a finished store with the same ``content_key`` (default:
+    :func:`emotion_vectors.manifest.content_key`) is returned as is. Raises :class:`StoreError` if ``out_dir``
     holds something made from other inputs (``force`` deletes the store files first) and
     :class:`ExtractionError` for short stories under the ``"error"`` policy.
     """
     layers = _check_layers(layers, handle.n_blocks)
-    if short_story_policy not in ("error", "skip"):
-        raise ExtractionError(f"unknown short_story_policy {short_story_policy!r}", fix="use 'error' or 'skip'")
+    tokenized, short = _tokenize_checked(handle, corpus, token_offset, max_length, short_story_policy)
+    settings = {"token_offset": token_offset, "max_length": max_length, "pad_side": pad_side}
+    manifest = build_manifest(handle, corpus, tokenized, short, layers, **settings, policy=short_story_policy)
+    manifest["content_key"] = content_key or manifest_content_key(manifest)
+    manifest.update(batch_tokens=batch_tokens, shard_size=shard_size)
+    key = plan_key(manifest)
+    out_dir = Path(out_dir)
+    rank, world_size = rank_and_world_size()
+    if shards_io.prepare(out_dir, manifest["content_key"], key, force, rank, world_size) == "complete":
+        logger.info("%s is up to date", out_dir)
+        return out_dir
+    shards = plan_shards(tokenized.lengths, np.setdiff1d(np.arange(len(corpus)), short), shard_size)
+    done = {i: meta for i, meta in store.completed_shards(out_dir, key).items() if _same_rows(i, meta, shards)}
+    started = time.perf_counter()
+    mine = [i for i in range(len(shards)) if i % world_size == rank and i not in done]
+    groups = [shards[index] for index in mine]
+    written = shards_io.write_shards(
+        out_dir,
+        _pool_groups(handle, tokenized, groups, layers, token_offset, batch_tokens, pad_side),
+        groups,
+        mine,
+        n_layers=len(layers),
+        d_model=handle.d_model,
+        plan_key=key,
+        progress=f"{handle.alias} x {corpus.name}" if progress and rank == 0 else None,
+        resumed=sum(len(shards[i]) for i in done),
+    )
+    barrier(world_size)
+    if rank == 0:
+        done_stats = [meta["stats"] for meta in done.values()]
+        stats = shards_io.gathered_stats(out_dir, key, len(shards), done_stats + written, world_size)
+        _finish(out_dir, manifest, stats, len(done), time.perf_counter() - started, len(shards), world_size)
+    barrier(world_size)  # no rank returns before rank 0 has finished the store
+    return out_dir
+
+
+# ---------------------------------------------------------------------------------------------- internals
+
+
+def _tokenize_checked(
+    handle: ModelHandle, corpus: Corpus, token_offset: int, max_length: int, policy: ShortStoryPolicy
+) -> tuple[Tokenized, np.ndarray]:
+    """Tokenise the corpus and apply the short-story policy; returns the tokens and the short stories' rows."""
+    if policy not in choices(ShortStoryPolicy):
+        raise ExtractionError(
+            f"unknown short_story_policy {policy!r}", fix=f"use one of {', '.join(choices(ShortStoryPolicy))}"
+        )
     if max_length <= token_offset or token_offset < 0:
         raise ExtractionError(f"need 0 <= token_offset ({token_offset}) < max_length ({max_length})")
     tokenized = tokenize(handle.tokenizer, corpus.texts, max_length)
     short = np.flatnonzero(tokenized.lengths <= token_offset)
     ids = corpus.story_ids
-    if len(short) and short_story_policy == "error":
+    if len(short) and policy == "error":
         listing = ", ".join(f"{ids[i]} ({tokenized.lengths[i]} tokens)" for i in short[:20])
         raise ExtractionError(
             f"{len(short)} of {len(ids)} stories in corpus {corpus.name!r} have no more than token_offset = "
@@ -264,120 +305,7 @@ def extract_to_store(
         )
     if len(short):
         logger.warning("skipping %d stories with <= %d tokens: %s", len(short), token_offset, [ids[i] for i in short])
-    manifest = _manifest(
-        handle, corpus, tokenized, short, layers, token_offset, max_length, pad_side, short_story_policy
-    )
-    manifest["content_key"] = content_key or _hash(_identity(manifest))
-    settings = {"batch_tokens": batch_tokens, "shard_size": shard_size}
-    plan_key = _hash({"content_key": manifest["content_key"], **settings, "libraries": manifest["library_versions"]})
-    manifest.update(settings)
-
-    out_dir = Path(out_dir)
-    rank, world_size = rank_and_world_size()
-    if rank == 0:  # rank 0 alone may clear (force) or create the store; the others then find it ready
-        state = store.prepare_store(out_dir, content_key=manifest["content_key"], plan_key=plan_key, force=force)
-    _barrier(world_size)
-    if rank != 0:
-        state = store.prepare_store(out_dir, content_key=manifest["content_key"], plan_key=plan_key)
-    if state == "complete":
-        logger.info("%s is up to date", out_dir)
-        return out_dir
-    eligible = np.setdiff1d(np.arange(len(ids)), short)
-    shards = plan_shards(tokenized.lengths, eligible, shard_size)
-    done = store.completed_shards(out_dir, plan_key)
-    done = {i: meta for i, meta in done.items() if i < len(shards) and meta["rows"] == shards[i].tolist()}
-    stats = [meta["stats"] for meta in done.values()]
-    started = time.perf_counter()
-    mine = [i for i in range(len(shards)) if i % world_size == rank and i not in done]
-    label = f"{handle.alias} x {corpus.name}"
-    resumed_stories = sum(len(shards[i]) for i in done)
-    total = resumed_stories + sum(len(shards[i]) for i in mine)  # rank 0's bar counts its own share
-    bar = _progress_bar(progress and rank == 0, total, label, resumed_stories)
-    try:
-        groups = [shards[index] for index in mine]
-        shard: tuple[np.ndarray, np.ndarray, dict[str, Any]] | None = None
-        for group, positions, pooled, batch_stats, complete in _pool_groups(
-            handle, tokenized, groups, layers, token_offset, batch_tokens, pad_side
-        ):
-            rows = groups[group]
-            if shard is None:
-                shard = (
-                    np.empty((len(layers), len(rows), handle.d_model), dtype=np.float32),
-                    np.empty(len(rows), dtype=np.int64),
-                    {"seconds": 0.0, "tokens": 0, "padded_tokens": 0, "batches": 0, "stories": 0},
-                )
-            means, counts, shard_stats = shard
-            means[:, positions] = pooled.means
-            counts[positions] = pooled.counts
-            for key, value in batch_stats.items():
-                shard_stats[key] += value
-            if bar is not None:
-                bar.update(batch_stats["stories"])
-                run_tokens = sum(s["tokens"] for s in stats[len(done) :]) + shard_stats["tokens"]
-                bar.set_postfix_str(f"{run_tokens / (time.perf_counter() - started):,.0f} tok/s", refresh=False)
-            if complete:
-                store.write_shard(
-                    out_dir, mine[group], rows=rows, means=means, counts=counts, stats=shard_stats, plan_key=plan_key
-                )
-                stats.append(shard_stats)
-                shard = None
-    finally:
-        if bar is not None:
-            bar.close()
-    _barrier(world_size)
-    if rank == 0:
-        if world_size > 1:
-            written = store.completed_shards(out_dir, plan_key)
-            missing = [i for i in range(len(shards)) if i not in written]
-            if missing:
-                raise ExtractionError(f"shards {missing} of {out_dir} were not written by their ranks")
-            stats = [written[i]["stats"] for i in range(len(shards))]
-        manifest["timings"] = _timings(stats, resumed=len(done), wall_seconds=time.perf_counter() - started)
-        if world_size > 1:
-            manifest["timings"]["world_size"] = world_size
-        store.finalize_store(
-            out_dir,
-            n_stories=len(ids),
-            layers=layers,
-            d_model=handle.d_model,
-            shard_indices=range(len(shards)),
-            manifest=manifest,
-        )
-    _barrier(world_size)  # no rank returns before rank 0 has finished the store
-    return out_dir
-
-
-def rank_and_world_size() -> tuple[int, int]:
-    """``(rank, world_size)`` of the initialised ``torch.distributed`` process group, else ``(0, 1)``."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-@contextmanager
-def distributed_from_env(device: str = "cpu") -> Iterator[tuple[int, int]]:
-    """Join the process group that ``torchrun`` describes (``RANK``/``WORLD_SIZE``/``LOCAL_RANK``) for the block.
-
-    Does nothing and yields ``(0, 1)`` without those variables or with ``WORLD_SIZE <= 1``, and leaves a group
-    that is already initialised alone. Otherwise initialises ``nccl`` (with ``cuda:LOCAL_RANK`` as the current
-    device) when ``device`` is CUDA, ``gloo`` on CPU, yields ``(rank, world_size)`` and destroys the group after.
-    """
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1 or "RANK" not in os.environ or not dist.is_available() or dist.is_initialized():
-        yield rank_and_world_size()
-        return
-    backend = "gloo"
-    if device.startswith("cuda"):
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        backend = "nccl"
-    dist.init_process_group(backend=backend)
-    try:
-        yield rank_and_world_size()
-    finally:
-        dist.destroy_process_group()
-
-
-# ---------------------------------------------------------------------------------------------- internals
+    return tokenized, short
 
 
 def _pool_groups(
@@ -431,12 +359,32 @@ def _pool_groups(
         yield collect(*in_flight)
 
 
-def _barrier(world_size: int) -> None:
+def _finish(
+    out_dir: Path,
+    manifest: dict[str, Any],
+    stats: list[dict[str, Any]],
+    resumed: int,
+    seconds: float,
+    n_shards: int,
+    world_size: int,
+) -> None:
+    """On rank 0: record the timings and assemble the shards into the store (manifest last)."""
+    manifest["timings"] = timings(stats, resumed=resumed, wall_seconds=seconds)
     if world_size > 1:
-        if dist.get_backend() == "nccl":
-            dist.barrier(device_ids=[torch.cuda.current_device()])
-        else:
-            dist.barrier()
+        manifest["timings"]["world_size"] = world_size
+    store.finalize_store(
+        out_dir,
+        n_stories=len(manifest["story_ids"]),
+        layers=manifest["layers"],
+        d_model=int(manifest["model"]["d_model"]),
+        shard_indices=range(n_shards),
+        manifest=manifest,
+    )
+
+
+def _same_rows(index: int, meta: dict[str, Any], shards: Sequence[np.ndarray]) -> bool:
+    """Whether a completed shard file holds the rows the current plan gives shard ``index``."""
+    return index < len(shards) and meta["rows"] == shards[index].tolist()
 
 
 def _check_layers(layers: Sequence[int] | None, n_blocks: int) -> tuple[int, ...]:
@@ -454,114 +402,6 @@ def _check_layers(layers: Sequence[int] | None, n_blocks: int) -> tuple[int, ...
 def _accepts(model: nn.Module, name: str) -> bool:
     parameters = inspect.signature(model.forward).parameters
     return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-
-
-def _library_versions() -> dict[str, str]:
-    import tokenizers
-    import transformers
-
-    return {
-        "python": platform.python_version(),
-        "emotion_vectors": __version__,
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "tokenizers": tokenizers.__version__,
-        "numpy": np.__version__,
-    }
-
-
-def _manifest(
-    handle: ModelHandle,
-    corpus: Corpus,
-    tokenized: Tokenized,
-    short: np.ndarray,
-    layers: tuple[int, ...],
-    token_offset: int,
-    max_length: int,
-    pad_side: PadMode,
-    policy: ShortStoryPolicy,
-) -> dict[str, Any]:
-    ids = corpus.story_ids
-    truncated = np.flatnonzero(tokenized.truncated)
-    return {
-        "model": handle.describe(),
-        "layers": list(layers),
-        "layer_convention": LAYER_CONVENTION,
-        "layer_files": {str(layer): store.layer_file(layer) for layer in layers},
-        "corpus": {
-            "name": corpus.name,
-            "fingerprint": corpus.fingerprint,
-            "source": corpus.source,
-            "revision": corpus.revision,
-            "n_stories": len(ids),
-        },
-        "story_ids": ids,
-        "emotions": corpus.emotions,
-        "token_offset": token_offset,
-        "max_length": max_length,
-        "pad_side": pad_side,
-        "tokenization": {
-            "add_special_tokens": True,
-            "pad_token_id": pad_token_id(handle.tokenizer),
-            "offset_counted_from": "first real token (special tokens included)"
-            if pad_side != "left-as-authors"
-            else "column 0 of the left-padded batch (the original code's behaviour)",
-            "real_tokens": int(tokenized.lengths.sum()),
-        },
-        "truncated": {
-            "ids": [ids[i] for i in truncated],
-            "original_lengths": tokenized.original_lengths[truncated].tolist(),
-        },
-        "short_stories": {
-            "ids": [ids[i] for i in short],
-            "counts": tokenized.lengths[short].tolist(),
-            "policy": policy,
-        },
-        "library_versions": _library_versions(),
-    }
-
-
-def _identity(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The manifest fields that determine the stored numbers (the default content key hashes them)."""
-    model = manifest["model"]
-    return {
-        "schema_version": store.SCHEMA_VERSION,
-        "model": {k: model[k] for k in ("id", "revision", "resolved_revision", "class", "dtype", "block_path")},
-        "device_type": torch.device(model["device"]).type,
-        "corpus_fingerprint": manifest["corpus"]["fingerprint"],
-        "story_ids": manifest["story_ids"],
-        **{k: manifest[k] for k in ("layers", "token_offset", "max_length", "pad_side")},
-        "short_story_policy": manifest["short_stories"]["policy"],
-    }
-
-
-def _hash(data: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()
-
-
-def _timings(stats: list[dict[str, Any]], resumed: int, wall_seconds: float) -> dict[str, Any]:
-    """Throughput of the shards (``forward_seconds`` and ``tokens`` include resumed shards; ``wall_seconds`` is this run)."""
-    seconds = float(sum(s["seconds"] for s in stats))
-    tokens = int(sum(s["tokens"] for s in stats))
-    padded = int(sum(s["padded_tokens"] for s in stats))
-    return {
-        "wall_seconds": round(wall_seconds, 3),
-        "forward_seconds": round(seconds, 3),
-        "tokens": tokens,
-        "padded_tokens": padded,
-        "tokens_per_second": round(tokens / seconds, 1) if seconds > 0 else None,
-        "padding_fraction": round(1 - tokens / padded, 4) if padded else 0.0,
-        "batches": int(sum(s["batches"] for s in stats)),
-        "shards_resumed": resumed,
-    }
-
-
-def _progress_bar(enabled: bool, total: int, label: str, initial: int) -> Any:
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, unit="story", desc=f"extract {label}", dynamic_ncols=True)
 
 
 __all__ = [

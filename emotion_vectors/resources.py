@@ -26,3 +26,17 @@ def data_path(name: str) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"packaged data file missing: {path} (reinstall the package)")
     return path
+
+
+def project_root(config_path: str | Path | None = None) -> Path:
+    """The project root: the parent of the config file's directory (``<root>/configs/x.toml``), or, without a
+    config file, the directory that holds the package (the source checkout's root)."""
+    if config_path is not None:
+        return Path(config_path).resolve().parent.parent
+    return Path(str(resources.files("emotion_vectors"))).resolve().parent
+
+
+def resolve_output_dir(output_dir: str | Path, config_path: str | Path) -> Path:
+    """A config's ``output_dir``: absolute as given, else relative to :func:`project_root` of the config file."""
+    path = Path(output_dir)
+    return path if path.is_absolute() else project_root(config_path) / path

@@ -144,6 +144,14 @@ def open_store(path: str | Path) -> ActivationStore:
     return ActivationStore(path=path, manifest=manifest, counts=counts)
 
 
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of the finished store at ``path`` (without reading its arrays); raises :class:`StoreError`."""
+    manifest_path = Path(path) / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise StoreError(f"{path}: no {MANIFEST_FILE}", fix="run `emotion-vectors extract` for this model and corpus")
+    return _read_json(manifest_path)
+
+
 # ------------------------------------------------------------------------------------------------ writing
 
 
@@ -329,6 +337,7 @@ __all__ = [
     "layer_file",
     "open_store",
     "prepare_store",
+    "read_manifest",
     "remove_store_files",
     "store_dir",
     "write_shard",

@@ -29,16 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from emotion_vectors.errors import AnalysisError
+from emotion_vectors.options import Pooling, Projection, choices
 
-Pooling = Literal["token_weighted", "story_mean"]
-Projection = Literal["neutral", "raw"]
-POOLINGS: tuple[str, ...] = ("token_weighted", "story_mean")
-PROJECTIONS: tuple[str, ...] = ("neutral", "raw")
+POOLINGS: tuple[str, ...] = choices(Pooling)
+PROJECTIONS: tuple[str, ...] = choices(Projection)
 
 #: Cumulative explained variance within this distance below the threshold counts as reaching it, so that a
 #: spectrum that reaches the threshold exactly is not pushed to one more component by rounding in the SVD.

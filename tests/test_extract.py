@@ -21,6 +21,7 @@ from helpers_models import (
 from emotion_vectors.errors import ExtractionError
 from emotion_vectors.extract import make_batch, plan_batches, plan_shards, pool_batch, pool_texts, tokenize
 from emotion_vectors.models import ModelHandle, load_model, wrap_model
+from emotion_vectors.resources import resolve_output_dir
 
 LENGTHS = [40, 7, 25, 9, 60, 18, 33, 11]  # words; + 1 BOS token each
 OFFSET = 5
@@ -314,4 +315,4 @@ def test_cli_extracts_corpus_and_neutral_stores(tmp_path, monkeypatch, capsys) -
     assert main(["extract", "--config", str(config), "--out", str(tmp_path / "cfg"), "--no-progress"]) == 0
     from_config = open_store(store_dir(tmp_path / "cfg", "minilm", "demo"))
     assert from_config.layers == tuple(range(6)) and from_config.manifest["token_offset"] == 50
-    assert command._relative_to_project("outputs/demo", config) == str(config.parents[1] / "outputs" / "demo")
+    assert resolve_output_dir("outputs/demo", config) == config.parents[1] / "outputs" / "demo"

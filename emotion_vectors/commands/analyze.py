@@ -9,6 +9,8 @@ from typing import Any
 
 from emotion_vectors.commands._common import add_command
 from emotion_vectors.errors import ConfigError
+from emotion_vectors.options import CIMethod, Pooling, Projection, RatingSource, choices
+from emotion_vectors.resources import resolve_output_dir
 
 DESCRIPTION = """\
 Read the activation stores of one or more model x corpus runs and write results.json (schema version 1) and
@@ -36,17 +38,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--neutral-store", action="append", default=[], metavar="DIR", help="a model's neutral store (repeat per model)"
     )
     parser.add_argument("--out", help="results directory (default with --config: <output_dir>/results)")
-    parser.add_argument("--layers", help="inclusive range 'A-B' or comma list of block indices, for every store")
+    parser.add_argument(
+        "--layers", help="'all', 'paper', an inclusive range 'A-B' or a comma list of block indices, for every store"
+    )
     parser.add_argument(
         "--reported-layers", action="store_true", help="only the block range the paper reports for registered models"
     )
     parser.add_argument("--workers", type=int, help="layers analysed in parallel (default: up to 2)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     overrides = parser.add_argument_group("analysis overrides (default: the config's [analysis], else the defaults)")
-    overrides.add_argument("--projection", choices=("neutral", "raw"))
-    overrides.add_argument("--pooling", choices=("token_weighted", "story_mean"))
-    overrides.add_argument("--rating-source", choices=("nrc", "nrc_v1", "warriner"))
-    overrides.add_argument("--ci-method", choices=("percentile", "bca"))
+    overrides.add_argument("--projection", choices=choices(Projection))
+    overrides.add_argument("--pooling", choices=choices(Pooling))
+    overrides.add_argument("--rating-source", choices=choices(RatingSource))
+    overrides.add_argument("--ci-method", choices=choices(CIMethod))
     overrides.add_argument("--resamples", type=int, help="bootstrap resamples per scheme")
     overrides.add_argument("--permutations", type=int)
     overrides.add_argument("--seed", type=int)
@@ -75,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         paths = analyze.write_results(results, args.out)
     elif config is not None:
         config = dataclasses.replace(config, analysis=analysis)
-        output_dir = _relative_to_project(config.output_dir, Path(args.config))
+        output_dir = str(resolve_output_dir(config.output_dir, args.config))
         layers = _layers(args, [m.alias for m in config.models])
         if layers is None and analysis.layers == "paper":
             layers = analyze.reported_layers([m.alias for m in config.models])
@@ -104,26 +108,15 @@ def _override(analysis: Any, args: argparse.Namespace) -> Any:
 
 def _layers(args: argparse.Namespace, aliases: list[str]) -> dict[str, list[int]] | None:
     from emotion_vectors import analyze
+    from emotion_vectors.config import parse_layers
 
     if args.layers and args.reported_layers:
         raise ConfigError("give --layers or --reported-layers, not both")
     if args.reported_layers:
         return analyze.reported_layers(aliases)
-    if not args.layers:
+    spec = parse_layers(args.layers) if args.layers else "all"
+    if spec == "paper":
+        return analyze.reported_layers(aliases)
+    if spec == "all":
         return None
-    spec = args.layers.strip()
-    try:
-        if "-" in spec:
-            first, last = (int(part) for part in spec.split("-"))
-            chosen = list(range(first, last + 1))
-        else:
-            chosen = [int(part) for part in spec.split(",")]
-    except ValueError:
-        raise ConfigError(f"--layers {spec!r} is not 'A-B' or a comma list of integers") from None
-    return {alias: chosen for alias in aliases}
-
-
-def _relative_to_project(output_dir: str, config_path: Path) -> str:
-    """A relative ``output_dir`` is relative to the parent of the config file's directory (the project root)."""
-    path = Path(output_dir)
-    return str(path if path.is_absolute() else config_path.resolve().parent.parent / path)
+    return {alias: list(spec) for alias in aliases}

@@ -9,6 +9,8 @@ from typing import Any
 
 from emotion_vectors.commands._common import add_command
 from emotion_vectors.errors import ConfigError
+from emotion_vectors.options import Device, Dtype, PadSide, ShortStoryPolicy, choices
+from emotion_vectors.resources import resolve_output_dir
 
 DESCRIPTION = """\
 Run each story through the model once and store, for every requested block L (0-based; layer L is the
@@ -48,15 +50,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--skip-neutral", action="store_true", help="do not extract the neutral texts")
     model = parser.add_argument_group("model overrides")
     model.add_argument("--revision", help="Hub revision (commit sha or tag)")
-    model.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "auto"), help="default: config, else auto")
-    model.add_argument("--device", choices=("cpu", "cuda", "mps"), help="default: config, else cpu")
+    model.add_argument("--dtype", choices=choices(Dtype), help="default: config, else auto")
+    model.add_argument("--device", choices=choices(Device), help="default: config, else cpu")
     model.add_argument("--block-path", help="dotted path of the block list, for layouts the search does not know")
     extraction = parser.add_argument_group("extraction overrides (default: the config's [extraction])")
     extraction.add_argument("--token-offset", type=int, help="real tokens skipped at the start of each story")
     extraction.add_argument("--max-length", type=int, help="truncation length in tokens, special tokens included")
     extraction.add_argument("--batch-tokens", type=int, help="padded-token budget of one forward batch")
-    extraction.add_argument("--short-stories", choices=("error", "skip"), help="policy for stories <= offset")
-    extraction.add_argument("--pad-side", choices=("right", "left-as-authors"), help="'left-as-authors' = original bug")
+    extraction.add_argument("--short-stories", choices=choices(ShortStoryPolicy), help="policy for stories <= offset")
+    extraction.add_argument("--pad-side", choices=choices(PadSide), help="'left-as-authors' = original bug")
     extraction.add_argument("--shard-size", type=int, default=256, help="stories per resumable shard (default 256)")
     extraction.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _extract_all(args: argparse.Namespace, plan: dict[str, Any], *, show: bool) -> None:
     from emotion_vectors import extract, models, store
-    from emotion_vectors.config import resolve_layers
+    from emotion_vectors.config import parse_layers, resolve_layers
     from emotion_vectors.registry import MODELS
 
     settings = plan["extraction"]
@@ -82,7 +84,7 @@ def _extract_all(args: argparse.Namespace, plan: dict[str, Any], *, show: bool) 
         handle = models.load_model(model_config)
         entry = MODELS.get(model_config.alias)
         layers = resolve_layers(
-            _layers_spec(args.layers) if args.layers else model_config.layers,
+            parse_layers(args.layers) if args.layers else model_config.layers,
             handle.n_blocks,
             entry.paper_layers if entry is not None else None,
         )
@@ -120,7 +122,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
             [CorpusConfig(name=args.corpus)] if args.corpus else []
         )
         neutral, extraction = config.neutral, config.extraction
-        out = args.out or _relative_to_project(config.output_dir, Path(args.config))
+        out = args.out or str(resolve_output_dir(config.output_dir, args.config))
     else:
         if not (args.model and args.corpus):
             raise ConfigError(
@@ -167,21 +169,6 @@ def _corpus_config(spec: str) -> Any:
     if spec not in CORPORA and path.is_file():
         return CorpusConfig(name=path.stem, source="local", path=str(path))
     return CorpusConfig(name=spec)
-
-
-def _layers_spec(text: str) -> str | tuple[int, ...]:
-    if text in ("all", "paper") or "-" in text:
-        return text
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise ConfigError(f"--layers {text!r} is not 'all', 'paper', 'A-B' or a comma list of integers") from None
-
-
-def _relative_to_project(output_dir: str, config_path: Path) -> str:
-    """A relative ``output_dir`` is relative to the parent of the config file's directory (the project root)."""
-    path = Path(output_dir)
-    return str(path if path.is_absolute() else config_path.resolve().parent.parent / path)
 
 
 def _load_corpus(corpus_config: Any) -> Any:

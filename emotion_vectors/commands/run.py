@@ -53,11 +53,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from emotion_vectors import pipeline
     from emotion_vectors.config import load_config
-    from emotion_vectors.report.build import output_dir_of
+    from emotion_vectors.resources import resolve_output_dir
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     config = load_config(args.config)
-    out = Path(args.out) if args.out else output_dir_of(config, args.config)
+    out = Path(args.out) if args.out else resolve_output_dir(config.output_dir, args.config)
     if args.out:
         config = dataclasses.replace(config, output_dir=str(Path(args.out).resolve()))
     forces = list(args.force)

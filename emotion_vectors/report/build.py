@@ -41,6 +41,7 @@ from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_cla
 from emotion_vectors.report.markdown import to_markdown
 from emotion_vectors.report.numbers import ReportContext, collect_numbers, render_numbers, run_tag
 from emotion_vectors.report.paper import GENERATED_DIR, NUMBERS_FILE
+from emotion_vectors.resources import project_root, resolve_output_dir
 
 RESULTS_DIR = "results"
 RESULTS_FILE = "results.json"
@@ -69,8 +70,7 @@ class ReportOutputs:
 
 def output_dir_of(config: ExperimentConfig, config_path: str | Path) -> Path:
     """The experiment's output directory: ``output_dir`` relative to the config directory's parent."""
-    out = Path(config.output_dir)
-    return out if out.is_absolute() else Path(config_path).resolve().parent.parent / out
+    return resolve_output_dir(config.output_dir, config_path)
 
 
 def load_results(path: str | Path) -> dict[str, Any]:
@@ -162,7 +162,7 @@ def locate(
     if config_path is not None:
         config = load_config(config_path)
         out = Path(out_dir) if out_dir else output_dir_of(config, config_path)
-        root = Path(config_path).resolve().parent.parent
+        root = project_root(config_path)
     elif results is not None or out_dir is not None:
         if out_dir:
             out = Path(out_dir)
