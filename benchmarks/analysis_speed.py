@@ -85,13 +85,14 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         result = analyze_run(store, None, config, workers=args.workers)
         elapsed = time.perf_counter() - start
-        peak = result.record["peak"]["valence"]
-        evr = result.record["explained_variance_ratio"][result.record["layers"].index(peak["layer"])]
+        peak = result.peaks["valence"]
+        evr = result.stats_at(peak.layer).explained_variance_ratio
         print(
             f"story-level bootstrap, story noise {noise}: {args.resamples} resamples x {args.layers} layers x "
             f"171 emotions x {args.stories} stories x {args.dim} dims, {args.workers} worker(s) on "
             f"{os.cpu_count()} CPU cores: {elapsed:.1f} s (target < {TARGET_SECONDS:.0f} s); peak valence r "
-            f"{peak['r']:.3f} [{peak['r_ci'][0]:.3f}, {peak['r_ci'][1]:.3f}]; explained variance PC1-3 "
+            f"{peak.r:.3f} [{peak.r_ci_max[0]:.3f}, {peak.r_ci_max[1]:.3f}] (interval of the maximum); explained "
+            f"variance PC1-3 "
             f"{evr[0]:.3f} {evr[1]:.3f} {evr[2]:.3f}"
         )
     return 0

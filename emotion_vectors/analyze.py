@@ -21,6 +21,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,7 +29,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from emotion_vectors.analysis import bootstrap, cka, direction, geometry, stats
+from emotion_vectors.analysis import bootstrap, direction, geometry, stats
+from emotion_vectors.analysis.records import CI_SCHEME_ORDER, IntervalSettings, RunInfo, RunSummary
+from emotion_vectors.analysis.summary import LayerAnalysis, Ratings, compare_runs, summarise_run
 from emotion_vectors.config import AnalysisConfig, ExperimentConfig
 from emotion_vectors.errors import AnalysisError, StoreError
 from emotion_vectors.ratings import emotions as canonical_emotions
@@ -40,12 +43,8 @@ from emotion_vectors.results import (
     RESULTS_FILE,
     SCHEMA_VERSION,
     Results,
-    RunResult,
-    cross_corpus_entries,
-    cross_model_entries,
     per_layer_rows,
     results_json,
-    run_record,
     write_results,
 )
 from emotion_vectors.vectors import emotion_vectors, project_out
@@ -89,7 +88,7 @@ def analyze_run(
     layers: Sequence[int] | None = None,
     progress: bool = False,
     workers: int = 1,
-) -> RunResult:
+) -> RunSummary:
     """Analyse one model x corpus run.
 
     Args:
@@ -100,89 +99,41 @@ def analyze_run(
         progress: Show a progress bar over layers.
         workers: Layers analysed in parallel threads (results do not depend on it).
     """
-    identity = _identity(store)
-    model, corpus = identity["model"], identity["corpus"]
-    chosen = _choose_layers(store, layers, f"{model}/{corpus}")
-    row_emotions = list(store.emotions)
-    emotions = _emotion_order(row_emotions, f"{model}/{corpus}")
-    counts = np.asarray(store.counts)
-    ratings = load_ratings(config.rating_source)
-    rating_of = {e: (v, a) for e, v, a in zip(ratings.emotions, ratings.valence, ratings.arousal, strict=True)}
-    rated_index = np.array([i for i, e in enumerate(emotions) if e in rating_of], dtype=np.int64)
-    if rated_index.size < 3:
-        raise AnalysisError(f"{model}/{corpus}: only {rated_index.size} emotions are rated by {config.rating_source!r}")
-    valence = np.array([rating_of[emotions[i]][0] for i in rated_index])
-    arousal = np.array([rating_of[emotions[i]][1] for i in rated_index])
-    neutral = _check_neutral(store, neutral_store, config, chosen, identity)
-    layout = bootstrap.story_layout(counts, row_emotions, emotions, config.pooling)
+    return _analyze_run(store, neutral_store, config, layers, progress, workers)[0]
 
-    n_boot = config.bootstrap_resamples
-    schemes = tuple(s for s in ("emotion", "story") if s in config.bootstrap_schemes and n_boot > 0)
-    draws: dict[str, np.ndarray] = {}
-    if "story" in schemes:
-        draws["story"] = bootstrap.story_resample_weights(layout, n_boot, run_rng(config.seed, model, corpus, "story"))
-    if "emotion" in schemes:
-        draws["emotion"] = bootstrap.emotion_resample_indices(
-            len(emotions), n_boot, run_rng(config.seed, model, corpus, "emotion")
-        )
-    bca = config.ci_method == "bca"
-    jack = {}
-    if bca and "story" in schemes:
-        jack["story"] = bootstrap.story_jackknife_weights(layout)
-    if bca and "emotion" in schemes:
-        jack["emotion"] = bootstrap.emotion_jackknife_indices(len(emotions))
 
-    def one_layer(layer: int) -> dict[str, Any]:
-        return _analyze_layer(
-            store,
-            neutral,
-            layer,
-            config,
-            row_emotions,
-            emotions,
-            counts,
-            layout,
-            valence,
-            arousal,
-            rated_index,
-            draws,
-            jack,
-        )
-
-    outputs = _map_layers(one_layer, chosen, progress, workers, f"{model}/{corpus}")
-    record = run_record(identity, config, chosen, emotions, counts, rated_index, valence, arousal, outputs, schemes)
-    perm_scores = np.stack([out["geometry"].scores[rated_index, 0] for out in outputs])
+def _analyze_run(
+    store: ActivationStoreLike,
+    neutral_store: ActivationStoreLike | None,
+    config: AnalysisConfig,
+    layers: Sequence[int] | None,
+    progress: bool,
+    workers: int,
+) -> tuple[RunSummary, np.ndarray]:
+    """The run's record and its ``[n_layers, n_emotions, n_emotions]`` Gram matrices (for cross-run CKA)."""
+    run = _prepare_run(store, neutral_store, config, layers)
+    label = f"{run.info.model}/{run.info.corpus}"
+    outputs = _map_layers(lambda layer: _analyze_layer(run, layer), run.layers, progress, workers, label)
+    permutation = None
     if config.permutations > 0:
-        test = stats.permutation_test(
-            perm_scores, valence, config.permutations, run_rng(config.seed, model, corpus, "permutation")
-        )
-        record["permutation"] = {
-            "n_permutations": test.n_permutations,
-            "pc1_valence_p": test.p.tolist(),
-            "pc1_valence_p_fwer": test.p_fwer.tolist(),
-            "q_bh_method": "fdr_bh",
-            "pc1_valence_q_bh": test.q_bh.tolist(),
-        }
-    else:
-        nan = [None] * len(chosen)
-        record["permutation"] = {
-            "n_permutations": 0,
-            "pc1_valence_p": nan,
-            "pc1_valence_p_fwer": nan,
-            "pc1_valence_q_bh": nan,
-            "q_bh_method": "fdr_bh",
-        }
-    grams = np.stack([out["gram"] for out in outputs])
-    record["cka"] = {"linear": cka.cka_matrix(grams).tolist(), "debiased": cka.cka_matrix(grams, True).tolist()}
-    return RunResult(
-        model=model,
-        corpus=corpus,
-        n_blocks=identity["n_blocks"],
-        layers=tuple(chosen),
-        emotions=tuple(emotions),
-        record=record,
-        grams=grams,
+        scores = np.stack([out.geometry.scores[run.ratings.index, 0] for out in outputs])
+        rng = run_rng(config.seed, run.info.model, run.info.corpus, "permutation")
+        permutation = stats.permutation_test(scores, run.ratings.valence, config.permutations, rng)
+    settings = IntervalSettings(
+        config.ci_method, config.confidence, config.bootstrap_resamples if run.schemes else 0, run.schemes
     )
+    window = paper_window(run.info.model, run.layers)
+    summary = summarise_run(run.info, outputs, run.ratings, settings, permutation, window)
+    return summary, np.stack([out.gram for out in outputs])
+
+
+def paper_window(alias: str, layers: Sequence[int]) -> tuple[int, int]:
+    """The inclusive block range a model's peaks are searched in: the range the paper reports for a registered
+    paper model (registry data), else every analysed layer."""
+    entry = MODELS.get(alias)
+    if entry is not None and entry.paper_layers is not None:
+        return entry.paper_layers
+    return min(layers), max(layers)
 
 
 def analyze_runs(
@@ -205,7 +156,7 @@ def analyze_runs(
     if not runs:
         raise AnalysisError("no runs to analyse", fix="pass at least one activation store")
     workers = workers or max(1, min(2, os.cpu_count() or 1))
-    results = []
+    results, grams = [], []
     seen = set()
     for store, neutral in tqdm(runs, desc="runs", unit="run", disable=not progress or len(runs) == 1):
         identity = _identity(store)
@@ -214,13 +165,11 @@ def analyze_runs(
             raise AnalysisError(f"run {key[0]}/{key[1]} is given twice")
         seen.add(key)
         chosen = None if layers is None else layers.get(identity["model"])
-        results.append(analyze_run(store, neutral, config, layers=chosen, progress=progress, workers=workers))
-    return Results(
-        analysis=config,
-        runs=tuple(results),
-        cross_corpus=tuple(cross_corpus_entries(results)),
-        cross_model=tuple(cross_model_entries(results)),
-    )
+        summary, gram = _analyze_run(store, neutral, config, chosen, progress, workers)
+        results.append(summary)
+        grams.append(gram)
+    cross_corpus, cross_model = compare_runs(results, grams)
+    return Results(analysis=config, runs=tuple(results), cross_corpus=cross_corpus, cross_model=cross_model)
 
 
 def reported_layers(aliases: Sequence[str]) -> dict[str, list[int]]:
@@ -283,70 +232,140 @@ def analyze_experiment(
 # ---------------------------------------------------------------------------------------------- per layer
 
 
-def _analyze_layer(
+@dataclass(frozen=True)
+class _RunInputs:
+    """What every layer of one run shares: the stores, the settings, the emotion order and ratings, the story
+    layout and the bootstrap draws (``{scheme: draws}``, drawn once per run) and jackknife sets (BCa only)."""
+
+    store: ActivationStoreLike
+    neutral: ActivationStoreLike | None
+    config: AnalysisConfig
+    info: RunInfo
+    layers: list[int]
+    row_emotions: list[str | None]
+    counts: np.ndarray
+    layout: bootstrap.StoryLayout
+    ratings: Ratings
+    schemes: tuple[str, ...]
+    draws: dict[str, np.ndarray]
+    jack: dict[str, np.ndarray]
+
+
+def _prepare_run(
     store: ActivationStoreLike,
-    neutral: ActivationStoreLike | None,
-    layer: int,
+    neutral_store: ActivationStoreLike | None,
     config: AnalysisConfig,
-    row_emotions: list[str | None],
-    emotions: list[str],
-    counts: np.ndarray,
-    layout: bootstrap.StoryLayout,
-    valence: np.ndarray,
-    arousal: np.ndarray,
-    rated_index: np.ndarray,
-    draws: dict[str, np.ndarray],
-    jack: dict[str, np.ndarray],
-) -> dict[str, Any]:
-    story_means = np.asarray(store.layer_means(layer))
+    layers: Sequence[int] | None,
+) -> _RunInputs:
+    identity = _identity(store)
+    model, corpus = identity["model"], identity["corpus"]
+    label = f"{model}/{corpus}"
+    chosen = _choose_layers(store, layers, label)
+    row_emotions = list(store.emotions)
+    emotions = _emotion_order(row_emotions, label)
+    counts = np.asarray(store.counts)
+    ratings = _ratings(emotions, config.rating_source, label)
+    neutral = _check_neutral(store, neutral_store, config, chosen, identity)
+    layout = bootstrap.story_layout(counts, row_emotions, emotions, config.pooling)
+    n_boot = config.bootstrap_resamples
+    schemes = tuple(s for s in CI_SCHEME_ORDER if s in config.bootstrap_schemes and n_boot > 0)
+    draws: dict[str, np.ndarray] = {}
+    if "story" in schemes:
+        draws["story"] = bootstrap.story_resample_weights(layout, n_boot, run_rng(config.seed, model, corpus, "story"))
+    if "emotion" in schemes:
+        draws["emotion"] = bootstrap.emotion_resample_indices(
+            len(emotions), n_boot, run_rng(config.seed, model, corpus, "emotion")
+        )
+    jack = {}
+    if config.ci_method == "bca" and "story" in schemes:
+        jack["story"] = bootstrap.story_jackknife_weights(layout)
+    if config.ci_method == "bca" and "emotion" in schemes:
+        jack["emotion"] = bootstrap.emotion_jackknife_indices(len(emotions))
+    info = RunInfo(
+        model=model,
+        model_name=identity["model_name"],
+        corpus=corpus,
+        n_blocks=identity["n_blocks"],
+        d_model=identity["d_model"],
+        corpus_fingerprint=identity["corpus_fingerprint"],
+        n_stories=int(counts.shape[0]),
+        n_skipped_stories=int(np.sum(counts == 0)),
+        n_emotions=len(emotions),
+        emotions=tuple(emotions),
+        rating_source=config.rating_source,
+        n_rated=int(ratings.index.size),
+        pooling=config.pooling,
+        projection=config.projection,
+        neutral_threshold=config.neutral_variance if config.projection == "neutral" else None,
+    )
+    return _RunInputs(store, neutral, config, info, chosen, row_emotions, counts, layout, ratings, schemes, draws, jack)
+
+
+def _ratings(emotions: Sequence[str], source: str, label: str) -> Ratings:
+    """The rated emotions of ``emotions`` (rows, valence, arousal) under the rating ``source``."""
+    table = load_ratings(source)
+    rating_of = {e: (v, a) for e, v, a in zip(table.emotions, table.valence, table.arousal, strict=True)}
+    index = np.array([i for i, e in enumerate(emotions) if e in rating_of], dtype=np.int64)
+    if index.size < 3:
+        raise AnalysisError(f"{label}: only {index.size} emotions are rated by {source!r}")
+    valence = np.array([rating_of[emotions[i]][0] for i in index])
+    arousal = np.array([rating_of[emotions[i]][1] for i in index])
+    return Ratings(index, valence, arousal)
+
+
+def _analyze_layer(run: _RunInputs, layer: int) -> LayerAnalysis:
+    config, ratings = run.config, run.ratings
+    story_means = np.asarray(run.store.layer_means(layer))
     neutral_vectors = None
-    if neutral is not None:
-        neutral_vectors = np.asarray(neutral.layer_means(layer))[np.asarray(neutral.counts) > 0]
+    if run.neutral is not None:
+        neutral_vectors = np.asarray(run.neutral.layer_means(layer))[np.asarray(run.neutral.counts) > 0]
     vecs = emotion_vectors(
         story_means,
-        counts,
-        row_emotions,
-        emotions,
+        run.counts,
+        run.row_emotions,
+        list(run.info.emotions),
         pooling=config.pooling,
         projection=config.projection,
         neutral_vectors=neutral_vectors,
         neutral_variance=config.neutral_variance,
     )
     gram = vecs.vectors @ vecs.vectors.T
-    geo = geometry.layer_geometry(gram, valence, arousal, rated_index, config.pca_components)
-    out: dict[str, Any] = {
-        "geometry": geo,
-        "gram": gram,
-        "k_neutral": vecs.k_neutral,
-        "neutral_variance": vecs.neutral_variance_explained,
-        "direction": direction.valence_direction(vecs.vectors, valence, rated_index),
-        "loo_r": direction.loo_valence_r(gram, valence, rated_index),
-        "boot": {},
-        "jack": {},
-    }
+    geo = geometry.layer_geometry(gram, ratings.valence, ratings.arousal, ratings.index, config.pca_components)
+    boot: dict[str, dict[str, np.ndarray]] = {}
+    jack: dict[str, dict[str, np.ndarray]] = {}
     scores = geo.scores[:, :2]
-    if "emotion" in draws:
-        args = (gram, scores, valence, arousal, rated_index)
-        out["boot"]["emotion"] = bootstrap.emotion_bootstrap_layer(*args, draws["emotion"])
-        if "emotion" in jack:
-            out["jack"]["emotion"] = bootstrap.emotion_bootstrap_layer(*args, jack["emotion"])
-    if "story" in draws:
-        kept = np.flatnonzero(counts > 0)
+    if "emotion" in run.draws:
+        args = (gram, scores, ratings.valence, ratings.arousal, ratings.index)
+        boot["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.draws["emotion"])
+        if "emotion" in run.jack:
+            jack["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.jack["emotion"])
+    if "story" in run.draws:
+        kept = np.flatnonzero(run.counts > 0)
         shifted = np.full(story_means.shape, np.nan)
         shifted[kept] = story_means[kept].astype(np.float64) - vecs.centre
         if vecs.neutral is not None:
             shifted[kept] = project_out(shifted[kept], vecs.neutral.components)
-        story_gram = bootstrap.padded_story_gram(layout, shifted)
-        args = (story_gram, layout, gram, scores, valence, arousal, rated_index)
-        out["boot"]["story"] = bootstrap.story_bootstrap_layer(*args, draws["story"])
-        if "story" in jack:
-            out["jack"]["story"] = bootstrap.story_bootstrap_layer(*args, jack["story"])
-    return out
+        story_gram = bootstrap.padded_story_gram(run.layout, shifted)
+        args = (story_gram, run.layout, gram, scores, ratings.valence, ratings.arousal, ratings.index)
+        boot["story"] = bootstrap.story_bootstrap_layer(*args, run.draws["story"])
+        if "story" in run.jack:
+            jack["story"] = bootstrap.story_bootstrap_layer(*args, run.jack["story"])
+    return LayerAnalysis(
+        layer=layer,
+        geometry=geo,
+        gram=gram,
+        k_neutral=vecs.k_neutral,
+        neutral_variance=vecs.neutral_variance_explained,
+        direction=direction.valence_direction(vecs.vectors, ratings.valence, ratings.index),
+        loo_r=direction.loo_valence_r(gram, ratings.valence, ratings.index),
+        boot=boot,
+        jack=jack,
+    )
 
 
 def _map_layers(
-    function: Callable[[int], dict[str, Any]], layers: Sequence[int], progress: bool, workers: int, label: str
-) -> list[dict[str, Any]]:
+    function: Callable[[int], LayerAnalysis], layers: Sequence[int], progress: bool, workers: int, label: str
+) -> list[LayerAnalysis]:
     """``[function(layer) for layer in layers]``, in threads with single-threaded BLAS (small-matrix LAPACK
     calls are much slower with a multi-threaded BLAS, and layers are independent)."""
     bar = tqdm(total=len(layers), desc=label, unit="layer", disable=not progress)
@@ -367,9 +386,6 @@ def _map_layers(
                 return results
     finally:
         bar.close()
-
-
-# ---------------------------------------------------------------------------------------------- records
 
 
 # ---------------------------------------------------------------------------------------------- checks
@@ -468,12 +484,13 @@ __all__ = [
     "RESULTS_DIR",
     "RESULTS_FILE",
     "Results",
-    "RunResult",
+    "RunSummary",
     "SCHEMA_VERSION",
     "analyze_experiment",
     "analyze_run",
     "analyze_runs",
     "experiment_stores",
+    "paper_window",
     "per_layer_rows",
     "reported_layers",
     "results_json",

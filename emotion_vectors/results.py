@@ -1,40 +1,15 @@
-"""The analysis outputs: ``results.json``, ``per_layer.csv``, and the in-memory results they are written from.
+"""``results.json`` and ``per_layer.csv``: the typed analysis records (:mod:`emotion_vectors.analysis.records`)
+written to disk and read back. Nothing here computes a statistic.
 
-``results.json`` (``schema_version`` 1; keys sorted, floats rounded to 10 significant digits, NaN written as
-``null``, no timestamps; per-layer lists are aligned with ``layers``)::
+``results.json`` (``schema_version`` 2; keys sorted, floats rounded to 10 significant digits, NaN written as
+``null``, no timestamps). Each run holds its :class:`~emotion_vectors.analysis.records.RunInfo` fields at the top
+level and one list per :class:`~emotion_vectors.analysis.records.LayerStats` field, aligned with ``layers``; a
+field is stored under its own name unless :data:`LAYER_PATHS` places it elsewhere. The file is documented field
+by field in ``docs/results.md``.
 
-    {
-     "schema_version": 1,
-     "analysis": {AnalysisConfig fields},
-     "runs": [ {                                   # one per model x corpus
-       "model", "model_name", "corpus", "n_blocks", "d_model", "corpus_fingerprint",
-       "n_stories", "n_skipped_stories", "n_emotions", "emotions": [n_emotions],
-       "rating_source", "n_rated", "pooling", "projection", "neutral_threshold",
-       "layers": [block indices], "fractional_depth": [layer / n_blocks],
-       "k_neutral": [per layer], "neutral_variance_explained": [per layer],   # 0 and 0.0 for projection "raw"
-       "explained_variance_ratio": [[n_components] per layer],
-       "pc1_valence_r", "pc1_valence_spearman", "pc2_arousal_r", "pc2_arousal_spearman": [per layer],
-       "signs": {"pc1": [+1/-1 per layer], "pc2": [...]},   # flips applied by the rating sign rule
-       "ci": {"method": "percentile"|"bca", "confidence", "n_resamples",
-              "emotion": {"pc1_valence_r", "pc2_arousal_r", "pc1_valence_spearman", "pc2_arousal_spearman":
-                          [[lo, hi] per layer]},             # [null, null] when the scheme is not run
-              "story": {same keys}},
-       "permutation": {"n_permutations", "pc1_valence_p", "pc1_valence_p_fwer", "pc1_valence_q_bh": [per layer]},
-       "arousal_best_pc": {"exploratory": true, "pc": [1-based, among PC1-PC5], "r": [|r| per layer]},
-       "peak": {"valence": {"layer", "r", "layer_ci": [lo, hi], "r_ci": [lo, hi]}, "arousal": {...},
-                "ci_scheme": "story"|"emotion"|null},
-       "direction": {"adjacent_cosine": [n_layers - 1], "loo_r": [per layer], "cosine_matrix": [[L x L]]},
-       "cka": {"linear": [[L x L]], "debiased": [[L x L]]},
-       "at_peak": {"layer", "pc1": [n_emotions], "pc2": [n_emotions], "valence": [n_emotions, null if unrated],
-                   "arousal": [...], "cosine": [[n_emotions x n_emotions]]}
-     } ],
-     "cross_corpus": [ {"model", "corpora": [a, b], "layers", "linear", "debiased"} ],
-     "cross_model":  [ {"corpus", "models": [a, b], "depth", "layers_a", "layers_b", "linear", "debiased"} ]
-    }
-
-Correlations use only the emotions the rating source covers; the PCA is always fitted on all emotions.
-The peak CIs come from the story scheme when it is run, otherwise from the emotion scheme (``ci_scheme``).
-``per_layer.csv`` has one row per run and layer with the per-layer numbers above (tidy form).
+``per_layer.csv`` has one row per run and layer: ``model``, ``corpus``, then one column per scalar
+:class:`LayerStats` field in field order (``explained_variance_ratio`` as ``evr_pc1``, ``evr_pc2``; the
+intervals of the two r statistics as ``<statistic>_<scheme>_lo`` / ``_hi``; the sign flips are left out).
 """
 
 from __future__ import annotations
@@ -44,103 +19,100 @@ import dataclasses
 import io
 import json
 import math
-from collections.abc import Sequence
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from emotion_vectors.analysis import bootstrap, cka, direction, stats
+from emotion_vectors.analysis.bootstrap import STATISTICS
+from emotion_vectors.analysis.records import (
+    AtPeak,
+    CrossCKA,
+    IntervalSettings,
+    LayerStats,
+    Peak,
+    RunInfo,
+    RunSummary,
+    WindowContrast,
+)
+from emotion_vectors.analysis.stats import BH_METHOD
+from emotion_vectors.analysis.summary import SCHEMES
 from emotion_vectors.config import AnalysisConfig
-from emotion_vectors.errors import AnalysisError
+from emotion_vectors.errors import ConfigError, ReportError
 from emotion_vectors.fileio import atomic_write_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULTS_DIR = "results"
 RESULTS_FILE = "results.json"
 PER_LAYER_FILE = "per_layer.csv"
 SIGNIFICANT_DIGITS = 10
 
-
-@dataclass(frozen=True)
-class RunResult:
-    """The analysis of one model x corpus run.
-
-    Attributes:
-        model: Model alias.
-        corpus: Corpus name.
-        n_blocks: Transformer blocks of the model.
-        layers: Analysed block indices.
-        emotions: Emotion order of every per-emotion array.
-        record: The run's JSON-ready entry of ``results.json`` (see the module docstring).
-        grams: ``[n_layers, n_emotions, n_emotions]`` Gram matrices of the contrast vectors (for CKA).
-    """
-
-    model: str
-    corpus: str
-    n_blocks: int
-    layers: tuple[int, ...]
-    emotions: tuple[str, ...]
-    record: dict[str, Any]
-    grams: np.ndarray
+#: Where a :class:`LayerStats` field's per-layer list lives in a run of ``results.json`` (default: its name).
+LAYER_PATHS: dict[str, tuple[str, ...]] = {
+    "layer": ("layers",),
+    "pc1_valence_p": ("permutation", "pc1_valence_p"),
+    "pc1_valence_p_fwer": ("permutation", "pc1_valence_p_fwer"),
+    "pc1_valence_q_bh": ("permutation", "pc1_valence_q_bh"),
+    "arousal_best_pc": ("arousal_best_pc", "pc"),
+    "arousal_best_r": ("arousal_best_pc", "r"),
+    "loo_valence_r": ("direction", "loo_r"),
+    "pc1_sign": ("signs", "pc1"),
+    "pc2_sign": ("signs", "pc2"),
+}
+#: :class:`LayerStats` fields with their own JSON layout (see the module docstring) or left out of the CSV.
+_SPECIAL = ("intervals", "direction_cosine_previous")
+_CSV_OMIT = ("pc1_sign", "pc2_sign")
+_CSV_INTERVALS = ("pc1_valence_r", "pc2_arousal_r")
+#: The JSON keys of the two kinds of cross-run entry: (key of the shared name, key of the pair).
+_CROSS_KEYS = {"corpus": ("model", "corpora"), "model": ("corpus", "models")}
 
 
 @dataclass(frozen=True)
 class Results:
-    """Everything the stage computes: per-run results and the cross-run CKA entries."""
+    """Everything the analysis stage computes: the settings, one record per run, and the cross-run CKA."""
 
     analysis: AnalysisConfig
-    runs: tuple[RunResult, ...]
-    cross_corpus: tuple[dict[str, Any], ...]
-    cross_model: tuple[dict[str, Any], ...]
+    runs: tuple[RunSummary, ...]
+    cross_corpus: tuple[CrossCKA, ...]
+    cross_model: tuple[CrossCKA, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready ``results.json`` content."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "analysis": _config_dict(self.analysis),
-            "runs": [run.record for run in self.runs],
-            "cross_corpus": list(self.cross_corpus),
-            "cross_model": list(self.cross_model),
-        }
+    def run(self, model: str, corpus: str) -> RunSummary | None:
+        """The run of ``model`` on ``corpus``, or ``None``."""
+        return next((r for r in self.runs if r.model == model and r.corpus == corpus), None)
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def to_dict(results: Results) -> dict[str, Any]:
+    """The JSON-ready ``results.json`` content."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "analysis": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(results.analysis).items()
+        },
+        "runs": [_run_dict(run) for run in results.runs],
+        "cross_corpus": [_cross_dict(c) for c in results.cross_corpus],
+        "cross_model": [_cross_dict(c) for c in results.cross_model],
+    }
 
 
 def results_json(results: Results) -> str:
     """Deterministic ``results.json`` text (sorted keys, rounded floats, NaN as null, trailing newline)."""
-    return json.dumps(_jsonable(results.to_dict()), sort_keys=True, indent=1, allow_nan=False) + "\n"
+    return json.dumps(_jsonable(to_dict(results)), sort_keys=True, indent=1, allow_nan=False) + "\n"
 
 
 def per_layer_rows(results: Results) -> list[dict[str, Any]]:
     """The tidy per-layer table: one dict per run and layer (the columns of ``per_layer.csv``)."""
     rows = []
     for run in results.runs:
-        r = run.record
-        for i, layer in enumerate(r["layers"]):
-            row: dict[str, Any] = {
-                "model": r["model"],
-                "corpus": r["corpus"],
-                "layer": layer,
-                "fractional_depth": r["fractional_depth"][i],
-                "k_neutral": r["k_neutral"][i],
-                "neutral_variance_explained": r["neutral_variance_explained"][i],
-                "evr_pc1": r["explained_variance_ratio"][i][0],
-                "evr_pc2": r["explained_variance_ratio"][i][1],
-            }
-            for name in bootstrap.STATISTICS:
-                row[name] = r[name][i]
-            for scheme in ("emotion", "story"):
-                for name in ("pc1_valence_r", "pc2_arousal_r"):
-                    lo, hi = r["ci"][scheme][name][i]
-                    row[f"{name}_{scheme}_lo"] = lo
-                    row[f"{name}_{scheme}_hi"] = hi
-            for name in ("pc1_valence_p", "pc1_valence_p_fwer", "pc1_valence_q_bh"):
-                row[name] = r["permutation"][name][i]
-            row["arousal_best_pc"] = r["arousal_best_pc"]["pc"][i]
-            row["arousal_best_r"] = r["arousal_best_pc"]["r"][i]
-            row["loo_valence_r"] = r["direction"]["loo_r"][i]
-            row["direction_cosine_previous"] = r["direction"]["adjacent_cosine"][i - 1] if i > 0 else None
+        for stats in run.layers:
+            row: dict[str, Any] = {"model": run.model, "corpus": run.corpus}
+            for name in _layer_fields():
+                row.update(_csv_cells(name, getattr(stats, name)))
             rows.append(row)
     return rows
 
@@ -163,8 +135,65 @@ def write_results(results: Results, out_dir: str | Path) -> tuple[Path, Path]:
     return json_path, csv_path
 
 
-def _config_dict(config: AnalysisConfig) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+def _layer_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(LayerStats))
+
+
+def _csv_cells(name: str, value: Any) -> dict[str, Any]:
+    if name in _CSV_OMIT:
+        return {}
+    if name == "explained_variance_ratio":
+        return {"evr_pc1": value[0], "evr_pc2": value[1]}
+    if name == "intervals":
+        return {
+            f"{stat}_{scheme}_{end}": value[scheme][stat][k]
+            for scheme in SCHEMES
+            for stat in _CSV_INTERVALS
+            for k, end in enumerate(("lo", "hi"))
+        }
+    return {name: value}
+
+
+def _run_dict(run: RunSummary) -> dict[str, Any]:
+    out: dict[str, Any] = dataclasses.asdict(run.info)
+    for name in _layer_fields():
+        if name not in _SPECIAL:
+            _put(out, LAYER_PATHS.get(name, (name,)), [getattr(stats, name) for stats in run.layers])
+    out["ci"] = {
+        "method": run.ci.method,
+        "confidence": run.ci.confidence,
+        "n_resamples": run.ci.n_resamples,
+        "schemes": list(run.ci.schemes),
+        **{s: {n: [stats.intervals[s][n] for stats in run.layers] for n in STATISTICS} for s in SCHEMES},
+    }
+    out["permutation"].update(n_permutations=run.n_permutations, q_bh_method=BH_METHOD)
+    out["arousal_best_pc"]["exploratory"] = True
+    out["direction"].update(
+        adjacent_cosine=[stats.direction_cosine_previous for stats in run.layers[1:]],
+        cosine_matrix=run.direction_cosine,
+    )
+    out["peak"] = {which: dataclasses.asdict(peak) for which, peak in run.peaks.items()}
+    trend = run.late_minus_early_valence
+    out["windows"] = {"late_minus_early_valence": None if trend is None else dataclasses.asdict(trend)}
+    out["cka"] = {"linear": run.cka_linear, "debiased": run.cka_debiased}
+    out["at_peak"] = dataclasses.asdict(run.at_peak)
+    return out
+
+
+def _cross_dict(entry: CrossCKA) -> dict[str, Any]:
+    shared_key, pair_key = _CROSS_KEYS[entry.kind]
+    out = {shared_key: entry.shared, pair_key: list(entry.pair), "depth": entry.depth}
+    if entry.kind == "corpus":
+        out["layers"] = entry.layers_a
+    else:
+        out.update(layers_a=entry.layers_a, layers_b=entry.layers_b)
+    return {**out, "linear": entry.linear, "debiased": entry.debiased}
+
+
+def _put(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[path[-1]] = value
 
 
 def _jsonable(value: Any) -> Any:
@@ -187,179 +216,206 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def run_record(
-    identity: dict[str, Any],
-    config: AnalysisConfig,
-    layers: Sequence[int],
-    emotions: list[str],
-    counts: np.ndarray,
-    rated_index: np.ndarray,
-    valence: np.ndarray,
-    arousal: np.ndarray,
-    outputs: list[dict[str, Any]],
-    schemes: tuple[str, ...],
-) -> dict[str, Any]:
-    """The ``results.json`` entry of one run from its per-layer outputs (in ``layers`` order).
+# ---------------------------------------------------------------------------------------------- reading
 
-    Each output holds the layer's ``geometry`` (:class:`~emotion_vectors.analysis.geometry.LayerGeometry`),
-    ``gram``, ``k_neutral``, ``neutral_variance``, ``direction``, ``loo_r`` and, per bootstrap scheme,
-    ``boot[scheme][statistic]`` (``[B]``) and, for BCa, ``jack[scheme][statistic]``.
+
+def load_results(path: str | Path) -> Results:
+    """Read ``results.json`` into the typed records, checking it against the schema once.
+
+    Raises:
+        ReportError: The file is missing, not JSON, of another schema version, has no runs, or lacks a key or
+            has a per-layer list of the wrong length (the message names the key and the run).
     """
-    geos = [out["geometry"] for out in outputs]
-    estimates = {name: np.array([getattr(g, name) for g in geos]) for name in bootstrap.STATISTICS}
-    ci: dict[str, Any] = {
-        "method": config.ci_method,
-        "confidence": config.confidence,
-        "n_resamples": config.bootstrap_resamples if schemes else 0,
-    }
-    boot_by_scheme: dict[str, dict[str, np.ndarray]] = {}
-    for scheme in ("emotion", "story"):
-        intervals = {}
-        for name in bootstrap.STATISTICS:
-            if scheme not in schemes:
-                intervals[name] = [[None, None] for _ in layers]
-                continue
-            boot = np.stack([out["boot"][scheme][name] for out in outputs], axis=1)  # [B, L]
-            boot_by_scheme.setdefault(scheme, {})[name] = boot
-            jack = None
-            if config.ci_method == "bca":
-                jack = np.stack([out["jack"][scheme][name] for out in outputs], axis=1)
-            bounds = stats.confidence_interval(estimates[name], boot, config.ci_method, config.confidence, jack)
-            intervals[name] = bounds.tolist()
-        ci[scheme] = intervals
-    peak_scheme = "story" if "story" in schemes else ("emotion" if "emotion" in schemes else None)
-    peak: dict[str, Any] = {"ci_scheme": peak_scheme}
-    for label, name in (("valence", "pc1_valence_r"), ("arousal", "pc2_arousal_r")):
-        values = estimates[name]
-        best = int(np.nanargmax(values)) if np.any(np.isfinite(values)) else 0
-        entry = {"layer": int(layers[best]), "r": float(values[best]), "layer_ci": [None, None], "r_ci": [None, None]}
-        if peak_scheme is not None:
-            layer_ci, r_ci = stats.peak_interval(boot_by_scheme[peak_scheme][name], layers, config.confidence)
-            entry["layer_ci"] = list(layer_ci) if layer_ci[0] >= 0 else [None, None]
-            entry["r_ci"] = list(r_ci)
-        peak[label] = entry
-    directions = np.stack([out["direction"] for out in outputs])
-    peak_index = list(layers).index(peak["valence"]["layer"])
-    peak_gram = outputs[peak_index]["gram"]
-    norms = np.sqrt(np.clip(np.diag(peak_gram), 0.0, None))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cosine = peak_gram / norms[:, None] / norms[None, :]
-    full_valence: list[float | None] = [None] * len(emotions)
-    full_arousal: list[float | None] = [None] * len(emotions)
-    for i, v, a in zip(rated_index.tolist(), valence.tolist(), arousal.tolist(), strict=True):
-        full_valence[i], full_arousal[i] = v, a
-    peak_scores = geos[peak_index].scores
-    n_blocks = identity["n_blocks"]
-    return {
-        "model": identity["model"],
-        "model_name": identity["model_name"],
-        "corpus": identity["corpus"],
-        "n_blocks": n_blocks,
-        "d_model": identity["d_model"],
-        "corpus_fingerprint": identity["corpus_fingerprint"],
-        "n_stories": int(counts.shape[0]),
-        "n_skipped_stories": int(np.sum(counts == 0)),
-        "n_emotions": len(emotions),
-        "emotions": list(emotions),
-        "rating_source": config.rating_source,
-        "n_rated": int(rated_index.size),
-        "pooling": config.pooling,
-        "projection": config.projection,
-        "neutral_threshold": config.neutral_variance if config.projection == "neutral" else None,
-        "layers": [int(layer) for layer in layers],
-        "fractional_depth": [layer / n_blocks for layer in layers],
-        "k_neutral": [int(out["k_neutral"]) for out in outputs],
-        "neutral_variance_explained": [float(out["neutral_variance"]) for out in outputs],
-        "explained_variance_ratio": [g.explained_variance_ratio.tolist() for g in geos],
-        **{name: estimates[name].tolist() for name in bootstrap.STATISTICS},
-        "signs": {"pc1": [g.pc1_sign for g in geos], "pc2": [g.pc2_sign for g in geos]},
-        "ci": ci,
-        "arousal_best_pc": {
-            "exploratory": True,
-            "pc": [g.arousal_best_pc for g in geos],
-            "r": [g.arousal_best_r for g in geos],
-        },
-        "peak": peak,
-        "direction": {
-            "adjacent_cosine": direction.adjacent_cosines(directions).tolist(),
-            "loo_r": [float(out["loo_r"]) for out in outputs],
-            "cosine_matrix": direction.cosine_matrix(directions).tolist(),
-        },
-        "at_peak": {
-            "layer": peak["valence"]["layer"],
-            "pc1": peak_scores[:, 0].tolist(),
-            "pc2": peak_scores[:, 1].tolist(),
-            "valence": full_valence,
-            "arousal": full_arousal,
-            "cosine": cosine.tolist(),
-        },
-    }
-
-
-def cross_corpus_entries(results: list[RunResult]) -> list[dict[str, Any]]:
-    """Per-layer CKA between every two corpora of the same model (layers both analysed)."""
-    entries = []
-    models = list(dict.fromkeys(run.model for run in results))
-    for model in models:
-        runs = [run for run in results if run.model == model]
-        for a, b in combinations(runs, 2):
-            _same_emotions(a, b)
-            common = [layer for layer in a.layers if layer in b.layers]
-            if not common:
-                continue
-            entries.append(
-                {"model": model, "corpora": [a.corpus, b.corpus], "layers": common, **_paired_cka(a, b, common, common)}
-            )
-    return entries
-
-
-def cross_model_entries(results: list[RunResult]) -> list[dict[str, Any]]:
-    """CKA between every two models on the same corpus, at matched fractional depth."""
-    entries = []
-    corpora = list(dict.fromkeys(run.corpus for run in results))
-    for corpus in corpora:
-        runs = [run for run in results if run.corpus == corpus]
-        for a, b in combinations(runs, 2):
-            _same_emotions(a, b)
-            depth, layers_a, layers_b = cka.match_depth(a.layers, a.n_blocks, b.layers, b.n_blocks)
-            entries.append(
-                {
-                    "corpus": corpus,
-                    "models": [a.model, b.model],
-                    "depth": depth.tolist(),
-                    "layers_a": layers_a.tolist(),
-                    "layers_b": layers_b.tolist(),
-                    **_paired_cka(a, b, layers_a, layers_b),
-                }
-            )
-    return entries
-
-
-def _paired_cka(a: RunResult, b: RunResult, layers_a: Sequence[int], layers_b: Sequence[int]) -> dict[str, list[float]]:
-    """Linear and debiased CKA between layer ``layers_a[i]`` of ``a`` and ``layers_b[i]`` of ``b``, per ``i``."""
-    ga = a.grams[[a.layers.index(int(layer)) for layer in layers_a]]
-    gb = b.grams[[b.layers.index(int(layer)) for layer in layers_b]]
-    return {"linear": cka.paired_cka(ga, gb).tolist(), "debiased": cka.paired_cka(ga, gb, True).tolist()}
-
-
-def _same_emotions(a: RunResult, b: RunResult) -> None:
-    if a.emotions != b.emotions:
-        raise AnalysisError(
-            f"runs {a.model}/{a.corpus} and {b.model}/{b.corpus} cover different emotions; CKA needs the same items"
+    path = Path(path)
+    if not path.is_file():
+        raise ReportError(
+            f"results file not found: {path}",
+            fix="run `emotion-vectors analyze --config <config>` first, or pass --results FILE",
         )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: not valid JSON ({exc})", fix="rerun the analysis stage") from None
+    return from_dict(data, str(path))
+
+
+def from_dict(data: Mapping[str, Any], source: str = RESULTS_FILE) -> Results:
+    """The typed :class:`Results` of a ``results.json`` dict (see :func:`load_results`)."""
+    version = data.get("schema_version") if isinstance(data, Mapping) else None
+    if version != SCHEMA_VERSION:
+        raise ReportError(
+            f"{source}: schema_version {version!r}, this version reads {SCHEMA_VERSION}",
+            fix="rerun the analysis stage with this version of emotion-vectors",
+        )
+    read = _Reader(source)
+    runs = read(data, "runs")
+    if not runs:
+        raise ReportError(
+            f"{source}: no runs", fix="rerun the analysis stage; it should write one run per model x corpus"
+        )
+    try:
+        analysis = AnalysisConfig(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in read(data, "analysis").items()}
+        )
+    except (TypeError, ConfigError) as exc:
+        raise ReportError(f"{source}: 'analysis' does not match this version's settings ({exc})") from None
+    return Results(
+        analysis=analysis,
+        runs=tuple(_parse_run(read.at(f"runs[{i}]"), run) for i, run in enumerate(runs)),
+        cross_corpus=tuple(_parse_cross(read, "corpus", c) for c in read(data, "cross_corpus")),
+        cross_model=tuple(_parse_cross(read, "model", c) for c in read(data, "cross_model")),
+    )
+
+
+class _Reader:
+    """Looks up keys of the results file; a missing key is a :class:`ReportError` naming it and where."""
+
+    def __init__(self, source: str, where: str = "") -> None:
+        self.source, self.where = source, where
+
+    def at(self, where: str) -> _Reader:
+        return _Reader(self.source, f"{self.where}.{where}" if self.where else where)
+
+    def __call__(self, tree: Any, *path: str) -> Any:
+        for i, key in enumerate(path):
+            if not isinstance(tree, Mapping) or key not in tree:
+                place = ".".join(filter(None, [self.where, *path[:i]])) or "top level"
+                raise ReportError(
+                    f"{self.source}: key {key!r} missing at {place}",
+                    fix="rerun the analysis stage with this version of emotion-vectors",
+                )
+            tree = tree[key]
+        return tree
+
+    def per_layer(self, tree: Any, path: tuple[str, ...], n: int, skip_first: bool = False) -> list[Any]:
+        values = self(tree, *path)
+        if not isinstance(values, list) or len(values) != n - skip_first:
+            raise ReportError(
+                f"{self.source}: {self.where}.{'.'.join(path)} must have one entry per layer ({n - skip_first})"
+            )
+        return [None, *values] if skip_first else values
+
+
+def _parse_run(read: _Reader, run: Mapping[str, Any]) -> RunSummary:
+    info = RunInfo(**{f.name: read(run, f.name) for f in dataclasses.fields(RunInfo)})
+    info = dataclasses.replace(info, emotions=tuple(info.emotions))
+    n = len(read(run, "layers"))
+    hints = typing.get_type_hints(LayerStats)
+    columns: dict[str, list[Any]] = {}
+    for name in _layer_fields():
+        if name not in _SPECIAL:
+            columns[name] = [_as(hints[name], v) for v in read.per_layer(run, LAYER_PATHS.get(name, (name,)), n)]
+    columns["direction_cosine_previous"] = [
+        _float(v) for v in read.per_layer(run, ("direction", "adjacent_cosine"), n, skip_first=True)
+    ]
+    ci = read(run, "ci")
+    bounds = {s: {m: read.per_layer(ci, (s, m), n) for m in STATISTICS} for s in SCHEMES}
+    columns["intervals"] = [{s: {m: _pair(bounds[s][m][i]) for m in STATISTICS} for s in SCHEMES} for i in range(n)]
+    layers = tuple(LayerStats(**{name: columns[name][i] for name in _layer_fields()}) for i in range(n))
+    settings = IntervalSettings(
+        read(ci, "method"), float(read(ci, "confidence")), int(read(ci, "n_resamples")), tuple(read(ci, "schemes"))
+    )
+    trend = read(run, "windows", "late_minus_early_valence")
+    return RunSummary(
+        info=info,
+        layers=layers,
+        ci=settings,
+        n_permutations=int(read(run, "permutation", "n_permutations")),
+        peaks={
+            which: _parse_peak(read.at(f"peak.{which}"), read(run, "peak", which)) for which in ("valence", "arousal")
+        },
+        late_minus_early_valence=None if trend is None else _parse_trend(read.at("windows"), trend),
+        direction_cosine=_matrix(read(run, "direction", "cosine_matrix")),
+        cka_linear=_matrix(read(run, "cka", "linear")),
+        cka_debiased=_matrix(read(run, "cka", "debiased")),
+        at_peak=_parse_at_peak(read.at("at_peak"), read(run, "at_peak")),
+    )
+
+
+def _parse_peak(read: _Reader, peak: Mapping[str, Any]) -> Peak:
+    layer_ci = read(peak, "layer_ci")
+    return Peak(
+        which=read(peak, "which"),
+        layer=int(read(peak, "layer")),
+        r=_float(read(peak, "r")),
+        window=tuple(int(v) for v in read(peak, "window")),
+        ci_scheme=read(peak, "ci_scheme"),
+        layer_ci=None if layer_ci is None or None in layer_ci else (int(layer_ci[0]), int(layer_ci[1])),
+        r_ci_max=_pair(read(peak, "r_ci_max")),
+        r_ci_at_layer=_pair(read(peak, "r_ci_at_layer")),
+    )
+
+
+def _parse_trend(read: _Reader, trend: Mapping[str, Any]) -> WindowContrast:
+    ci = read(trend, "ci")
+    return WindowContrast(
+        statistic=read(trend, "statistic"),
+        early_layers=tuple(int(v) for v in read(trend, "early_layers")),
+        late_layers=tuple(int(v) for v in read(trend, "late_layers")),
+        value=_float(read(trend, "value")),
+        ci=None if ci is None else _pair(ci),
+    )
+
+
+def _parse_at_peak(read: _Reader, at: Mapping[str, Any]) -> AtPeak:
+    arrays = {name: _vector(read(at, name)) for name in ("pc1", "pc2", "valence", "arousal")}
+    return AtPeak(layer=int(read(at, "layer")), cosine=_matrix(read(at, "cosine")), **arrays)
+
+
+def _parse_cross(read: _Reader, kind: str, entry: Mapping[str, Any]) -> CrossCKA:
+    shared_key, pair_key = _CROSS_KEYS[kind]
+    layers_a = read(entry, "layers" if kind == "corpus" else "layers_a")
+    layers_b = layers_a if kind == "corpus" else read(entry, "layers_b")
+    return CrossCKA(
+        kind=kind,
+        shared=read(entry, shared_key),
+        pair=tuple(read(entry, pair_key)),
+        depth=_vector(read(entry, "depth")),
+        layers_a=np.asarray(layers_a, dtype=np.int64),
+        layers_b=np.asarray(layers_b, dtype=np.int64),
+        linear=_vector(read(entry, "linear")),
+        debiased=_vector(read(entry, "debiased")),
+    )
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _pair(value: Any) -> tuple[float, float]:
+    return (_float(value[0]), _float(value[1]))
+
+
+def _vector(values: Any) -> np.ndarray:
+    return np.array([_float(v) for v in values], dtype=np.float64)
+
+
+def _matrix(rows: Any) -> np.ndarray:
+    return np.array([[_float(v) for v in row] for row in rows], dtype=np.float64).reshape(len(rows), -1)
+
+
+def _as(hint: Any, value: Any) -> Any:
+    """A per-layer JSON value as the type its :class:`LayerStats` field declares."""
+    if hint is int:
+        return int(value)
+    if hint is float:
+        return _float(value)
+    if typing.get_origin(hint) is tuple:
+        return tuple(_float(v) for v in value)
+    return value
 
 
 __all__ = [
+    "LAYER_PATHS",
     "PER_LAYER_FILE",
     "RESULTS_DIR",
     "RESULTS_FILE",
     "SCHEMA_VERSION",
     "Results",
-    "RunResult",
-    "cross_corpus_entries",
-    "cross_model_entries",
+    "from_dict",
+    "load_results",
     "per_layer_rows",
     "results_json",
-    "run_record",
+    "to_dict",
     "write_results",
 ]

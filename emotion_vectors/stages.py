@@ -141,7 +141,7 @@ def report_stage(ctx: RunContext) -> None:
     write_metadata(ctx)
     where = locate(None, None, ctx.output_dir)
     results = load_results(where.results)
-    context = make_context(results, load_metadata(where.metadata), ctx.config, source=str(where.results))
+    context = make_context(load_metadata(where.metadata), ctx.config, source=str(where.results))
     build_report(results, ctx.output_dir, context)
 
 
@@ -164,7 +164,7 @@ def claims_stage(ctx: RunContext) -> None:
 
     where = locate(None, None, ctx.output_dir)
     results = load_results(where.results)
-    context = make_context(results, load_metadata(where.metadata), ctx.config, source=str(where.results))
+    context = make_context(load_metadata(where.metadata), ctx.config, source=str(where.results))
     report = evaluate_claims(results, profile=context.profile, description=context.description)
     atomic_write_text(ctx.output_dir / CLAIMS_MD, to_markdown(report))
     atomic_write_text(ctx.output_dir / CLAIMS_JSON, json.dumps(report.to_dict(), indent=1) + "\n")

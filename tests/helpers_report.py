@@ -1,60 +1,99 @@
-"""Synthetic results dicts in the ``results.json`` schema, with planted curves, for report and claims tests.
+"""Synthetic results for the report and claims tests, built as the typed records and passed through the real
+writer and reader (:func:`emotion_vectors.results.results_json`, :func:`~emotion_vectors.results.from_dict`), so
+they hold exactly the fields the analysis stage writes.
 
 ``paper_results("pass")`` plants the paper's own per-layer curves (read off its plots) and peaks, so every claim
 must come out supported; ``paper_results("fail")`` plants flat curves that contradict every claim.
 ``demo_results()`` is shaped like the demo profile (one encoder run on the demo corpus).
+:func:`built_report` builds the demo report from a real analysis of synthetic activation stores.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from emotion_vectors.analysis.records import (
+    CI_SCHEME_ORDER,
+    PEAK_STATISTIC,
+    AtPeak,
+    CrossCKA,
+    IntervalSettings,
+    LayerStats,
+    Peak,
+    RunInfo,
+    RunSummary,
+)
+from emotion_vectors.analysis.summary import SCHEMES, late_minus_early
+from emotion_vectors.analyze import paper_window
+from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.ratings import emotions, load_ratings
 from emotion_vectors.registry import MODELS
 from emotion_vectors.resources import PAPER_CLAIMS, data_path
+from emotion_vectors.results import Results, from_dict, results_json
 
 PAPER = json.loads(data_path(PAPER_CLAIMS).read_text(encoding="utf-8"))
 CURVES = PAPER["valence_r_by_layer_read_off_plots"]
 ALIAS = {"apertus": "apertus-8b", "gemma": "gemma-4-e4b"}
-
-ANALYSIS = {
-    "neutral_variance": 0.5,
-    "pca_components": 10,
-    "rating_source": "nrc",
-    "pooling": "token_weighted",
-    "projection": "neutral",
-    "bootstrap_resamples": 200,
-    "bootstrap_schemes": ["emotion", "story"],
-    "ci_method": "percentile",
-    "confidence": 0.95,
-    "permutations": 100,
-    "seed": 0,
-}
+ANALYSIS = AnalysisConfig(bootstrap_resamples=200, permutations=100)
+NAN2 = (math.nan, math.nan)
 
 
-def _band(values: Sequence[float], half: float) -> list[list[float]]:
-    return [[max(-1.0, v - half), min(1.0, v + half)] for v in values]
-
-
-def _decay(n: int, scale: float) -> list[list[float]]:
+def _decay(n: int, scale: float) -> np.ndarray:
     idx = np.arange(n)
-    return np.exp(-np.abs(idx[:, None] - idx[None, :]) / scale).round(6).tolist()
+    return np.exp(-np.abs(idx[:, None] - idx[None, :]) / scale).round(6)
 
 
-def _peak(layers: list[int], values: Sequence[float], half: float) -> dict[str, Any]:
-    i = int(np.argmax(values))
-    r = float(values[i])
-    return {
-        "layer": layers[i],
-        "r": r,
-        "layer_ci": [layers[max(0, i - 1)], layers[min(len(layers) - 1, i + 1)]],
-        "r_ci": [r - half, min(1.0, r + half)],
-    }
+def _band(v: float, half: float) -> tuple[float, float]:
+    return (max(-1.0, v - half), min(1.0, v + half)) if math.isfinite(v) else NAN2
+
+
+def _layer(i: int, layer: int, n_blocks: int, v: float, a: float, half: float, schemes: Sequence[str]) -> LayerStats:
+    stats = {"pc1_valence_r": v, "pc1_valence_spearman": 0.97 * v, "pc2_arousal_r": a, "pc2_arousal_spearman": 0.95 * a}
+    return LayerStats(
+        layer=layer,
+        fractional_depth=layer / n_blocks,
+        k_neutral=3,
+        neutral_variance_explained=0.52,
+        explained_variance_ratio=tuple(0.3 * 0.7**k for k in range(10)),
+        **stats,
+        intervals={s: {k: _band(x, half) if s in schemes else NAN2 for k, x in stats.items()} for s in SCHEMES},
+        pc1_valence_p=0.01 if v > 0.3 else 0.4,
+        pc1_valence_p_fwer=0.02 if v > 0.3 else 0.9,
+        pc1_valence_q_bh=0.015 if v > 0.3 else 0.6,
+        arousal_best_pc=2,
+        arousal_best_r=a,
+        loo_valence_r=0.9 * v,
+        direction_cosine_previous=0.9 - 0.3 * abs(math.sin(i - 1)) if i > 0 else math.nan,
+        pc1_sign=1,
+        pc2_sign=-1,
+    )
+
+
+def planted_peak(run: RunSummary, which: str, half: float) -> Peak:
+    """The peak of ``which`` in ``run``'s model window, with planted intervals: the layer +/- 1 and r +/- ``half``."""
+    layers = run.block_indices
+    window = paper_window(run.model, layers)
+    values = run.column(PEAK_STATISTIC[which])
+    inside = [i for i, layer in enumerate(layers) if window[0] <= layer <= window[1]]
+    best = max(inside, key=lambda i: values[i])
+    scheme = run.ci.primary
+    r = float(values[best])
+    return Peak(
+        which=which,
+        layer=layers[best],
+        r=r,
+        window=window,
+        ci_scheme=scheme,
+        layer_ci=(layers[max(0, best - 1)], layers[min(len(layers) - 1, best + 1)]) if scheme else None,
+        r_ci_max=(r - half, min(1.0, r + half)) if scheme else NAN2,
+        r_ci_at_layer=run.layers[best].intervals[scheme][PEAK_STATISTIC[which]] if scheme else NAN2,
+    )
 
 
 def make_run(
@@ -68,8 +107,8 @@ def make_run(
     schemes: Sequence[str] = ("emotion", "story"),
     n_stories: int = 1539,
     seed: int = 0,
-) -> dict[str, Any]:
-    """One run dict with the given per-layer PC1-valence and PC2-arousal r; everything else is consistent filler."""
+) -> RunSummary:
+    """One run with the given per-layer PC1-valence and PC2-arousal r; everything else is consistent filler."""
     entry = MODELS[model]
     layers = list(range(entry.n_blocks)) if layers is None else list(layers)
     n = len(layers)
@@ -80,75 +119,101 @@ def make_run(
     ratings = load_ratings("nrc")
     val = np.array([dict(zip(ratings.emotions, ratings.valence, strict=True)).get(e, np.nan) for e in names])
     aro = np.array([dict(zip(ratings.emotions, ratings.arousal, strict=True)).get(e, np.nan) for e in names])
-    peak = _peak(layers, valence, ci_half)
-    vectors = np.column_stack([val, aro, rng.normal(0, 0.6, (len(names), 6))])
+    vectors = np.column_stack([np.nan_to_num(val), np.nan_to_num(aro), rng.normal(0, 0.6, (len(names), 6))])
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    return {
-        "model": model,
-        "model_name": entry.display_name,
-        "corpus": corpus,
-        "n_blocks": entry.n_blocks,
-        "d_model": entry.d_model,
-        "corpus_fingerprint": f"{corpus}0123456789abcdef" * 2,
-        "n_stories": n_stories,
-        "n_emotions": len(names),
-        "emotions": names,
-        "rating_source": "nrc",
-        "n_rated": int(np.isfinite(val).sum()),
-        "layers": layers,
-        "fractional_depth": [layer / entry.n_blocks for layer in layers],
-        "k_neutral": [3] * n,
-        "neutral_variance_explained": [0.52] * n,
-        "explained_variance_ratio": [[0.3 * 0.7**k for k in range(10)] for _ in layers],
-        "pc1_valence_r": list(map(float, valence)),
-        "pc1_valence_spearman": [0.97 * v for v in valence],
-        "pc2_arousal_r": list(map(float, arousal)),
-        "pc2_arousal_spearman": [0.95 * a for a in arousal],
-        "ci": {
-            "method": "percentile",
-            "confidence": 0.95,
-            "n_resamples": 200,
-            **{
-                scheme: {"pc1_valence_r": _band(valence, ci_half), "pc2_arousal_r": _band(arousal, ci_half)}
-                for scheme in schemes
-            },
-        },
-        "permutation": {
-            "n_permutations": 100,
-            "pc1_valence_p": [0.01 if v > 0.3 else 0.4 for v in valence],
-            "pc1_valence_p_fwer": [0.02 if v > 0.3 else 0.9 for v in valence],
-            "pc1_valence_q_bh": [0.015 if v > 0.3 else 0.6 for v in valence],
-        },
-        "arousal_best_pc": {"exploratory": True, "pc": [2] * n, "r": list(map(float, arousal))},
-        "peak": {"valence": peak, "arousal": _peak(layers, arousal, ci_half)},
-        "direction": {
-            "adjacent_cosine": [0.9 - 0.3 * abs(np.sin(i)) for i in range(n - 1)],
-            "loo_r": [0.9 * v for v in valence],
-            "cosine_matrix": _decay(n, 4.0),
-        },
-        "cka": {"linear": _decay(n, 8.0), "debiased": (np.array(_decay(n, 8.0)) ** 2).round(6).tolist()},
-        "at_peak": {
-            "layer": peak["layer"],
-            "pc1": (np.nan_to_num(val) * 3 + rng.normal(0, 1.2, len(names))).round(5).tolist(),
-            "pc2": (np.nan_to_num(aro) * 2 + rng.normal(0, 1.0, len(names))).round(5).tolist(),
-            "valence": [None if not np.isfinite(v) else float(v) for v in val],
-            "arousal": [None if not np.isfinite(a) else float(a) for a in aro],
-            "cosine": (unit @ unit.T).round(4).tolist(),
-        },
-    }
+    info = RunInfo(
+        model=model,
+        model_name=entry.display_name,
+        corpus=corpus,
+        n_blocks=entry.n_blocks,
+        d_model=entry.d_model,
+        corpus_fingerprint=f"{corpus}0123456789abcdef" * 2,
+        n_stories=n_stories,
+        n_skipped_stories=0,
+        n_emotions=len(names),
+        emotions=tuple(names),
+        rating_source="nrc",
+        n_rated=int(np.isfinite(val).sum()),
+        pooling="token_weighted",
+        projection="neutral",
+        neutral_threshold=0.5,
+    )
+    ran = tuple(s for s in CI_SCHEME_ORDER if s in schemes)
+    stats = tuple(
+        _layer(i, layer, entry.n_blocks, float(v), float(a), ci_half, ran)
+        for i, (layer, v, a) in enumerate(zip(layers, valence, arousal, strict=True))
+    )
+    at_peak = AtPeak(
+        layer=layers[0],
+        pc1=(np.nan_to_num(val) * 3 + rng.normal(0, 1.2, len(names))).round(5),
+        pc2=(np.nan_to_num(aro) * 2 + rng.normal(0, 1.0, len(names))).round(5),
+        valence=val,
+        arousal=aro,
+        cosine=(unit @ unit.T).round(4),
+    )
+    run = RunSummary(
+        info=info,
+        layers=stats,
+        ci=IntervalSettings("percentile", 0.95, 200 if ran else 0, ran),
+        n_permutations=100,
+        peaks={},
+        late_minus_early_valence=None,
+        direction_cosine=_decay(n, 4.0),
+        cka_linear=_decay(n, 8.0),
+        cka_debiased=(_decay(n, 8.0) ** 2).round(6),
+        at_peak=at_peak,
+    )
+    return replant(run, ci_half)
 
 
-def _results(runs: list[dict[str, Any]], cross_corpus: list, cross_model: list) -> dict[str, Any]:
-    return {
-        "schema_version": 1,
-        "analysis": dict(ANALYSIS),
-        "runs": runs,
-        "cross_corpus": cross_corpus,
-        "cross_model": cross_model,
-    }
+def replant(run: RunSummary, ci_half: float = 0.08) -> RunSummary:
+    """``run`` with its peaks, the at-peak layer and the late-minus-early contrast recomputed from its layers."""
+    peaks = {which: planted_peak(run, which, ci_half) for which in PEAK_STATISTIC}
+    at_peak = dataclasses.replace(run.at_peak, layer=peaks["valence"].layer)
+    run = dataclasses.replace(run, peaks=peaks, at_peak=at_peak)
+    return dataclasses.replace(run, late_minus_early_valence=late_minus_early(run))
 
 
-def demo_results() -> dict[str, Any]:
+def with_layers(run: RunSummary, ci_half: float | None = None, **columns: Sequence[Any]) -> RunSummary:
+    """``run`` with the per-layer fields in ``columns`` replaced (and, with ``ci_half``, every interval of the
+    replaced r statistics re-planted at +/- ``ci_half``); peaks are *not* recomputed."""
+    layers = []
+    for i, stats in enumerate(run.layers):
+        changes = {name: values[i] for name, values in columns.items()}
+        if ci_half is not None:
+            intervals = {
+                s: {
+                    k: (_band(float(changes.get(k, getattr(stats, k))), ci_half) if s in run.ci.schemes else NAN2)
+                    for k in b
+                }
+                for s, b in stats.intervals.items()
+            }
+            changes["intervals"] = intervals
+        layers.append(dataclasses.replace(stats, **changes))
+    return dataclasses.replace(run, layers=tuple(layers))
+
+
+def with_peak(run: RunSummary, which: str, **changes: Any) -> RunSummary:
+    """``run`` with fields of one peak replaced."""
+    return dataclasses.replace(run, peaks={**run.peaks, which: dataclasses.replace(run.peaks[which], **changes)})
+
+
+def round_trip(results: Results) -> Results:
+    """``results`` written by the real writer and read back by the real reader."""
+    return from_dict(json.loads(results_json(results)))
+
+
+def _results(runs: list[RunSummary], cross_corpus=(), cross_model=()) -> Results:
+    return round_trip(Results(ANALYSIS, tuple(runs), tuple(cross_corpus), tuple(cross_model)))
+
+
+def edit_run(results: Results, model: str, corpus: str, edit: Callable[[RunSummary], RunSummary]) -> Results:
+    """``results`` with the run ``(model, corpus)`` replaced by ``edit(run)``, written and read back."""
+    runs = tuple(edit(r) if (r.model, r.corpus) == (model, corpus) else r for r in results.runs)
+    return round_trip(dataclasses.replace(results, runs=runs))
+
+
+def demo_results() -> Results:
     """Shaped like the demo profile: all-MiniLM-L6-v2 (6 blocks) on the demo corpus, no cross results."""
     run = make_run(
         "minilm",
@@ -158,7 +223,7 @@ def demo_results() -> dict[str, Any]:
         n_stories=342,
         ci_half=0.1,
     )
-    return _results([run], [], [])
+    return _results([run])
 
 
 def _paper_valence(model: str, corpus: str) -> list[float]:
@@ -197,7 +262,7 @@ def _paper_arousal(model: str, corpus: str) -> list[float]:
     return out
 
 
-def paper_results(variant: str = "pass", ci_half: float = 0.08) -> dict[str, Any]:
+def paper_results(variant: str = "pass", ci_half: float = 0.08) -> Results:
     """Shaped like the paper profile: 2 models x 2 corpora plus cross-corpus and cross-model CKA.
 
     ``variant="pass"`` plants the paper's curves and peaks; ``"fail"`` plants flat valence curves and reversed
@@ -218,42 +283,45 @@ def paper_results(variant: str = "pass", ci_half: float = 0.08) -> dict[str, Any
     cross_corpus = []
     for model in ("apertus", "gemma"):
         n = MODELS[ALIAS[model]].n_blocks
+        layers = np.arange(n)
         cross_corpus.append(
-            {
-                "model": ALIAS[model],
-                "corpora": ["apertus", "gemma"],
-                "layers": list(range(n)),
-                "linear": [0.6 + 0.3 * layer / n for layer in range(n)],
-                "debiased": [0.4 + 0.3 * layer / n for layer in range(n)],
-            }
+            CrossCKA(
+                "corpus",
+                ALIAS[model],
+                ("apertus", "gemma"),
+                layers / n,
+                layers,
+                layers,
+                0.6 + 0.3 * layers / n,
+                0.4 + 0.3 * layers / n,
+            )  # fmt: skip
         )
     cross_model = []
     for corpus in ("apertus", "gemma"):
-        depth = [i / 20 for i in range(20)]
+        depth = np.arange(20) / 20
         cross_model.append(
-            {
-                "corpus": corpus,
-                "models": [ALIAS["apertus"], ALIAS["gemma"]],
-                "depth": depth,
-                "layers_a": [round(d * 32) for d in depth],
-                "layers_b": [round(d * 42) for d in depth],
-                "linear": [0.5 + 0.2 * d for d in depth],
-                "debiased": [0.3 + 0.2 * d for d in depth],
-            }
+            CrossCKA(
+                "model",
+                corpus,
+                (ALIAS["apertus"], ALIAS["gemma"]),
+                depth,
+                np.round(depth * 32).astype(int),
+                np.round(depth * 42).astype(int),
+                0.5 + 0.2 * depth,
+                0.3 + 0.2 * depth,
+            )  # fmt: skip
         )
     return _results(runs, cross_corpus, cross_model)
 
 
-def without_runs(results: dict[str, Any], *keys: tuple[str, str]) -> dict[str, Any]:
-    """A deep copy of ``results`` without the runs ``(model alias, corpus)`` listed in ``keys``."""
-    out = copy.deepcopy(results)
-    out["runs"] = [r for r in out["runs"] if (r["model"], r["corpus"]) not in keys]
-    return out
+def without_runs(results: Results, *keys: tuple[str, str]) -> Results:
+    """``results`` without the runs ``(model alias, corpus)`` listed in ``keys``."""
+    return dataclasses.replace(results, runs=tuple(r for r in results.runs if (r.model, r.corpus) not in keys))
 
 
-def run_of(results: dict[str, Any], model: str, corpus: str) -> dict[str, Any]:
-    """The run ``(model alias, corpus)`` of ``results`` (the object itself, for in-place edits in tests)."""
-    return next(r for r in results["runs"] if r["model"] == model and r["corpus"] == corpus)
+def run_of(results: Results, model: str, corpus: str) -> RunSummary:
+    """The run ``(model alias, corpus)`` of ``results``."""
+    return next(r for r in results.runs if r.model == model and r.corpus == corpus)
 
 
 PAPER_METADATA = {
@@ -274,11 +342,12 @@ EXTRACTION = {"token_offset": 50, "max_length": 512, "pad_side": "right"}
 _BUILT: dict[str, Any] = {}
 
 
-def built_report(kind: str) -> tuple[dict[str, Any], Any]:
-    """``(results, ReportOutputs)`` of the report built (once per test session) from a synthetic results file.
+def built_report(kind: str) -> tuple[Results, Any]:
+    """``(results, ReportOutputs)`` of the report built (once per test session) from a results file.
 
-    ``kind`` is ``"demo"`` (demo-shaped, no run metadata) or ``"paper"`` (paper-shaped, passing claims, with
-    run metadata). The files live in a temporary directory removed at exit.
+    ``kind`` is ``"demo"`` (a real analysis of synthetic demo-shaped stores, written by the analysis stage and
+    read back, no run metadata) or ``"paper"`` (paper-shaped, passing claims, with run metadata). The files live
+    in a temporary directory removed at exit.
     """
     if kind not in _BUILT:
         import atexit
@@ -286,13 +355,19 @@ def built_report(kind: str) -> tuple[dict[str, Any], Any]:
         import tempfile
         from pathlib import Path
 
+        from synthetic import make_synthetic_runs
+
         from emotion_vectors.report.build import build_report
         from emotion_vectors.report.numbers import ReportContext
+        from emotion_vectors.results import load_results, write_results
 
         out = Path(tempfile.mkdtemp(prefix=f"ev-report-{kind}-"))
         atexit.register(shutil.rmtree, out, True)
         if kind == "demo":
-            results, context = demo_results(), ReportContext("demo", "Demo profile: synthetic", EXTRACTION, None)
+            analysed = make_synthetic_runs((("minilm", 6),), ("demo",), n_emotions=171, stories_per_emotion=2, d=24)
+            json_path, _ = write_results(analysed, out / "results")
+            results = load_results(json_path)
+            context = ReportContext("demo", "Demo profile: synthetic", EXTRACTION, None)
         else:
             results = paper_results("pass")
             context = ReportContext("paper", "Paper profile: synthetic", EXTRACTION, PAPER_METADATA)

@@ -25,10 +25,16 @@ from emotion_vectors.cli import main
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.ratings import load_ratings
+from emotion_vectors.results import Results
 from emotion_vectors.vectors import emotion_vectors
 
 CONFIG = AnalysisConfig(bootstrap_resamples=30, permutations=30, seed=3)
 SIZES = {"n_emotions": 30, "stories_per_emotion": 3, "d": 16}
+
+
+def json_record(run):
+    """The run's entry of ``results.json`` as the writer writes it."""
+    return json.loads(results_json(Results(CONFIG, (run,), (), ())))["runs"][0]
 
 
 def _run(strengths=(0.3, 3.0, 1.5), seed=0, skipped=2):
@@ -46,7 +52,7 @@ def _run(strengths=(0.3, 3.0, 1.5), seed=0, skipped=2):
 
 def test_a_run_record_has_the_agreed_schema_with_per_layer_lists_aligned() -> None:
     _, (store, neutral) = _run()
-    record = analyze_run(store, neutral, CONFIG).record
+    record = json_record(analyze_run(store, neutral, CONFIG))
     layers = record["layers"]
     assert layers == [0, 1, 2] and record["fractional_depth"] == [0.0, 0.25, 0.5]
     for key in (
@@ -70,7 +76,10 @@ def test_a_run_record_has_the_agreed_schema_with_per_layer_lists_aligned() -> No
     assert len(record["direction"]["adjacent_cosine"]) == 2
     assert np.array(record["direction"]["cosine_matrix"]).shape == (3, 3)
     assert np.array(record["cka"]["linear"]).shape == (3, 3)
-    assert record["peak"]["valence"]["layer"] == 1 and record["peak"]["ci_scheme"] == "story"
+    assert record["peak"]["valence"]["layer"] == 1 and record["peak"]["valence"]["ci_scheme"] == "story"
+    assert record["peak"]["valence"]["window"] == [0, 2]
+    lo, hi = record["peak"]["valence"]["r_ci_at_layer"]
+    assert (lo, hi) == tuple(record["ci"]["story"]["pc1_valence_r"][1])
     at_peak = record["at_peak"]
     assert at_peak["layer"] == 1 and len(at_peak["pc1"]) == 30
     assert np.array(at_peak["cosine"]).shape == (30, 30)
@@ -78,26 +87,27 @@ def test_a_run_record_has_the_agreed_schema_with_per_layer_lists_aligned() -> No
 
 def test_stage_numbers_equal_the_pure_functions_on_the_same_layer() -> None:
     data, (store, neutral) = _run()
-    record = analyze_run(store, neutral, CONFIG).record
+    run = analyze_run(store, neutral, CONFIG)
     ratings = load_ratings("nrc")
     table = dict(zip(ratings.emotions, ratings.valence, strict=True))
     arousal_of = dict(zip(ratings.emotions, ratings.arousal, strict=True))
-    names = record["emotions"]
+    names = list(run.info.emotions)
     valence = np.array([table[e] for e in names])
     arousal = np.array([arousal_of[e] for e in names])
-    for i, layer in enumerate(record["layers"]):
+    for stats in run.layers:
+        layer = stats.layer
         neutral_rows = data.neutral_means[layer]
         vectors = emotion_vectors(
             data.story_means[layer], data.counts, data.story_emotions, names, neutral_vectors=neutral_rows
         )
         geo = layer_geometry(vectors.vectors @ vectors.vectors.T, valence, arousal, np.arange(len(names)))
-        assert record["pc1_valence_r"][i] == pytest.approx(geo.pc1_valence_r, abs=1e-12)
-        assert record["k_neutral"][i] == vectors.k_neutral
+        assert stats.pc1_valence_r == pytest.approx(geo.pc1_valence_r, abs=1e-12)
+        assert stats.k_neutral == vectors.k_neutral
 
 
 def test_planted_layer_strengths_come_back_in_order_and_the_ci_brackets_the_estimate() -> None:
     _, (store, neutral) = _run(strengths=(0.2, 3.0, 1.0))
-    record = analyze_run(store, neutral, CONFIG).record
+    record = json_record(analyze_run(store, neutral, CONFIG))
     r = record["pc1_valence_r"]
     assert r[1] > 0.9 and r[1] > r[2] > r[0]
     lo, hi = record["ci"]["emotion"]["pc1_valence_r"][1]
@@ -122,13 +132,13 @@ def test_missing_neutral_store_is_an_error_and_raw_needs_none() -> None:
     _, (store, _) = _run()
     with pytest.raises(AnalysisError, match="neutral"):
         analyze_run(store, None, CONFIG)
-    record = analyze_run(store, None, dataclasses.replace(CONFIG, projection="raw")).record
+    record = json_record(analyze_run(store, None, dataclasses.replace(CONFIG, projection="raw")))
     assert record["k_neutral"] == [0, 0, 0] and record["projection"] == "raw"
 
 
 def test_layer_selection_and_its_errors() -> None:
     _, (store, neutral) = _run()
-    record = analyze_run(store, neutral, CONFIG, layers=[1, 2]).record
+    record = json_record(analyze_run(store, neutral, CONFIG, layers=[1, 2]))
     assert record["layers"] == [1, 2] and len(record["pc1_valence_r"]) == 2
     with pytest.raises(AnalysisError, match="not in the activation store"):
         analyze_run(store, neutral, CONFIG, layers=[1, 7])
@@ -139,8 +149,8 @@ def test_layer_selection_and_its_errors() -> None:
 
 def test_a_narrower_rating_source_leaves_the_pca_unchanged() -> None:
     _, (store, neutral) = _run()
-    nrc = analyze_run(store, neutral, CONFIG).record
-    warriner = analyze_run(store, neutral, dataclasses.replace(CONFIG, rating_source="warriner")).record
+    nrc = json_record(analyze_run(store, neutral, CONFIG))
+    warriner = json_record(analyze_run(store, neutral, dataclasses.replace(CONFIG, rating_source="warriner")))
     assert warriner["n_rated"] < nrc["n_rated"]
     assert warriner["explained_variance_ratio"] == nrc["explained_variance_ratio"]
     assert warriner["pc1_valence_r"] != nrc["pc1_valence_r"]
@@ -154,21 +164,22 @@ def test_cross_corpus_and_cross_model_cka() -> None:
     )
     results = analyze_runs([pairs[0], (twin, pairs[0][1])], CONFIG, workers=1)
     (entry,) = results.cross_corpus
-    assert entry["corpora"] == ["x", "x-copy"] and entry["layers"] == [0, 1, 2]
-    np.testing.assert_allclose(entry["linear"], 1.0)
-    np.testing.assert_allclose(entry["debiased"], 1.0)
+    assert entry.pair == ("x", "x-copy") and entry.layers_a.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(entry.depth, [0, 1 / 3, 2 / 3])
+    np.testing.assert_allclose(entry.linear, 1.0)
+    np.testing.assert_allclose(entry.debiased, 1.0)
     full = analyze_runs(pairs, CONFIG, workers=1)
-    assert [e["model"] for e in full.cross_corpus] == ["model-a", "model-b"]
-    assert [e["corpus"] for e in full.cross_model] == ["x", "y"]
+    assert [e.shared for e in full.cross_corpus] == ["model-a", "model-b"]
+    assert [e.shared for e in full.cross_model] == ["x", "y"]
     model_entry = full.cross_model[0]
-    assert model_entry["models"] == ["model-a", "model-b"]
-    assert model_entry["layers_a"] == [0, 1, 2] and model_entry["layers_b"] == [0, 1, 3]  # depths 0, 1/3, 2/3
-    assert all(-1 <= v <= 1 for v in model_entry["linear"])
+    assert model_entry.pair == ("model-a", "model-b")
+    assert model_entry.layers_a.tolist() == [0, 1, 2] and model_entry.layers_b.tolist() == [0, 1, 3]  # 0, 1/3, 2/3
+    assert all(-1 <= v <= 1 for v in model_entry.linear)
 
 
 def test_bca_intervals_are_computed_and_labelled() -> None:
     _, (store, neutral) = _run(skipped=0)
-    record = analyze_run(store, neutral, dataclasses.replace(CONFIG, ci_method="bca")).record
+    record = json_record(analyze_run(store, neutral, dataclasses.replace(CONFIG, ci_method="bca")))
     assert record["ci"]["method"] == "bca"
     lo, hi = record["ci"]["emotion"]["pc1_valence_r"][1]
     assert lo < hi
@@ -180,7 +191,7 @@ def test_written_files_from_real_stores(tmp_path: Path) -> None:
     json_path, csv_path = write_results(results, tmp_path / "results")
     assert json_path.name == RESULTS_FILE and csv_path.name == PER_LAYER_FILE
     data = json.loads(json_path.read_text())
-    assert data["schema_version"] == 1 and data["analysis"]["bootstrap_schemes"] == ["emotion", "story"]
+    assert data["schema_version"] == 2 and data["analysis"]["bootstrap_schemes"] == ["emotion", "story"]
     assert data["cross_corpus"] == [] and data["cross_model"] == []
     with csv_path.open() as handle:
         rows = list(csv.DictReader(handle))
@@ -227,7 +238,7 @@ def test_analyze_experiment_reads_the_config_layout_and_honours_reported_layers(
     config = dataclasses.replace(config, analysis=CONFIG)
     results, json_path, _ = analyze_experiment(config, tmp_path, layers={"minilm": [2]}, progress=False)
     assert json_path == tmp_path / "results" / RESULTS_FILE
-    assert results.runs[0].record["layers"] == [2]
+    assert results.runs[0].block_indices == (2,)
     assert reported_layers(["apertus-8b", "minilm", "org/unknown"]) == {"apertus-8b": list(range(1, 32))}
     missing = dataclasses.replace(config, output_dir=str(tmp_path / "nowhere"))
     with pytest.raises(AnalysisError, match="neutral store"):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
-from helpers_report import demo_results, paper_results, run_of, without_runs
+from helpers_report import demo_results, edit_run, paper_results, replant, run_of, with_layers, with_peak, without_runs
 
 from emotion_vectors.cli import main
-from emotion_vectors.errors import DataError
+from emotion_vectors.errors import AnalysisError, DataError
 from emotion_vectors.report.claims import (
     NOT_EVALUABLE,
     NOT_SUPPORTED,
@@ -17,17 +18,17 @@ from emotion_vectors.report.claims import (
     load_paper_claims,
 )
 from emotion_vectors.report.markdown import to_markdown
-from emotion_vectors.report.measures import difference_ci, run_peak
+from emotion_vectors.results import Results, results_json
 
 PAPER = load_paper_claims()
 N_CLAIMS = 2 + 2 * 2 + 1 + 2 * len(PAPER["peaks"]) + 4  # peaks, contrasts per corpus, arousal, peak rows, curves
 
 
-def verdicts(results: dict) -> dict[str, str]:
+def verdicts(results: Results) -> dict[str, str]:
     return {c.id: c.verdict for c in evaluate_claims(results).claims}
 
 
-def claim(results: dict, claim_id: str):
+def claim(results: Results, claim_id: str):
     return next(c for c in evaluate_claims(results).claims if c.id == claim_id)
 
 
@@ -79,75 +80,79 @@ def test_missing_run_makes_only_its_claims_not_evaluable():
 
 def test_peak_value_rule_uses_ci_widened_by_read_off_precision():
     results = paper_results("pass")
-    run = run_of(results, "gemma-4-e4b", "gemma")
+
+    def capped(cap, ci):
+        def edit(run):
+            run = with_layers(run, pc1_valence_r=[min(v, cap) for v in run.column("pc1_valence_r")])
+            return with_peak(run, "valence", r=cap, r_ci_max=ci)
+
+        return edit
+
     # Measured 0.74 with CI [0.70, 0.78]: 0.83 lies outside [0.68, 0.80] and 0.09 > 0.05 away -> not supported.
-    run["pc1_valence_r"] = [min(v, 0.74) for v in run["pc1_valence_r"]]
-    run["peak"]["valence"].update(r=0.74, r_ci=[0.70, 0.78])
+    results = edit_run(results, "gemma-4-e4b", "gemma", capped(0.74, (0.70, 0.78)))
     assert claim(results, "peak:gemma/gemma:valence").verdict == NOT_SUPPORTED
     # The headline takes the best corpus: Gemma on Apertus stories peaks at 0.79, within 0.05 of 0.83.
     assert claim(results, "gemma_peak_valence").verdict == SUPPORTED
-    other = run_of(results, "gemma-4-e4b", "apertus")
-    other["pc1_valence_r"] = [min(v, 0.72) for v in other["pc1_valence_r"]]
-    other["peak"]["valence"].update(r=0.72, r_ci=[0.66, 0.76])
-    assert claim(results, "gemma_peak_valence").verdict == NOT_SUPPORTED
+    lowered = edit_run(results, "gemma-4-e4b", "apertus", capped(0.72, (0.66, 0.76)))
+    assert claim(lowered, "gemma_peak_valence").verdict == NOT_SUPPORTED
     # Upper bound 0.81 widened by 0.02 reaches the claimed 0.83 -> supported.
-    run["peak"]["valence"]["r_ci"] = [0.70, 0.81]
-    assert claim(results, "peak:gemma/gemma:valence").verdict == SUPPORTED
+    wider = edit_run(results, "gemma-4-e4b", "gemma", lambda run: with_peak(run, "valence", r_ci_max=(0.70, 0.81)))
+    assert claim(wider, "peak:gemma/gemma:valence").verdict == SUPPORTED
     # No CI, but within the absolute tolerance of 0.05 -> supported.
-    run["peak"]["valence"].update(r=0.79, r_ci=None)
-    assert claim(results, "peak:gemma/gemma:valence").verdict == SUPPORTED
+    no_ci = edit_run(
+        results, "gemma-4-e4b", "gemma", lambda run: with_peak(run, "valence", r=0.79, r_ci_max=(math.nan, math.nan))
+    )
+    assert claim(no_ci, "peak:gemma/gemma:valence").verdict == SUPPORTED
 
 
 def test_peak_layer_must_agree_unless_on_the_plateau():
-    results = paper_results("pass")
-    run = run_of(results, "gemma-4-e4b", "apertus")
-    # Move the valence peak (0.79 at L13 in the paper) to L30, far outside the layer CI, with L13 down at 0.5.
-    values = list(run["pc1_valence_r"])
-    values[13], values[30] = 0.5, 0.79
-    run["pc1_valence_r"] = values
-    run["peak"]["valence"].update(layer=30, r=0.79, layer_ci=[29, 31], r_ci=[0.71, 0.87])
+    def moved(run):
+        # Move the valence peak (0.79 at L13 in the paper) to L30, far outside the layer CI, with L13 down at 0.5.
+        values = run.column("pc1_valence_r")
+        values[13], values[30] = 0.5, 0.79
+        run = with_layers(run, pc1_valence_r=values)
+        return with_peak(run, "valence", layer=30, r=0.79, layer_ci=(29, 31), r_ci_max=(0.71, 0.87))
+
+    results = edit_run(paper_results("pass"), "gemma-4-e4b", "apertus", moved)
     result = claim(results, "peak:gemma/apertus:valence")
     assert result.verdict == NOT_SUPPORTED and "fails on layer" in result.details
     # Apertus on Gemma stories: paper layer 31, planted curve peaks first at 25 but is flat at 0.76 to layer 31.
     assert claim(paper_results("pass"), "peak:apertus/gemma:valence").verdict == SUPPORTED
 
 
-def test_peak_is_taken_over_the_papers_layer_range():
-    results = paper_results("pass")
-    run = run_of(results, "gemma-4-e4b", "gemma")
-    values = list(run["pc1_valence_r"])
-    values[41] = 0.99  # block 41 is outside the paper's range 1-40
-    run["pc1_valence_r"] = values
-    run["peak"]["valence"].update(layer=41, r=0.99, layer_ci=[40, 41], r_ci=[0.95, 1.0])
-    peak = run_peak(run, "valence")
-    assert peak["layer"] == 16 and peak["r"] == pytest.approx(0.83) and peak["layer_ci"] is None
-    assert peak["r_ci"] == pytest.approx((0.75, 0.91))  # that layer's own interval (story scheme)
-    assert claim(results, "peak:gemma/gemma:valence").verdict == SUPPORTED
+def test_the_claims_check_uses_the_peak_of_the_results_and_numbers_tex_shows_the_same():
+    from emotion_vectors.report.numbers import ReportContext, collect_numbers
+
+    def outside(run):
+        values = run.column("pc1_valence_r")
+        values[41] = 0.99  # block 41 is outside the paper's range 1-40, where the analysis searches the peak
+        return replant(with_layers(run, ci_half=0.08, pc1_valence_r=values))
+
+    results = edit_run(paper_results("pass"), "gemma-4-e4b", "gemma", outside)
+    peak = run_of(results, "gemma-4-e4b", "gemma").peaks["valence"]
+    assert peak.window == (1, 40) and peak.layer == 16 and peak.r == pytest.approx(0.83)
+    report = evaluate_claims(results)
+    result = next(c for c in report.claims if c.id == "peak:gemma/gemma:valence")
+    assert result.verdict == SUPPORTED and result.value == peak.r and result.ci == peak.r_ci_max
+    assert "measured peak at L16" in result.details
+    numbers = collect_numbers(results, report, ReportContext("paper"))
+    assert numbers["PeakValenceLayerGemmaGemma"] == "16" and numbers["PeakValenceRGemmaGemma"] == f"{peak.r:.2f}"
+    assert numbers["PeakValenceRLowGemmaGemma"] == f"{peak.r_ci_max[0]:.2f}"
 
 
 def test_collapse_needs_size_and_an_interval_above_zero():
-    results = paper_results("pass")
-    run = run_of(results, "gemma-4-e4b", "gemma")
-    late = [i for i, layer in enumerate(run["layers"]) if 17 <= layer <= 40]
-    early = [i for i, layer in enumerate(run["layers"]) if 1 <= layer <= 16]
-    values = list(run["pc1_valence_r"])
-    for i in early:
-        values[i] = 0.5
-    for i in late:
-        values[i] = 0.35  # difference 0.15 < 0.20
-    run["pc1_valence_r"] = values
-    for scheme in ("emotion", "story"):
-        run["ci"][scheme]["pc1_valence_r"] = [[v - 0.01, v + 0.01] for v in values]
-    result = claim(results, "gemma_valence_collapse:gemma")
+    def planted(late_value, half):
+        def edit(run):
+            values = [0.5 if 1 <= layer <= 16 else late_value if 17 <= layer <= 40 else v
+                      for layer, v in zip(run.block_indices, run.column("pc1_valence_r"), strict=True)]  # fmt: skip
+            return with_layers(run, ci_half=half, pc1_valence_r=values)
+
+        return edit_run(paper_results("pass"), "gemma-4-e4b", "gemma", edit)
+
+    result = claim(planted(0.35, 0.01), "gemma_valence_collapse:gemma")  # difference 0.15 < 0.20
     assert result.value == pytest.approx(0.15) and result.verdict == NOT_SUPPORTED
-    for i in late:
-        values[i] = 0.25  # difference 0.25, narrow CI
-    for scheme in ("emotion", "story"):
-        run["ci"][scheme]["pc1_valence_r"] = [[v - 0.01, v + 0.01] for v in values]
-    assert claim(results, "gemma_valence_collapse:gemma").verdict == SUPPORTED
-    for scheme in ("emotion", "story"):  # same difference, intervals so wide the difference's CI includes zero
-        run["ci"][scheme]["pc1_valence_r"] = [[v - 0.3, v + 0.3] for v in values]
-    result = claim(results, "gemma_valence_collapse:gemma")
+    assert claim(planted(0.25, 0.01), "gemma_valence_collapse:gemma").verdict == SUPPORTED  # 0.25, narrow CI
+    result = claim(planted(0.25, 0.3), "gemma_valence_collapse:gemma")  # intervals so wide the CI includes zero
     assert result.ci[0] < 0 and result.verdict == NOT_SUPPORTED
 
 
@@ -158,9 +163,12 @@ def test_emergence_is_late_minus_early():
     late = sum(curve[19:31]) / 12  # layers 20-31 (index 0 = layer 1)
     early = sum(curve[1:17]) / 16  # layers 2-17
     assert result.value == pytest.approx(late - early)
-    run = run_of(results, "apertus-8b", "apertus")
-    run["pc1_valence_r"] = list(reversed(run["pc1_valence_r"]))  # valence early, not late
-    assert claim(results, "apertus_valence_emergence:apertus").verdict == NOT_SUPPORTED
+
+    def reverse(run):  # valence early, not late
+        return with_layers(run, ci_half=0.08, pc1_valence_r=run.column("pc1_valence_r")[::-1])
+
+    reversed_results = edit_run(results, "apertus-8b", "apertus", reverse)
+    assert claim(reversed_results, "apertus_valence_emergence:apertus").verdict == NOT_SUPPORTED
 
 
 def test_arousal_sensitivity_needs_both_models():
@@ -168,37 +176,35 @@ def test_arousal_sensitivity_needs_both_models():
     ok = claim(results, "arousal_corpus_sensitivity")
     assert ok.verdict == SUPPORTED
     assert ok.value == pytest.approx(0.43 - 0.20)  # Gemma's difference is the smaller one
-    run = run_of(results, "gemma-4-e4b", "apertus")
-    run["pc2_arousal_r"] = [min(0.5, v + 0.25) for v in run["pc2_arousal_r"]]
-    run["peak"]["arousal"].update(r=0.45, r_ci=[0.37, 0.53])
-    result = claim(results, "arousal_corpus_sensitivity")
+
+    def raised(run):
+        run = with_layers(run, pc2_arousal_r=[min(0.5, v + 0.25) for v in run.column("pc2_arousal_r")])
+        return with_peak(run, "arousal", r=0.45, r_ci_max=(0.37, 0.53))
+
+    result = claim(edit_run(results, "gemma-4-e4b", "apertus", raised), "arousal_corpus_sensitivity")
     assert result.verdict == NOT_SUPPORTED and result.value == pytest.approx(0.43 - 0.45)
 
 
-def test_difference_ci_combines_half_widths_in_quadrature():
-    low, high = difference_ci(0.5, (0.4, 0.6), 0.2, (0.1, 0.25))
-    assert low == pytest.approx(0.3 - (0.1**2 + 0.05**2) ** 0.5)
-    assert high == pytest.approx(0.3 + (0.1**2 + 0.1**2) ** 0.5)
-    assert difference_ci(0.5, None, 0.2, (0.1, 0.3)) is None
-
-
 def test_curve_rmse_against_tolerance():
-    results = paper_results("pass")
-    run = run_of(results, "gemma-4-e4b", "apertus")
-    run["pc1_valence_r"] = [v + 0.09 for v in run["pc1_valence_r"]]  # RMSE 0.09 <= 0.10
-    result = claim(results, "curve:gemma/apertus:valence")
+    def shifted(by):
+        def edit(run):
+            return with_layers(run, pc1_valence_r=run.column("pc1_valence_r") + by)
+
+        return edit_run(paper_results("pass"), "gemma-4-e4b", "apertus", edit)
+
+    result = claim(shifted(0.09), "curve:gemma/apertus:valence")  # RMSE 0.09 <= 0.10
     assert result.value == pytest.approx(0.09) and result.verdict == SUPPORTED
-    run["pc1_valence_r"] = [v + 0.02 for v in run["pc1_valence_r"]]  # RMSE 0.11
-    assert claim(results, "curve:gemma/apertus:valence").verdict == NOT_SUPPORTED
+    assert claim(shifted(0.11), "curve:gemma/apertus:valence").verdict == NOT_SUPPORTED
 
 
 def test_undefined_layers_are_skipped_not_fatal():
-    results = paper_results("pass")
-    run = run_of(results, "gemma-4-e4b", "gemma")
-    for key in ("pc1_valence_r",):
-        run[key][5] = None  # JSON null: r undefined at one layer
-        run["ci"]["story"][key][5] = [None, None]
-    run["pc1_valence_r"][6] = float("nan")
+    def undefined(run):
+        values = run.column("pc1_valence_r")
+        values[5] = values[6] = math.nan  # r undefined at two layers (written as JSON null)
+        return with_layers(run, ci_half=0.08, pc1_valence_r=values)
+
+    results = edit_run(paper_results("pass"), "gemma-4-e4b", "gemma", undefined)
+    assert math.isnan(run_of(results, "gemma-4-e4b", "gemma").layers[5].intervals["story"]["pc1_valence_r"][0])
     got = verdicts(results)
     assert got["curve:gemma/gemma:valence"] == SUPPORTED
     assert got["gemma_valence_collapse:gemma"] == SUPPORTED
@@ -206,10 +212,11 @@ def test_undefined_layers_are_skipped_not_fatal():
 
 
 def test_run_without_the_claims_layers_is_an_error():
-    results = paper_results("pass")
-    run = run_of(results, "gemma-4-e4b", "apertus")
-    run["layers"] = list(range(100, 142))
-    with pytest.raises(DataError, match="gemma-4-e4b/apertus: no layer in"):
+    def elsewhere(run):
+        return with_layers(run, layer=range(100, 142))
+
+    results = edit_run(paper_results("pass"), "gemma-4-e4b", "apertus", elsewhere)
+    with pytest.raises(AnalysisError, match="gemma-4-e4b/apertus: no layer in"):
         evaluate_claims(results)
 
 
@@ -237,7 +244,7 @@ def test_cli_strict_exit_status(tmp_path, capsys, results, strict, status):
     data = demo_results() if results == "demo" else paper_results(results)
     path = tmp_path / "results" / "results.json"
     path.parent.mkdir()
-    path.write_text(json.dumps(data))
+    path.write_text(results_json(data))
     argv = ["claims", "--results", str(path), "--format", "json"] + (["--strict"] if strict else [])
     assert main(argv) == status
     out = json.loads(capsys.readouterr().out)

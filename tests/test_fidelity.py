@@ -20,12 +20,11 @@ import torch
 from helpers_models import tiny_handle, word_texts
 from synthetic import memory_stores, planted_stories
 
-from emotion_vectors.analyze import analyze_run, reported_layers
+from emotion_vectors.analyze import analyze_run, paper_window, reported_layers
 from emotion_vectors.commands.analyze import _layers
 from emotion_vectors.config import AnalysisConfig, load_config, resolve_layers
 from emotion_vectors.extract import pool_texts
 from emotion_vectors.registry import MODELS
-from emotion_vectors.report.measures import paper_layer_range
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = load_config(ROOT / "configs" / "paper.toml")
@@ -72,8 +71,8 @@ def test_paper_layer_ranges_come_from_the_registry() -> None:
     args = argparse.Namespace(layers=None, reported_layers=True)
     assert _layers(args, aliases) == expected
     # the claims check and the report's peak windows use the same ranges
-    assert paper_layer_range("apertus-8b", range(32)) == (1, 31)
-    assert paper_layer_range("gemma-4-e4b", range(42)) == (1, 40)
+    assert paper_window("apertus-8b", range(32)) == (1, 31)
+    assert paper_window("gemma-4-e4b", range(42)) == (1, 40)
 
 
 def test_the_paper_config_extracts_every_block_and_reports_the_papers_range() -> None:
@@ -105,11 +104,12 @@ def test_paper_layer_spec_and_fractional_depth(alias: str, n_blocks: int, first:
     layers = (first, n_blocks // 2, last)
     data = planted_stories(np.random.default_rng(1), n_emotions=30, stories_per_emotion=3, d=16, layers=layers)
     store, neutral = memory_stores(data, alias, "corpus-x", n_blocks=n_blocks)
-    record = analyze_run(store, neutral, FAST).record
-    assert record["layers"] == list(layers) and record["n_blocks"] == n_blocks
-    assert record["fractional_depth"] == [layer / n_blocks for layer in layers]
+    run = analyze_run(store, neutral, FAST)
+    depth = run.column("fractional_depth").tolist()
+    assert run.block_indices == tuple(layers) and run.info.n_blocks == n_blocks
+    assert depth == [layer / n_blocks for layer in layers]
     # 0-based block index: block 31 of Apertus is its last block, at depth 31/32, not 1
-    assert record["fractional_depth"][-1] == pytest.approx(last / n_blocks) and record["fractional_depth"][-1] < 1
+    assert depth[-1] == pytest.approx(last / n_blocks) and depth[-1] < 1
 
 
 # ------------------------------------------------------------------ 3. the authors'-behaviour switches do change things
@@ -139,13 +139,13 @@ def test_raw_projection_differs_from_neutral_and_records_no_neutral_pcs() -> Non
         np.random.default_rng(2), n_emotions=60, stories_per_emotion=3, d=24, layers=(0, 1), neutral_scale=6.0
     )
     store, neutral = memory_stores(data, "model-a", "corpus-x", n_blocks=2)
-    projected = analyze_run(store, neutral, FAST).record
-    raw = analyze_run(store, None, dataclasses.replace(FAST, projection="raw")).record
-    assert projected["projection"] == "neutral" and raw["projection"] == "raw"
-    assert raw["k_neutral"] == [0, 0] and all(k >= 1 for k in projected["k_neutral"])
+    projected = analyze_run(store, neutral, FAST)
+    raw = analyze_run(store, None, dataclasses.replace(FAST, projection="raw"))
+    assert projected.info.projection == "neutral" and raw.info.projection == "raw"
+    assert raw.column("k_neutral").tolist() == [0, 0] and all(k >= 1 for k in projected.column("k_neutral"))
     # the planted neutral subspace dominates the raw PCA; projecting it out recovers the valence axis on PC1
-    assert all(abs(r) > 0.8 for r in projected["pc1_valence_r"])
-    assert all(abs(p - r) > 0.1 for p, r in zip(projected["pc1_valence_r"], raw["pc1_valence_r"], strict=True))
+    assert all(abs(r) > 0.8 for r in projected.column("pc1_valence_r"))
+    assert np.all(np.abs(projected.column("pc1_valence_r") - raw.column("pc1_valence_r")) > 0.1)
     with pytest.raises(Exception, match="neutral"):
         analyze_run(store, None, FAST)  # the neutral variant never falls back to raw
 
@@ -169,7 +169,7 @@ def test_bf16_rounding_of_the_means_barely_moves_pc1_valence_r() -> None:
         np.abs(store.means[0][finite]), 1e-6
     )
     assert 0 < relative.max() <= 2**-8
-    a = np.array(analyze_run(store, neutral, FAST).record["pc1_valence_r"])
-    b = np.array(analyze_run(rounded, rounded_neutral, FAST).record["pc1_valence_r"])
+    a = analyze_run(store, neutral, FAST).column("pc1_valence_r")
+    b = analyze_run(rounded, rounded_neutral, FAST).column("pc1_valence_r")
     assert np.abs(a - b).max() < 0.05
     assert np.abs(a - b).max() > 0

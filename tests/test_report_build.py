@@ -16,6 +16,7 @@ from emotion_vectors.report import build, paper
 from emotion_vectors.report.build import build_report, load_results, locate, make_context
 from emotion_vectors.report.numbers import ReportContext
 from emotion_vectors.report.paper import build_paper
+from emotion_vectors.results import results_json, write_results
 
 PAPER_SOURCES = Path(__file__).resolve().parent.parent / "paper"
 INCLUDE = re.compile(r"\\(?:input|includegraphics)(?:\[[^\]]*\])?\{(generated/[^}]+)\}")
@@ -60,7 +61,7 @@ def test_demo_report_has_single_run_figures_and_says_what_is_missing():
 def test_paper_report_includes_cross_results_and_all_runs():
     results, outputs = built_report("paper")
     assert {"cross-corpus-cka.pdf", "cross-model-cka.pdf"} <= set(outputs.figures)
-    assert len(outputs.figures) == 2 + 1 + 5 * len(results["runs"])
+    assert len(outputs.figures) == 2 + 1 + 5 * len(results.runs)
     body = (outputs.generated / "results_body.tex").read_text()
     assert "not available in this profile" not in body
     assert "No claim is evaluable" not in (outputs.generated / "claims_body.tex").read_text()
@@ -124,20 +125,46 @@ def test_locate_from_config_and_from_results(tmp_path):
         locate(None)
 
 
-def test_context_prefers_the_config():
+def test_context_prefers_the_config_then_the_run_metadata_and_names_a_missing_key():
     where = locate(Path(__file__).resolve().parent.parent / "configs" / "demo.toml")
-    context = make_context(demo_results(), {"profile": "other"}, where.config)
+    metadata = {"profile": "other", "description": "d", "extraction": dict(EXTRACTION)}
+    context = make_context(metadata, where.config)
     assert context.profile == "demo" and context.label == "Demo profile"
     assert context.extraction == {"token_offset": 50, "max_length": 512, "pad_side": "right"}
-    assert make_context(demo_results(), {"profile": "other"}).profile == "other"
-    assert make_context(demo_results(), None).profile == "unnamed"
+    assert make_context(metadata).profile == "other" and make_context(metadata).extraction == EXTRACTION
+    assert make_context(None).profile == "unnamed"
+    with pytest.raises(ReportError, match="lacks 'description', 'extraction'"):
+        make_context({"profile": "other"})
+
+
+def test_load_results_names_a_missing_key_and_a_short_per_layer_list(tmp_path):
+    data = json.loads(results_json(demo_results()))
+    del data["runs"][0]["peak"]["valence"]["r_ci_at_layer"]
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ReportError, match="key 'r_ci_at_layer' missing at runs\\[0\\].peak.valence"):
+        load_results(path)
+    data = json.loads(results_json(demo_results()))
+    data["runs"][0]["permutation"]["pc1_valence_p"].pop()
+    path.write_text(json.dumps(data))
+    with pytest.raises(ReportError, match="permutation.pc1_valence_p must have one entry per layer"):
+        load_results(path)
+
+
+def test_results_round_trip_through_the_writer_and_the_reader(tmp_path):
+    results, _ = built_report("demo")
+    json_path, csv_path = write_results(results, tmp_path)
+    again = load_results(json_path)
+    assert results_json(again) == json_path.read_text()
+    assert again.runs[0].layers == results.runs[0].layers
 
 
 def test_cli_report_writes_outputs(tmp_path, capsys):
     path = tmp_path / "results" / "results.json"
     path.parent.mkdir()
-    path.write_text(json.dumps(demo_results()))
-    (path.parent / "run_metadata.json").write_text(json.dumps({"profile": "demo", "packages": {"numpy": "2.1"}}))
+    path.write_text(results_json(demo_results()))
+    metadata = {"profile": "demo", "description": "", "extraction": EXTRACTION, "packages": {"numpy": "2.1"}}
+    (path.parent / "run_metadata.json").write_text(json.dumps(metadata))
     assert main(["report", "--results", str(path)]) == 0
     assert "19 not evaluable" in capsys.readouterr().out
     assert (tmp_path / "claims.md").is_file() and (tmp_path / "generated" / "numbers.tex").is_file()

@@ -1,101 +1,80 @@
-"""Figure functions: results in, a styled Figure out, drawing what the results say."""
+"""Figure functions: results in, a styled Figure out; each saves to a PDF with the expected panels and labels."""
 
 from __future__ import annotations
 
 import matplotlib
-import numpy as np
+import pytest
 from helpers_report import demo_results, paper_results
-from matplotlib.collections import PathCollection
-from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
-from matplotlib.image import AxesImage
 
 from emotion_vectors.report import figures
 
 REFERENCE = {"pc1_valence_r": 0.81, "pc2_arousal_r": 0.66}
 
 
-def test_layer_curves_draw_every_run_with_peaks_bands_and_reference():
+def _panels(fig: Figure) -> list[tuple[str, str, str]]:
+    """``(title, x label, y label)`` of every axes that is not a colour bar."""
+    return [(ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+def _saved(fig: Figure, tmp_path, name: str) -> list[tuple[str, str, str]]:
+    path = tmp_path / name
+    with figures.figure_style():
+        fig.savefig(path, format="pdf")
+    assert path.is_file() and path.read_bytes().startswith(b"%PDF")
+    return _panels(fig)
+
+
+def test_layer_curves_have_a_valence_and_an_arousal_panel_and_a_legend_entry_per_run(tmp_path):
     results = paper_results("pass")
+    panels = _saved(figures.layer_curves(results, REFERENCE), tmp_path, "curves.pdf")
+    depth = "fractional depth (layer / blocks)"
+    assert panels == [("PC1 vs valence", depth, "Pearson r"), ("PC2 vs arousal", depth, "")]
     fig = figures.layer_curves(results, REFERENCE)
-    assert isinstance(fig, Figure)
-    valence, arousal = fig.axes[:2]
-    panels = ((valence, "pc1_valence_r", "valence", 0.81), (arousal, "pc2_arousal_r", "arousal", 0.66))
-    for ax, metric, which, ref in panels:
-        curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
-        assert len(curves) == len(results["runs"])
-        for line, run in zip(curves, results["runs"], strict=True):
-            assert np.allclose(line.get_xdata(), run["fractional_depth"])
-            assert np.allclose(line.get_ydata(), run[metric])
-        peaks = [line for line in ax.get_lines() if line.get_marker() == "o"]
-        expected = [(r["peak"][which]["layer"] / r["n_blocks"], r["peak"][which]["r"]) for r in results["runs"]]
-        got = [(float(p.get_xdata()[0]), float(p.get_ydata()[0])) for p in peaks]
-        assert np.allclose(got, expected)
-        flat = [line for line in ax.get_lines() if len(line.get_ydata()) == 2]
-        references = [line for line in flat if np.allclose(line.get_ydata(), [ref, ref])]
-        assert len(references) == 1
-        assert len(ax.collections) == len(results["runs"])  # one CI band per run
-    colours = {to_hex(line.get_color()) for line in valence.get_lines() if len(line.get_xdata()) > 2}
-    assert colours <= {c.lower() for c in figures.OKABE_ITO}
-    assert len(fig.legends[0].get_texts()) == len(results["runs"])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [run.label for run in results.runs]
 
 
-def test_style_applies_inside_and_does_not_leak():
-    before = dict(matplotlib.rcParams)
-    fig = figures.pc_plane(demo_results()["runs"][0])
-    assert fig.axes[0].xaxis.label.get_fontsize() == 8  # from the packaged matplotlibrc
-    assert dict(matplotlib.rcParams) == before
+def test_per_run_figures_have_their_panels_and_labels(tmp_path):
+    run = demo_results().runs[0]
+    layer = f"layer {run.at_peak.layer}"
+    plane = _saved(figures.pc_plane(run), tmp_path, "plane.pdf")
+    assert len(plane) == 1 and plane[0][0] == f"{run.label}, {layer}"
+    assert plane[0][1].startswith("PC1 (") and plane[0][2].startswith("PC2 (")
+    scatter = _saved(figures.rating_scatter(run), tmp_path, "scatter.pdf")
+    assert [(x, y) for _, x, y in scatter] == [("valence", "PC1 score"), ("arousal", "PC2 score")]
+    assert all(title.startswith("r = ") for title, _, _ in scatter)
+    cosine = _saved(figures.cosine_by_valence(run), tmp_path, "cosine.pdf")
+    order = "emotions, negative to positive valence"
+    assert cosine == [(f"{run.label}, {layer}", order, order)]
+    cka = _saved(figures.cka_heatmaps(run), tmp_path, "cka.pdf")
+    assert cka == [("linear CKA", "layer", "layer"), ("debiased CKA", "layer", "")]
+    direction = _saved(figures.direction_stability(run), tmp_path, "direction.pdf")
+    assert direction == [("cosine, all pairs", "layer", "layer"), ("adjacent layers", "layer", "")]
 
 
-def test_pc_plane_colours_by_valence_and_labels_anchors():
-    run = demo_results()["runs"][0]
-    fig = figures.pc_plane(run)
-    ax = fig.axes[0]
-    (points,) = [c for c in ax.collections if isinstance(c, PathCollection)]
-    assert np.allclose(points.get_offsets(), np.column_stack([run["at_peak"]["pc1"], run["at_peak"]["pc2"]]))
-    assert np.allclose(points.get_array(), run["at_peak"]["valence"])
-    labels = {t.get_text() for t in ax.texts}
-    assert labels == {a for a in figures.ANCHORS if a in run["emotions"]}
-    assert "layer 3" in ax.get_title()
+def test_pc_plane_labels_the_anchor_emotions_present():
+    run = demo_results().runs[0]
+    labels = {t.get_text() for t in figures.pc_plane(run).axes[0].texts}
+    assert labels == {a for a in figures.ANCHORS if a in run.info.emotions}
 
 
-def test_rating_scatter_reports_pearson_r_in_titles():
-    run = demo_results()["runs"][0]
-    fig = figures.rating_scatter(run)
-    left, right = fig.axes
-    val = np.array(run["at_peak"]["valence"], float)
-    r = np.corrcoef(val, run["at_peak"]["pc1"])[0, 1]
-    assert left.get_title() == f"r = {r:.2f}"
-    assert right.get_xlabel() == "arousal"
-
-
-def test_cosine_heatmap_is_sorted_by_valence():
-    run = demo_results()["runs"][0]
-    fig = figures.cosine_by_valence(run)
-    (image,) = [i for i in fig.axes[0].get_images() if isinstance(i, AxesImage)]
-    shown = np.asarray(image.get_array())
-    order = np.argsort(run["at_peak"]["valence"], kind="stable")
-    assert np.allclose(shown, np.asarray(run["at_peak"]["cosine"])[np.ix_(order, order)])
-
-
-def test_cka_and_direction_figures_show_the_matrices():
-    run = paper_results("pass")["runs"][2]
-    cka = figures.cka_heatmaps(run)
-    images = [im for ax in cka.axes for im in ax.get_images()]
-    assert len(images) == 2
-    assert np.allclose(images[0].get_array(), run["cka"]["linear"])
-    assert np.allclose(images[1].get_array(), run["cka"]["debiased"])
-    direction = figures.direction_stability(run)
-    lines = direction.axes[1].get_lines()
-    assert np.allclose(lines[0].get_xdata(), run["layers"][1:])
-    assert np.allclose(lines[0].get_ydata(), run["direction"]["adjacent_cosine"])
-
-
-def test_cross_figures_draw_linear_and_debiased_per_entry():
+@pytest.mark.parametrize(
+    ("draw", "entries", "xlabel", "ylabel"),
+    [
+        (figures.cross_corpus_cka, "cross_corpus", "fractional depth (layer / blocks)", "CKA across corpora"),
+        (figures.cross_model_cka, "cross_model", "fractional depth (both models)", "CKA across models"),
+    ],
+)
+def test_cross_figures_have_a_linear_and_a_debiased_entry_per_pair(tmp_path, draw, entries, xlabel, ylabel):
     results = paper_results("pass")
-    corpus = figures.cross_corpus_cka(results)
-    assert len(corpus.axes[0].get_lines()) == 2 * len(results["cross_corpus"])
-    first = results["cross_corpus"][0]
-    assert np.allclose(corpus.axes[0].get_lines()[1].get_ydata(), first["debiased"])
-    model = figures.cross_model_cka(results)
-    assert np.allclose(model.axes[0].get_lines()[0].get_xdata(), results["cross_model"][0]["depth"])
+    fig = draw(results)
+    assert _saved(fig, tmp_path, f"{entries}.pdf") == [("", xlabel, ylabel)]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(legend) == 2 * len(getattr(results, entries))
+    assert all(text.endswith((", linear", ", debiased")) for text in legend)
+
+
+def test_style_does_not_leak_into_global_state():
+    before = dict(matplotlib.rcParams)
+    figures.pc_plane(demo_results().runs[0])
+    assert dict(matplotlib.rcParams) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -54,20 +55,22 @@ def test_run_macros_equal_results(kind):
     results, outputs = built_report(kind)
     macros = defined((outputs.generated / "numbers.tex").read_text())
     assert all(re.fullmatch(r"[A-Z][A-Za-z]*", name) for name in macros)
-    for run in results["runs"]:
+    for run in results.runs:
         tag = run_tag(run)
         for which, label in (("valence", "Valence"), ("arousal", "Arousal")):
-            peak = run["peak"][which]
-            assert float(macros[f"Peak{label}R{tag}"]) == pytest.approx(peak["r"], abs=0.005)
-            assert float(macros[f"Peak{label}RLow{tag}"]) == pytest.approx(peak["r_ci"][0], abs=0.005)
-            assert float(macros[f"Peak{label}RHigh{tag}"]) == pytest.approx(peak["r_ci"][1], abs=0.005)
-            assert int(macros[f"Peak{label}Layer{tag}"]) == peak["layer"]
-            depth = peak["layer"] / run["n_blocks"]
+            peak = run.peaks[which]
+            assert float(macros[f"Peak{label}R{tag}"]) == pytest.approx(peak.r, abs=0.005)
+            assert float(macros[f"Peak{label}RLow{tag}"]) == pytest.approx(peak.r_ci_max[0], abs=0.005)
+            assert float(macros[f"Peak{label}RHigh{tag}"]) == pytest.approx(peak.r_ci_max[1], abs=0.005)
+            assert int(macros[f"Peak{label}Layer{tag}"]) == peak.layer
+            depth = peak.layer / run.info.n_blocks
             assert float(macros[f"Peak{label}Depth{tag}"]) == pytest.approx(depth, abs=0.005)
-        assert int(macros[f"NumStories{tag}"]) == run["n_stories"]
-        assert int(macros[f"NumLayers{tag}"]) == len(run["layers"])
-    assert int(macros["NumRuns"]) == len(results["runs"])
-    assert int(macros["BootstrapResamples"]) == results["analysis"]["bootstrap_resamples"]
+        assert int(macros[f"NumStories{tag}"]) == run.info.n_stories
+        assert int(macros[f"NumLayers{tag}"]) == len(run.layers)
+        trend = run.late_minus_early_valence
+        assert float(macros[f"ValenceLateMinusEarly{tag}"].replace("$-$", "-")) == pytest.approx(trend.value, abs=0.005)
+    assert int(macros["NumRuns"]) == len(results.runs)
+    assert int(macros["BootstrapResamples"]) == results.analysis.bootstrap_resamples
     summary = outputs.claims.summary()
     assert int(macros["ClaimsTotal"]) == sum(summary.values())
     assert int(macros["ClaimsNotEvaluable"]) == summary["not evaluable in this profile"]
@@ -85,7 +88,7 @@ def test_profile_label_comes_from_the_context():
 
 def test_two_runs_with_one_tag_are_refused():
     results = demo_results()
-    results["runs"].append(results["runs"][0])
+    results = dataclasses.replace(results, runs=results.runs * 2)
     with pytest.raises(ValueError, match="defined twice"):
         collect_numbers(results, evaluate_claims(results), ReportContext())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers_report import PAPER_METADATA, built_report, demo_results, paper_results
+from helpers_report import PAPER_METADATA, built_report, demo_results, edit_run, paper_results, with_peak
 
 from emotion_vectors.report.claims import evaluate_claims
 from emotion_vectors.report.numbers import fmt_num
@@ -38,21 +38,21 @@ def test_peaks_table_equals_results(kind):
     results, outputs = built_report(kind)
     table = (outputs.generated / "tables" / "peaks.tex").read_text()
     rows = body_rows(table)
-    assert len(rows) == len(results["runs"])
-    for row, run in zip(rows, results["runs"], strict=True):
-        assert row[0] == run["model_name"] and row[1] == run["corpus"]
+    assert len(rows) == len(results.runs)
+    for row, run in zip(rows, results.runs, strict=True):
+        assert row[0] == run.info.model_name and row[1] == run.corpus
         for offset, which in ((2, "valence"), (5, "arousal")):
-            peak = run["peak"][which]
-            assert layer_and_ci(row[offset]) == (peak["layer"], *peak["layer_ci"])
-            assert number(row[offset + 1]) == pytest.approx(peak["r"], abs=0.005)
-            assert interval(row[offset + 2]) == pytest.approx(tuple(peak["r_ci"]), abs=0.005)
-        index = run["layers"].index(run["peak"]["valence"]["layer"])
-        assert number(row[8]) == pytest.approx(run["permutation"]["pc1_valence_p_fwer"][index], abs=0.0005)
+            peak = run.peaks[which]
+            assert layer_and_ci(row[offset]) == (peak.layer, *peak.layer_ci)
+            assert number(row[offset + 1]) == pytest.approx(peak.r, abs=0.005)
+            assert interval(row[offset + 2]) == pytest.approx(peak.r_ci_max, abs=0.005)
+        p_fwer = run.stats_at(run.peaks["valence"].layer).pc1_valence_p_fwer
+        assert number(row[8]) == pytest.approx(p_fwer, abs=0.0005)
 
 
 def test_negative_values_use_a_typeset_minus():
-    results = demo_results()
-    results["runs"][0]["peak"]["arousal"].update(r=-0.123, r_ci=[-0.2, -0.05])
+    results = edit_run(demo_results(), "minilm", "demo", lambda run: with_peak(run, "arousal", r=-0.123,
+                                                                              r_ci_max=(-0.2, -0.05)))  # fmt: skip
     (row,) = body_rows(peaks_table(results))
     assert row[6] == "$-$0.12" and row[7] == "[$-$0.20, $-$0.05]"
     assert fmt_num(-0.001) == "0.00"  # no negative zero
@@ -87,7 +87,7 @@ def test_corpus_table_counts_and_metadata():
     assert apertus[1] == "Apertus-8B-Instruct-2509"  # generator from the corpus registry, by display name
     assert (int(apertus[2]), int(apertus[3])) == (1539, 171)
     assert apertus[4] == "402 (120--512)" and apertus[5] == "0" and apertus[6] == "7"
-    assert apertus[7] == "\\texttt{" + results["runs"][0]["corpus_fingerprint"][:12] + "}"
+    assert apertus[7] == "\\texttt{" + results.runs[0].info.corpus_fingerprint[:12] + "}"
 
 
 def test_corpus_table_without_metadata_says_na():

@@ -34,6 +34,8 @@ from emotion_vectors.vectors import check_matrix
 
 CIMethod = Literal["percentile", "bca"]
 CI_METHODS: tuple[str, ...] = ("percentile", "bca")
+#: The multiple-testing method of the q-values (:func:`statsmodels.stats.multitest.multipletests`).
+BH_METHOD = "fdr_bh"
 
 
 @dataclass(frozen=True)
@@ -192,7 +194,7 @@ def permutation_test(
         exceed_max += np.sum(null.max(axis=1)[:, None] >= observed - 1e-12, axis=0)
     p = (1.0 + exceed) / (1.0 + n_permutations)
     p_fwer = (1.0 + exceed_max) / (1.0 + n_permutations)
-    q = multipletests(p, method="fdr_bh")[1]
+    q = multipletests(p, method=BH_METHOD)[1]
     return PermutationResult(observed=observed, p=p, p_fwer=p_fwer, q_bh=q, n_permutations=int(n_permutations))
 
 

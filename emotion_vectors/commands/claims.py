@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     where = locate(args.config, args.results, args.out)
     results = load_results(where.results)
-    context = make_context(results, load_metadata(where.metadata), where.config, source=str(where.results))
+    context = make_context(load_metadata(where.metadata), where.config, source=str(where.results))
     report = evaluate_claims(results, profile=context.profile, description=context.description)
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=1) + "\n")

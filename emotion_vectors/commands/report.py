@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     where = locate(args.config, args.results, args.out)
     results = load_results(where.results)
-    context = make_context(results, load_metadata(where.metadata), where.config, source=str(where.results))
+    context = make_context(load_metadata(where.metadata), where.config, source=str(where.results))
     outputs = build_report(results, where.out_dir, context)
     summary = ", ".join(f"{n} {verdict}" for verdict, n in outputs.claims.summary().items())
     print(f"wrote {outputs.generated} ({len(outputs.figures)} figures, {len(outputs.tables)} tables)")

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from emotion_vectors.analysis.records import RunSummary
 from emotion_vectors.report.claims import NOT_EVALUABLE, ClaimsReport
-from emotion_vectors.report.figures import run_label
-from emotion_vectors.report.measures import DEFAULT_CI_SCHEMES, layer_ci
-from emotion_vectors.report.numbers import fmt_num, latex_escape, run_tag
+from emotion_vectors.report.numbers import latex_escape, run_tag
+from emotion_vectors.results import Results
 
 FIGURE_PATH = "generated/figures"
 TABLE_PATH = "generated/tables"
@@ -28,7 +27,7 @@ class FigureFile:
 
     name: str
     family: str
-    run: dict[str, Any] | None = None
+    run: RunSummary | None = None
 
 
 def _of(written: Sequence[FigureFile], family: str) -> list[FigureFile]:
@@ -58,7 +57,7 @@ def _grid(files: Sequence[FigureFile], caption: str, label: str) -> str:
             f"\\begin{{subfigure}}[t]{{{width}\\linewidth}}",
             "\\centering",
             f"\\includegraphics[width=\\linewidth]{{{FIGURE_PATH}/{file.name}}}",
-            f"\\caption{{{latex_escape(run_label(file.run)) if file.run else ''}}}",
+            f"\\caption{{{latex_escape(file.run.label) if file.run else ''}}}",
             "\\end{subfigure}",
         ]
         if i % 2 == 0 and i + 1 < len(files):
@@ -69,16 +68,15 @@ def _grid(files: Sequence[FigureFile], caption: str, label: str) -> str:
     return "\n".join(lines)
 
 
-def _scheme_note(results: dict[str, Any]) -> str:
-    runs = results.get("runs", [])
-    schemes = {layer_ci(r, "pc1_valence_r", DEFAULT_CI_SCHEMES)[0] for r in runs} - {None}
+def _scheme_note(results: Results) -> str:
+    schemes = {run.ci.primary for run in results.runs} - {None}
     if not schemes:
         return "No bootstrap intervals were computed in this run."
     which = " and ".join(sorted(schemes))
     return f"Bands: \\ConfidencePercent\\% bootstrap intervals ({which} resampling)."
 
 
-def _run_summary(run: dict[str, Any]) -> str:
+def _run_summary(run: RunSummary) -> str:
     t = run_tag(run)
     return (
         f"\\item \\ModelName{t}{{}} on \\CorpusName{t}{{}} stories (\\NumStories{t}{{}} stories, "
@@ -90,9 +88,9 @@ def _run_summary(run: dict[str, Any]) -> str:
     )
 
 
-def results_body(results: dict[str, Any], written: Sequence[FigureFile]) -> str:
+def results_body(results: Results, written: Sequence[FigureFile]) -> str:
     """The results section's body: text, tables and the figures that were written."""
-    runs = results.get("runs", [])
+    runs = results.runs
     parts = [HEADER]
     parts.append("\\subsection{Valence and arousal across depth}\\label{sec:curves}\n")
     parts.append(
@@ -131,9 +129,9 @@ def results_body(results: dict[str, Any], written: Sequence[FigureFile]) -> str:
         files = _of(written, family)
         if files:
             parts.append(_grid(files, caption, label))
-    parts.append(_similarity(results, written))
+    parts.append(_similarity(written))
     parts.append(_direction(written))
-    parts.append(_lexicons(results))
+    parts.append(_LEXICONS)
     return "\n".join(parts)
 
 
@@ -144,7 +142,20 @@ def _not_available(what: str, needs: str) -> str:
     )
 
 
-def _similarity(results: dict[str, Any], written: Sequence[FigureFile]) -> str:
+#: The cross-run CKA figures: (family, label, name, what the profile needs for it, lead sentence, caption).
+_CROSS_FIGURES = (
+    ("cross_corpus", "fig:cross-corpus", "Cross-corpus CKA", "one model run on two story corpora",
+     "asks whether a model builds the same geometry from two different story corpora, layer by layer.",
+     "CKA between the emotion vectors a model forms from the two story corpora, at each layer; solid lines "
+     "linear, dashed debiased."),
+    ("cross_model", "fig:cross-model", "Cross-model CKA", "two models run on the same story corpus",
+     "compares the two models on the same stories, pairing layers at the same fraction of each model's depth.",
+     "CKA between the two models' emotion vectors on the same corpus at matched fractional depth; solid lines "
+     "linear, dashed debiased."),
+)  # fmt: skip
+
+
+def _similarity(written: Sequence[FigureFile]) -> str:
     parts = ["\\subsection{Representational similarity}\\label{sec:cka}\n"]
     cka = _of(written, "cka")
     if cka:
@@ -155,24 +166,13 @@ def _similarity(results: dict[str, Any], written: Sequence[FigureFile]) -> str:
         )
         parts.append(_grid(cka, "Layer-by-layer CKA of the emotion vectors, linear (left) and debiased (right).",
                            "fig:cka"))  # fmt: skip
-    cross = _of(written, "cross_corpus")
-    if cross:
-        parts.append("Figure~\\ref{fig:cross-corpus} asks whether a model builds the same geometry from two "
-                     "different story corpora, layer by layer.\n")  # fmt: skip
-        parts.append(_single(cross[0], "CKA between the emotion vectors a model forms from the two story corpora, "
-                             "at each layer; solid lines linear, dashed debiased.", "fig:cross-corpus",
-                             "0.6\\linewidth"))  # fmt: skip
-    else:
-        parts.append(_not_available("Cross-corpus CKA", "one model run on two story corpora"))
-    cross = _of(written, "cross_model")
-    if cross:
-        parts.append("Figure~\\ref{fig:cross-model} compares the two models on the same stories, pairing layers "
-                     "at the same fraction of each model's depth.\n")  # fmt: skip
-        parts.append(_single(cross[0], "CKA between the two models' emotion vectors on the same corpus at matched "
-                             "fractional depth; solid lines linear, dashed debiased.", "fig:cross-model",
-                             "0.6\\linewidth"))  # fmt: skip
-    else:
-        parts.append(_not_available("Cross-model CKA", "two models run on the same story corpus"))
+    for family, label, what, needs, lead, caption in _CROSS_FIGURES:
+        files = _of(written, family)
+        if files:
+            parts.append(f"Figure~\\ref{{{label}}} {lead}\n")
+            parts.append(_single(files[0], caption, label, "0.6\\linewidth"))
+        else:
+            parts.append(_not_available(what, needs))
     return "\n".join(parts)
 
 
@@ -198,47 +198,15 @@ def _direction(written: Sequence[FigureFile]) -> str:
     )
 
 
-def _lexicons(results: dict[str, Any]) -> str:
-    """Per-lexicon peaks when the results carry them (``run["lexicons"][source]["pc1_valence_r"]``)."""
-    head = "\\subsection{Lexicon robustness}\\label{sec:lexicons}\n"
-    rows = []
-    for run in results.get("runs", []):
-        for source, entry in (run.get("lexicons") or {}).items():
-            if not isinstance(entry, dict) or not entry.get("pc1_valence_r"):
-                continue
-            values = entry["pc1_valence_r"]
-            best = max(range(len(values)), key=lambda i: values[i])
-            rows.append(
-                f"{latex_escape(run_label(run))} & {latex_escape(source)} & {entry.get('n_rated', 'n/a')} & "
-                f"{run['layers'][best]} & {fmt_num(values[best])} \\\\"
-            )
-    if not rows:
-        return head + (
-            "The human ratings come from one lexicon per run (here \\RatingSource); the packaged lexicons are "
-            "\\RatingSources. This results file holds one lexicon only; rerun the analysis with another "
-            "\\texttt{analysis.rating\\_source} to compare.\n"
-        )
-    table = [
-        "\\begin{table}[tbp]",
-        "\\centering",
-        "\\footnotesize",
-        "\\caption{Peak PC1--valence $r$ with each rating lexicon.}",
-        "\\label{tab:lexicons}",
-        "\\begin{tabular}{llrrr}",
-        "\\toprule",
-        "Run & Lexicon & Rated & Layer & $r$ \\\\",
-        "\\midrule",
-        *rows,
-        "\\bottomrule",
-        "\\end{tabular}",
-        "\\end{table}",
-    ]
-    return (
-        head + "Table~\\ref{tab:lexicons} repeats the valence analysis with each rating lexicon.\n" + "\n".join(table)
-    )
+_LEXICONS = (
+    "\\subsection{Lexicon robustness}\\label{sec:lexicons}\n"
+    "The human ratings come from one lexicon per run (here \\RatingSource); the packaged lexicons are "
+    "\\RatingSources. This results file holds one lexicon only; rerun the analysis with another "
+    "\\texttt{analysis.rating\\_source} to compare.\n"
+)
 
 
-def claims_body(results: dict[str, Any], claims: ClaimsReport) -> str:
+def claims_body(results: Results, claims: ClaimsReport) -> str:
     """The claims table, and this profile's own measurements when no claim is evaluable."""
     parts = [HEADER, f"\\input{{{TABLE_PATH}/claims.tex}}\n"]
     if all(c.verdict == NOT_EVALUABLE for c in claims.claims):
@@ -249,7 +217,7 @@ def claims_body(results: dict[str, Any], claims: ClaimsReport) -> str:
             "the paper:\n"
         )
         items = []
-        for run in results.get("runs", []):
+        for run in results.runs:
             t = run_tag(run)
             item = (
                 f"\\item \\ModelName{t}{{}} on \\CorpusName{t}{{}} stories: peak PC1--valence "
@@ -257,7 +225,7 @@ def claims_body(results: dict[str, Any], claims: ClaimsReport) -> str:
                 f"\\ClaimedPeakValenceApertus{{}} and \\ClaimedPeakValenceGemma{{}} in the paper), peak "
                 f"PC2--arousal $r$~=~\\PeakArousalR{t}{{}} at layer \\PeakArousalLayer{t}"
             )
-            if len(run["layers"]) >= 2:
+            if run.late_minus_early_valence is not None:
                 item += (
                     f"; mean valence $r$ over layers \\ValenceLateLayers{t}{{}} minus layers "
                     f"\\ValenceEarlyLayers{t}: \\ValenceLateMinusEarly{t}"

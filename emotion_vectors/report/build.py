@@ -32,6 +32,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from emotion_vectors.analysis.records import RunSummary
 from emotion_vectors.config import ExperimentConfig, load_config
 from emotion_vectors.errors import ConfigError, ReportError
 from emotion_vectors.fileio import atomic_write_text
@@ -42,15 +43,13 @@ from emotion_vectors.report.markdown import to_markdown
 from emotion_vectors.report.numbers import ReportContext, collect_numbers, render_numbers, run_tag
 from emotion_vectors.report.paper import GENERATED_DIR, NUMBERS_FILE
 from emotion_vectors.resources import project_root, resolve_output_dir
+from emotion_vectors.results import RESULTS_DIR, RESULTS_FILE, Results, load_results
 
-RESULTS_DIR = "results"
-RESULTS_FILE = "results.json"
 METADATA_FILE = "run_metadata.json"
 FIGURES_DIR = "figures"
 TABLES_DIR = "tables"
 CLAIMS_MD = "claims.md"
 CLAIMS_JSON = "claims.json"
-SUPPORTED_SCHEMA = 1
 
 
 @dataclass(frozen=True)
@@ -73,35 +72,6 @@ def output_dir_of(config: ExperimentConfig, config_path: str | Path) -> Path:
     return resolve_output_dir(config.output_dir, config_path)
 
 
-def load_results(path: str | Path) -> dict[str, Any]:
-    """Read and sanity-check ``results.json``.
-
-    Raises:
-        ReportError: The file is missing, not JSON, of another schema version, or has no runs.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ReportError(
-            f"results file not found: {path}",
-            fix="run `emotion-vectors analyze --config <config>` first, or pass --results FILE",
-        )
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}: not valid JSON ({exc})", fix="rerun the analysis stage") from None
-    version = results.get("schema_version")
-    if version != SUPPORTED_SCHEMA:
-        raise ReportError(
-            f"{path}: schema_version {version!r}, this version reads {SUPPORTED_SCHEMA}",
-            fix="rerun the analysis stage with this version of emotion-vectors",
-        )
-    if not results.get("runs"):
-        raise ReportError(
-            f"{path}: no runs", fix="rerun the analysis stage; it should write one run per model x corpus"
-        )
-    return results
-
-
 def load_metadata(path: str | Path) -> dict[str, Any] | None:
     """``run_metadata.json`` when present (``None`` otherwise); a malformed file is an error."""
     path = Path(path)
@@ -114,25 +84,30 @@ def load_metadata(path: str | Path) -> dict[str, Any] | None:
 
 
 def make_context(
-    results: dict[str, Any],
-    metadata: dict[str, Any] | None,
-    config: ExperimentConfig | None = None,
-    source: str = RESULTS_FILE,
+    metadata: dict[str, Any] | None, config: ExperimentConfig | None = None, source: str = RESULTS_FILE
 ) -> ReportContext:
-    """Profile name, description and extraction parameters: from the config, else the results, else metadata."""
-    meta = metadata or {}
+    """Profile name, description and extraction parameters: from the config, else from the run metadata the
+    pipeline wrote (``profile``, ``description``, ``extraction``), else unnamed with no extraction parameters.
+
+    Raises:
+        ReportError: The run metadata lacks one of those keys.
+    """
     if config is not None:
-        profile, description = config.profile, config.description
         extraction = {
             "token_offset": config.extraction.token_offset,
             "max_length": config.extraction.max_length,
             "pad_side": config.extraction.pad_side,
         }
-    else:
-        profile = results.get("profile") or meta.get("profile") or "unnamed"
-        description = results.get("description") or meta.get("description") or ""
-        extraction = dict(results.get("extraction") or meta.get("extraction") or {})
-    return ReportContext(profile, description, extraction, metadata, source)
+        return ReportContext(config.profile, config.description, extraction, metadata, source)
+    if metadata is None:
+        return ReportContext("unnamed", "", {}, None, source)
+    missing = [key for key in ("profile", "description", "extraction") if key not in metadata]
+    if missing:
+        raise ReportError(
+            f"{METADATA_FILE} lacks {', '.join(repr(k) for k in missing)}",
+            fix="rerun the pipeline (it rewrites the file), or pass --config",
+        )
+    return ReportContext(metadata["profile"], metadata["description"], dict(metadata["extraction"]), metadata, source)
 
 
 @dataclass(frozen=True)
@@ -194,7 +169,7 @@ def _paper_sources(root: Path) -> Path:
 
 
 def build_report(
-    results: dict[str, Any], out_dir: str | Path, context: ReportContext, rules: ClaimRules | None = None
+    results: Results, out_dir: str | Path, context: ReportContext, rules: ClaimRules | None = None
 ) -> ReportOutputs:
     """Write every paper input plus the claims report for ``results`` under ``out_dir``."""
     out_dir = Path(out_dir)
@@ -221,34 +196,31 @@ def build_report(
     )
 
 
-def _write_figures(results: dict[str, Any], claims: ClaimsReport, folder: Path) -> list[FigureFile]:
+def _write_figures(results: Results, claims: ClaimsReport, folder: Path) -> list[FigureFile]:
     folder.mkdir(parents=True)
     written: list[FigureFile] = []
 
-    def save(name: str, fig: Figure, family: str, run: dict[str, Any] | None = None) -> None:
+    def save(name: str, fig: Figure, family: str, run: RunSummary | None = None) -> None:
         with figures.figure_style():
             fig.savefig(folder / name, format="pdf", metadata={"CreationDate": None, "ModDate": None})
         written.append(FigureFile(name, family, run))
 
     save("layer-curves.pdf", figures.layer_curves(results, claims.reference), "curves")
-    for run in results["runs"]:
+    for run in results.runs:
         tag = run_tag(run)
-        if run.get("at_peak"):
-            save(f"pc-plane-{tag}.pdf", figures.pc_plane(run), "pc_plane", run)
-            save(f"rating-scatter-{tag}.pdf", figures.rating_scatter(run), "scatter", run)
-            save(f"cosine-{tag}.pdf", figures.cosine_by_valence(run), "cosine", run)
-        if run.get("cka"):
-            save(f"cka-{tag}.pdf", figures.cka_heatmaps(run), "cka", run)
-        if run.get("direction"):
-            save(f"direction-{tag}.pdf", figures.direction_stability(run), "direction", run)
-    if results.get("cross_corpus"):
+        save(f"pc-plane-{tag}.pdf", figures.pc_plane(run), "pc_plane", run)
+        save(f"rating-scatter-{tag}.pdf", figures.rating_scatter(run), "scatter", run)
+        save(f"cosine-{tag}.pdf", figures.cosine_by_valence(run), "cosine", run)
+        save(f"cka-{tag}.pdf", figures.cka_heatmaps(run), "cka", run)
+        save(f"direction-{tag}.pdf", figures.direction_stability(run), "direction", run)
+    if results.cross_corpus:
         save("cross-corpus-cka.pdf", figures.cross_corpus_cka(results), "cross_corpus")
-    if results.get("cross_model"):
+    if results.cross_model:
         save("cross-model-cka.pdf", figures.cross_model_cka(results), "cross_model")
     return written
 
 
-def _write_tables(results: dict[str, Any], claims: ClaimsReport, context: ReportContext, folder: Path) -> list[str]:
+def _write_tables(results: Results, claims: ClaimsReport, context: ReportContext, folder: Path) -> list[str]:
     folder.mkdir(parents=True)
     content = {
         "peaks.tex": tables.peaks_table(results),

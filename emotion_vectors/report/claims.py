@@ -25,6 +25,9 @@ Decision rules (the thresholds are fields of :class:`ClaimRules`):
   Supported when the RMSE is at most ``curve_rmse_tolerance``.
 
 Per-layer CIs are taken from the first bootstrap scheme present in ``ci_schemes`` (story resampling first).
+Every statistic (peaks and their intervals, window means, the intervals of differences) comes from the typed
+results (:mod:`emotion_vectors.analysis.summary`); the peak is the one the analysis stage picked, searched over
+the model's reported layer range.
 """
 
 from __future__ import annotations
@@ -35,20 +38,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from emotion_vectors.analysis.records import CI_SCHEME_ORDER, PEAK_STATISTIC, Interval, Peak, RunSummary, is_interval
+from emotion_vectors.analysis.summary import Window, difference_ci, run_window_mean
 from emotion_vectors.errors import DataError
-from emotion_vectors.report.measures import (
-    DEFAULT_CI_SCHEMES,
-    Window,
-    as_float,
-    as_pair,
-    difference_ci,
-    finite_or,
-    layer_ci,
-    run_context,
-    run_peak,
-    window_mean,
-)
 from emotion_vectors.resources import PAPER_CLAIMS, data_path
+from emotion_vectors.results import Results
 
 Verdict = Literal["supported", "not supported", "not evaluable in this profile"]
 SUPPORTED: Verdict = "supported"
@@ -85,7 +79,7 @@ class ClaimRules:
     layer_slack: int = 1
     collapse_windows: tuple[Window, Window] = ((1, 16), (17, 40))
     emergence_windows: tuple[Window, Window] = ((2, 17), (20, 31))
-    ci_schemes: tuple[str, ...] = DEFAULT_CI_SCHEMES
+    ci_schemes: tuple[str, ...] = CI_SCHEME_ORDER
 
 
 @dataclass(frozen=True)
@@ -166,7 +160,7 @@ def load_paper_claims() -> dict[str, Any]:
 
 
 def evaluate_claims(
-    results: dict[str, Any],
+    results: Results,
     paper_claims: dict[str, Any] | None = None,
     rules: ClaimRules | None = None,
     profile: str = "",
@@ -175,7 +169,7 @@ def evaluate_claims(
     """Check every claim of ``paper_claims`` (default: the packaged copy) against ``results``.
 
     Args:
-        results: A results dict (the ``results.json`` schema).
+        results: The typed results (:func:`emotion_vectors.results.load_results`).
         paper_claims: The paper's claims; ``None`` loads the packaged copy.
         rules: Decision thresholds; ``None`` uses :class:`ClaimRules` defaults.
         profile: Profile name, copied into the report.
@@ -186,7 +180,7 @@ def evaluate_claims(
     """
     paper_claims = load_paper_claims() if paper_claims is None else paper_claims
     rules = rules or ClaimRules()
-    runs = {(run["model"], run["corpus"]): run for run in results.get("runs", [])}
+    runs = {(run.model, run.corpus): run for run in results.runs}
     checked: list[ClaimResult] = []
     for claim in paper_claims.get("headline_claims", []):
         handler = _HEADLINE.get(claim["id"])
@@ -206,7 +200,7 @@ def evaluate_claims(
         profile=profile,
         description=description,
         claims=tuple(checked),
-        context=tuple(run_context(run, rules.ci_schemes) for run in results.get("runs", [])),
+        context=tuple(run_context(run) for run in results.runs),
         rules=rules,
         reference=dict(paper_claims.get("reference_claude_sonnet_4_5", {})),
     )
@@ -220,10 +214,41 @@ def paper_arousal_maxima(paper_claims: dict[str, Any]) -> dict[str, float]:
     return best
 
 
+def run_context(run: RunSummary) -> dict[str, Any]:
+    """This profile's own analogous measurements for one run, read from its record (no verdict)."""
+    valence, arousal = run.peaks["valence"], run.peaks["arousal"]
+    context: dict[str, Any] = {
+        "model": run.model,
+        "corpus": run.corpus,
+        "n_layers": len(run.layers),
+        "peak_valence": _peak_context(valence),
+        "peak_arousal": _peak_context(arousal),
+        "peak_valence_depth": valence.layer / run.info.n_blocks,
+    }
+    trend = run.late_minus_early_valence
+    if trend is not None:
+        context["late_minus_early_valence"] = {
+            "early_layers": list(trend.early_layers),
+            "late_layers": list(trend.late_layers),
+            "value": trend.value,
+            "ci": trend.ci if is_interval(trend.ci) else None,
+        }
+    return context
+
+
+def _peak_context(peak: Peak) -> dict[str, Any]:
+    layer_ci = None if peak.layer_ci is None else (float(peak.layer_ci[0]), float(peak.layer_ci[1]))
+    return {"layer": peak.layer, "r": peak.r, "r_ci": _ci(peak.r_ci_max), "layer_ci": layer_ci}
+
+
+def _ci(bounds: Interval | None) -> Interval | None:
+    return bounds if is_interval(bounds) else None
+
+
 # ------------------------------------------------------------------------------------------ claim handlers
 
 
-def _missing(needs: Sequence[RunKey], runs: dict[RunKey, dict]) -> list[RunKey]:
+def _missing(needs: Sequence[RunKey], runs: dict[RunKey, RunSummary]) -> list[RunKey]:
     return [key for key in needs if key not in runs]
 
 
@@ -246,7 +271,7 @@ class _Head:
             **asdict(self), value=value, ci=ci, verdict=SUPPORTED if ok else NOT_SUPPORTED, details=details
         )
 
-    def not_evaluable(self, runs: dict[RunKey, dict]) -> ClaimResult:
+    def not_evaluable(self, runs: dict[RunKey, RunSummary]) -> ClaimResult:
         missing = ", ".join(f"{m} on {c}" for m, c in _missing(self.needs, runs))
         return ClaimResult(
             **asdict(self),
@@ -271,7 +296,7 @@ def _value_supported(claimed: float, r: float, ci: tuple[float, float] | None, r
 
 
 def _headline_peak(model_key: str) -> Callable[[dict, dict, ClaimRules, dict], list[ClaimResult]]:
-    def handler(claim: dict, runs: dict[RunKey, dict], rules: ClaimRules, paper: dict) -> list[ClaimResult]:
+    def handler(claim: dict, runs: dict[RunKey, RunSummary], rules: ClaimRules, paper: dict) -> list[ClaimResult]:
         claimed = float(claim["value"])
         head = _Head(
             id=claim["id"],
@@ -286,12 +311,12 @@ def _headline_peak(model_key: str) -> Callable[[dict, dict, ClaimRules, dict], l
         )
         if _missing(head.needs, runs):
             return [head.not_evaluable(runs)]
-        peaks = {key[1]: run_peak(runs[key], "valence", rules.ci_schemes) for key in head.needs}
-        corpus = max(peaks, key=lambda c: peaks[c]["r"])
+        peaks = {key[1]: runs[key].peaks["valence"] for key in head.needs}
+        corpus = max(peaks, key=lambda c: peaks[c].r)
         best = peaks[corpus]
-        ok = _value_supported(claimed, best["r"], best["r_ci"], rules)
-        details = f"paper: {claim.get('where', '')}; measured max on {corpus} stories at layer {best['layer']}"
-        return [head.result(best["r"], best["r_ci"], ok, details)]
+        ok = _value_supported(claimed, best.r, _ci(best.r_ci_max), rules)
+        details = f"paper: {claim.get('where', '')}; measured max on {corpus} stories at layer {best.layer}"
+        return [head.result(best.r, _ci(best.r_ci_max), ok, details)]
 
     return handler
 
@@ -299,7 +324,7 @@ def _headline_peak(model_key: str) -> Callable[[dict, dict, ClaimRules, dict], l
 def _contrast(
     model_key: str, windows_of: Callable[[ClaimRules], tuple[Window, Window]], strong_first: bool
 ) -> Callable[[dict, dict, ClaimRules, dict], list[ClaimResult]]:
-    def handler(claim: dict, runs: dict[RunKey, dict], rules: ClaimRules, paper: dict) -> list[ClaimResult]:
+    def handler(claim: dict, runs: dict[RunKey, RunSummary], rules: ClaimRules, paper: dict) -> list[ClaimResult]:
         early, late = windows_of(rules)
         high, low = (early, late) if strong_first else (late, early)
         out = []
@@ -321,14 +346,14 @@ def _contrast(
                 out.append(head.not_evaluable(runs))
                 continue
             run = runs[head.needs[0]]
-            a = window_mean(run, "pc1_valence_r", high, rules.ci_schemes)
-            b = window_mean(run, "pc1_valence_r", low, rules.ci_schemes)
-            diff = a["mean"] - b["mean"]
-            ci = difference_ci(a["mean"], a["ci"], b["mean"], b["ci"])
+            a = run_window_mean(run, "pc1_valence_r", high, rules.ci_schemes)
+            b = run_window_mean(run, "pc1_valence_r", low, rules.ci_schemes)
+            diff = a.mean - b.mean
+            ci = difference_ci(a.mean, a.ci, b.mean, b.ci)
             ok = diff >= rules.contrast_min_effect - 1e-12 and (ci is None or ci[0] > 0)
             details = (
-                f"mean r {a['mean']:.2f} over {a['n_layers']} layers ({high[0]}-{high[1]}) vs {b['mean']:.2f} over "
-                f"{b['n_layers']} layers ({low[0]}-{low[1]})" + ("" if ci is not None else "; no bootstrap CI")
+                f"mean r {a.mean:.2f} over {a.n_layers} layers ({high[0]}-{high[1]}) vs {b.mean:.2f} over "
+                f"{b.n_layers} layers ({low[0]}-{low[1]})" + ("" if ci is not None else "; no bootstrap CI")
             )
             out.append(head.result(diff, ci, ok, details))
         return out
@@ -336,7 +361,9 @@ def _contrast(
     return handler
 
 
-def _arousal_sensitivity(claim: dict, runs: dict[RunKey, dict], rules: ClaimRules, paper: dict) -> list[ClaimResult]:
+def _arousal_sensitivity(
+    claim: dict, runs: dict[RunKey, RunSummary], rules: ClaimRules, paper: dict
+) -> list[ClaimResult]:
     best = paper_arousal_maxima(paper)
     head = _Head(
         id=claim["id"],
@@ -354,14 +381,14 @@ def _arousal_sensitivity(claim: dict, runs: dict[RunKey, dict], rules: ClaimRule
     per_model = {}
     for model_key in ("apertus", "gemma"):
         alias = PAPER_MODELS[model_key]
-        g = run_peak(runs[(alias, PAPER_CORPORA["gemma"])], "arousal", rules.ci_schemes)
-        a = run_peak(runs[(alias, PAPER_CORPORA["apertus"])], "arousal", rules.ci_schemes)
-        per_model[model_key] = (g["r"] - a["r"], difference_ci(g["r"], g["r_ci"], a["r"], a["r_ci"]), g, a)
+        g = runs[(alias, PAPER_CORPORA["gemma"])].peaks["arousal"]
+        a = runs[(alias, PAPER_CORPORA["apertus"])].peaks["arousal"]
+        per_model[model_key] = (g.r - a.r, difference_ci(g.r, g.r_ci_max, a.r, a.r_ci_max), g, a)
     weakest = min(per_model, key=lambda m: per_model[m][0])
     diff, ci, _, _ = per_model[weakest]
     ok = all(c is not None and c[0] > 0 for _, c, _, _ in per_model.values())
     details = "; ".join(
-        f"{m}: {g['r']:.2f} (gemma stories, L{g['layer']}) vs {a['r']:.2f} (apertus stories, L{a['layer']})"
+        f"{m}: {g.r:.2f} (gemma stories, L{g.layer}) vs {a.r:.2f} (apertus stories, L{a.layer})"
         for m, (_, _, g, a) in per_model.items()
     )
     return [head.result(diff, ci, ok, details + f"; value = the smaller difference ({weakest})")]
@@ -376,7 +403,7 @@ _HEADLINE: dict[str, Callable[[dict, dict, ClaimRules, dict], list[ClaimResult]]
 }
 
 
-def _peak_entry(entry: dict, which: str, runs: dict[RunKey, dict], rules: ClaimRules) -> ClaimResult:
+def _peak_entry(entry: dict, which: str, runs: dict[RunKey, RunSummary], rules: ClaimRules) -> ClaimResult:
     model_key, corpus_key = entry["model"], entry["corpus"]
     claimed, claimed_layer = float(entry[f"{which}_r"]), int(entry[f"{which}_layer"])
     pc = "PC1-valence" if which == "valence" else "PC2-arousal"
@@ -395,33 +422,32 @@ def _peak_entry(entry: dict, which: str, runs: dict[RunKey, dict], rules: ClaimR
     if _missing(head.needs, runs):
         return head.not_evaluable(runs)
     run = runs[head.needs[0]]
-    peak = run_peak(run, which, rules.ci_schemes)
-    value_ok = _value_supported(claimed, peak["r"], peak["r_ci"], rules)
-    layer_ok = _layer_supported(run, which, claimed_layer, peak, rules)
+    peak = run.peaks[which]
+    value_ok = _value_supported(claimed, peak.r, _ci(peak.r_ci_max), rules)
+    layer_ok = _layer_supported(run, claimed_layer, peak, rules)
     failing = [name for name, ok in (("value", value_ok), ("layer", layer_ok)) if not ok]
-    details = f"measured peak at L{peak['layer']}" + (
-        f" (layer CI {peak['layer_ci'][0]:g}-{peak['layer_ci'][1]:g})" if peak["layer_ci"] else ""
+    details = f"measured peak at L{peak.layer}" + (
+        f" (layer CI {peak.layer_ci[0]:g}-{peak.layer_ci[1]:g})" if peak.layer_ci else ""
     )
     if failing:
         details += "; fails on " + " and ".join(failing)
-    return head.result(peak["r"], peak["r_ci"], not failing, details)
+    return head.result(peak.r, _ci(peak.r_ci_max), not failing, details)
 
 
-def _layer_supported(run: dict, which: str, claimed_layer: int, peak: dict, rules: ClaimRules) -> bool:
-    if peak["layer_ci"] is not None:
-        lo, hi = peak["layer_ci"]
+def _layer_supported(run: RunSummary, claimed_layer: int, peak: Peak, rules: ClaimRules) -> bool:
+    if peak.layer_ci is not None:
+        lo, hi = peak.layer_ci
         if lo - rules.layer_slack <= claimed_layer <= hi + rules.layer_slack:
             return True
-    elif abs(peak["layer"] - claimed_layer) <= rules.layer_slack:
+    elif abs(peak.layer - claimed_layer) <= rules.layer_slack:
         return True
-    if claimed_layer not in run["layers"] or peak["r_ci"] is None:
+    if claimed_layer not in run.block_indices or not is_interval(peak.r_ci_max):
         return False
-    metric = "pc1_valence_r" if which == "valence" else "pc2_arousal_r"
-    r_there = finite_or(run[metric][list(run["layers"]).index(claimed_layer)], -math.inf)
-    return r_there >= peak["r_ci"][0] - rules.read_off
+    r_there = getattr(run.stats_at(claimed_layer), PEAK_STATISTIC[peak.which])
+    return math.isfinite(r_there) and r_there >= peak.r_ci_max[0] - rules.read_off
 
 
-def _curve(key: str, curve: Sequence[float], runs: dict[RunKey, dict], rules: ClaimRules) -> ClaimResult:
+def _curve(key: str, curve: Sequence[float], runs: dict[RunKey, RunSummary], rules: ClaimRules) -> ClaimResult:
     model_key, corpus_key = key.split("/")
     head = _Head(
         id=f"curve:{model_key}/{corpus_key}:valence",
@@ -437,26 +463,24 @@ def _curve(key: str, curve: Sequence[float], runs: dict[RunKey, dict], rules: Cl
     if _missing(head.needs, runs):
         return head.not_evaluable(runs)
     run = runs[head.needs[0]]
-    layers = list(run["layers"])
-    _, bounds = layer_ci(run, "pc1_valence_r", rules.ci_schemes)
+    scheme = next((s for s in rules.ci_schemes if s in run.ci.schemes), None)
     diffs, inside = [], 0
     for offset, claimed in enumerate(curve):
         layer = offset + 1
-        if layer not in layers:
+        if layer not in run.block_indices:
             continue
-        i = layers.index(layer)
-        measured = as_float(run["pc1_valence_r"][i])
-        if not math.isfinite(measured):
+        stats = run.stats_at(layer)
+        if not math.isfinite(stats.pc1_valence_r):
             continue
-        diffs.append(measured - claimed)
-        band = as_pair(bounds[i]) if bounds else None
-        if band and band[0] - rules.read_off <= claimed <= band[1] + rules.read_off:
+        diffs.append(stats.pc1_valence_r - claimed)
+        band = stats.intervals[scheme]["pc1_valence_r"] if scheme else None
+        if is_interval(band) and band[0] - rules.read_off <= claimed <= band[1] + rules.read_off:
             inside += 1
     if not diffs:
-        raise DataError(f"run {run['model']}/{run['corpus']}: no layer in common with the paper's curve {key}")
+        raise DataError(f"run {run.model}/{run.corpus}: no layer in common with the paper's curve {key}")
     rmse = math.sqrt(sum(d * d for d in diffs) / len(diffs))
     details = f"{len(diffs)} common layers; max |diff| {max(abs(d) for d in diffs):.2f}"
-    if bounds:
+    if scheme:
         details += f"; paper value inside the widened per-layer CI at {inside} of {len(diffs)} layers"
     return head.result(rmse, None, rmse <= rules.curve_rmse_tolerance + 1e-12, details)
 
@@ -470,4 +494,5 @@ __all__ = [
     "VERDICTS",
     "evaluate_claims",
     "load_paper_claims",
+    "run_context",
 ]

@@ -21,9 +21,9 @@ from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from emotion_vectors.registry import MODELS
-from emotion_vectors.report.measures import DEFAULT_CI_SCHEMES, layer_ci
+from emotion_vectors.analysis.records import PEAK_STATISTIC, CrossCKA, RunSummary
 from emotion_vectors.resources import MATPLOTLIBRC, data_path
+from emotion_vectors.results import Results
 
 FULL_WIDTH = 6.3
 HALF_WIDTH = 3.1
@@ -61,50 +61,39 @@ def _styled(fn: Callable[P, Figure]) -> Callable[P, Figure]:
     return wrapper
 
 
-def run_label(run: dict[str, Any]) -> str:
-    """``"<model display name> / <corpus> stories"``."""
-    return f"{run.get('model_name') or run['model']} / {run['corpus']} stories"
-
-
-def _depth(run: dict[str, Any], layer: int) -> float:
-    return layer / run["n_blocks"]
-
-
 # ------------------------------------------------------------------------------------------ (1) curves
 
 
 @_styled
-def layer_curves(results: dict[str, Any], reference: dict[str, float] | None = None) -> Figure:
+def layer_curves(results: Results, reference: dict[str, float] | None = None) -> Figure:
     """PC1-valence and PC2-arousal r against fractional depth for every run, with CI bands and peaks.
 
     Args:
-        results: A results dict.
+        results: The typed results.
         reference: ``{"pc1_valence_r": .., "pc2_arousal_r": ..}`` of the reference model, drawn as dotted lines.
     """
-    runs = results.get("runs", [])
-    models = list(dict.fromkeys(r["model"] for r in runs))
-    corpora = list(dict.fromkeys(r["corpus"] for r in runs))
+    runs = results.runs
+    models = list(dict.fromkeys(r.model for r in runs))
+    corpora = list(dict.fromkeys(r.corpus for r in runs))
     fig = Figure(figsize=(FULL_WIDTH, 2.7))
     axes = fig.subplots(1, 2, sharey=True)
-    panels = (("pc1_valence_r", "valence", "PC1 vs valence"), ("pc2_arousal_r", "arousal", "PC2 vs arousal"))
+    panels = (("valence", "PC1 vs valence"), ("arousal", "PC2 vs arousal"))
     low = 0.0
-    for ax, (metric, which, title) in zip(axes, panels, strict=True):
+    for ax, (which, title) in zip(axes, panels, strict=True):
+        metric = PEAK_STATISTIC[which]
         for run in runs:
-            colour = OKABE_ITO[models.index(run["model"]) % len(OKABE_ITO)]
-            style = LINESTYLES[corpora.index(run["corpus"]) % len(LINESTYLES)]
-            x = np.asarray(run["fractional_depth"], dtype=float)
-            y = np.asarray(run[metric], dtype=float)
-            _, bounds = layer_ci(run, metric, DEFAULT_CI_SCHEMES)
-            if bounds:
-                band = np.asarray(bounds, dtype=float)
+            colour = OKABE_ITO[models.index(run.model) % len(OKABE_ITO)]
+            style = LINESTYLES[corpora.index(run.corpus) % len(LINESTYLES)]
+            x, y = run.column("fractional_depth"), run.column(metric)
+            if run.ci.primary is not None:
+                band = run.bounds(metric, run.ci.primary)
                 ax.fill_between(x, band[:, 0], band[:, 1], color=colour, alpha=0.15, linewidth=0)
                 low = min(low, float(np.nanmin(band[:, 0])))
-            ax.plot(x, y, color=colour, linestyle=style, label=run_label(run))
+            ax.plot(x, y, color=colour, linestyle=style, label=run.label)
             low = min(low, float(np.nanmin(y)))
-            peak = (run.get("peak") or {}).get(which)
-            if peak:
-                ax.plot(_depth(run, peak["layer"]), peak["r"], marker="o", color=colour, markeredgecolor="black",
-                        markeredgewidth=0.6, linestyle="none", zorder=5)  # fmt: skip
+            peak = run.peaks[which]
+            ax.plot(peak.layer / run.info.n_blocks, peak.r, marker="o", color=colour, markeredgecolor="black",
+                    markeredgewidth=0.6, linestyle="none", zorder=5)  # fmt: skip
         ref = (reference or {}).get(metric)
         if ref is not None:
             ax.axhline(ref, color=REFERENCE_COLOUR, linestyle=(0, (1, 1.5)), linewidth=1.0)
@@ -125,26 +114,16 @@ def layer_curves(results: dict[str, Any], reference: dict[str, float] | None = N
 # ------------------------------------------------------------------------------------------ (2) PC plane
 
 
-def _at_peak(run: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    at = run["at_peak"]
-    val = np.array([np.nan if v is None else v for v in at["valence"]], dtype=float)
-    aro = np.array([np.nan if v is None else v for v in at["arousal"]], dtype=float)
-    return np.asarray(at["pc1"], float), np.asarray(at["pc2"], float), val, aro, list(run["emotions"])
-
-
-def _variance_label(run: dict[str, Any], pc: int) -> str:
-    layer = run["at_peak"]["layer"]
-    ratios = run.get("explained_variance_ratio")
-    if ratios and layer in run["layers"]:
-        share = ratios[list(run["layers"]).index(layer)][pc - 1]
-        return f"PC{pc} ({100 * share:.0f}% of variance)"
-    return f"PC{pc}"
+def _variance_label(run: RunSummary, pc: int) -> str:
+    share = run.stats_at(run.at_peak.layer).explained_variance_ratio[pc - 1]
+    return f"PC{pc} ({100 * share:.0f}% of variance)"
 
 
 @_styled
-def pc_plane(run: dict[str, Any], anchors: Sequence[str] = ANCHORS) -> Figure:
+def pc_plane(run: RunSummary, anchors: Sequence[str] = ANCHORS) -> Figure:
     """The emotions in the PC1-PC2 plane at the peak layer, coloured by valence, anchors labelled."""
-    pc1, pc2, val, _, names = _at_peak(run)
+    at = run.at_peak
+    pc1, pc2, val, names = at.pc1, at.pc2, at.valence, list(run.info.emotions)
     fig = Figure(figsize=(HALF_WIDTH, 2.9))
     ax = fig.subplots()
     rated = np.isfinite(val)
@@ -154,7 +133,7 @@ def pc_plane(run: dict[str, Any], anchors: Sequence[str] = ANCHORS) -> Figure:
     limit = float(np.nanmax(np.abs(val))) if rated.any() else 1.0
     points = ax.scatter(pc1[rated], pc2[rated], c=val[rated], cmap=VALENCE_CMAP, vmin=-limit, vmax=limit, s=10,
                         edgecolors="#333333", linewidths=0.2)  # fmt: skip
-    fig.colorbar(points, ax=ax, label=f"valence ({run.get('rating_source', 'ratings')})", shrink=0.85)
+    fig.colorbar(points, ax=ax, label=f"valence ({run.info.rating_source})", shrink=0.85)
     for name in anchors:
         if name in names:
             i = names.index(name)
@@ -164,7 +143,7 @@ def pc_plane(run: dict[str, Any], anchors: Sequence[str] = ANCHORS) -> Figure:
     ax.axvline(0, color="#bbbbbb", linewidth=0.5, zorder=0)
     ax.set_xlabel(_variance_label(run, 1))
     ax.set_ylabel(_variance_label(run, 2))
-    ax.set_title(f"{run_label(run)}, layer {run['at_peak']['layer']}", fontsize=7)
+    ax.set_title(f"{run.label}, layer {at.layer}", fontsize=7)
     return fig
 
 
@@ -172,9 +151,10 @@ def pc_plane(run: dict[str, Any], anchors: Sequence[str] = ANCHORS) -> Figure:
 
 
 @_styled
-def rating_scatter(run: dict[str, Any]) -> Figure:
+def rating_scatter(run: RunSummary) -> Figure:
     """PC1 score against valence and PC2 score against arousal at the peak layer, with a least-squares fit."""
-    pc1, pc2, val, aro, _ = _at_peak(run)
+    at = run.at_peak
+    pc1, pc2, val, aro = at.pc1, at.pc2, at.valence, at.arousal
     fig = Figure(figsize=(HALF_WIDTH, 1.85))
     axes = fig.subplots(1, 2)
     for ax, x, y, xlabel, ylabel, colour in (
@@ -191,7 +171,7 @@ def rating_scatter(run: dict[str, Any]) -> Figure:
             ax.set_title(f"r = {r:.2f}", fontsize=7)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-    fig.suptitle(f"{run_label(run)}, layer {run['at_peak']['layer']}", fontsize=7)
+    fig.suptitle(f"{run.label}, layer {at.layer}", fontsize=7)
     return fig
 
 
@@ -208,11 +188,11 @@ def _layer_heatmap(ax: Axes, matrix: Any, layers: Sequence[int], cmap: str, vmin
 
 
 @_styled
-def cka_heatmaps(run: dict[str, Any]) -> Figure:
+def cka_heatmaps(run: RunSummary) -> Figure:
     """Layer x layer CKA of one run's contrast vectors: linear (biased HSIC) and debiased."""
-    layers = list(run["layers"])
-    cka = run["cka"]
-    low = min(0.0, float(np.nanmin(cka["debiased"])))
+    layers = run.block_indices
+    cka = {"linear": run.cka_linear, "debiased": run.cka_debiased}
+    low = min(0.0, float(np.nanmin(run.cka_debiased)))
     fig = Figure(figsize=(HALF_WIDTH, 1.75))
     axes = fig.subplots(1, 2, sharey=True)
     image = None
@@ -221,48 +201,37 @@ def cka_heatmaps(run: dict[str, Any]) -> Figure:
         ax.set_title(f"{key} CKA", fontsize=7)
     axes[0].set_ylabel("layer")
     fig.colorbar(image, ax=axes, shrink=0.9)
-    fig.suptitle(run_label(run), fontsize=7)
+    fig.suptitle(run.label, fontsize=7)
     return fig
 
 
-def _model_depth(alias: str, layers: Sequence[int], runs: Sequence[dict[str, Any]]) -> np.ndarray:
-    n_blocks = next((r["n_blocks"] for r in runs if r["model"] == alias), None)
-    if n_blocks is None:
-        n_blocks = MODELS[alias].n_blocks if alias in MODELS else max(layers) + 1
-    return np.asarray(layers, float) / n_blocks
-
-
 @_styled
-def cross_corpus_cka(results: dict[str, Any]) -> Figure:
+def cross_corpus_cka(results: Results) -> Figure:
     """CKA between the same model's contrast vectors on two corpora, layer by layer (linear and debiased)."""
-    fig = Figure(figsize=(CROSS_WIDTH, 2.3))
-    ax = fig.subplots()
-    runs = results.get("runs", [])
-    for i, entry in enumerate(results.get("cross_corpus") or []):
-        colour = OKABE_ITO[i % len(OKABE_ITO)]
-        x = _model_depth(entry["model"], entry["layers"], runs)
-        name = next((r.get("model_name") for r in runs if r["model"] == entry["model"]), None) or entry["model"]
-        ax.plot(x, entry["linear"], color=colour, label=f"{name}, linear")
-        ax.plot(x, entry["debiased"], color=colour, linestyle="--", label=f"{name}, debiased")
-    ax.set_xlabel("fractional depth (layer / blocks)")
-    ax.set_ylabel("CKA across corpora")
-    ax.set_xlim(0, 1)
-    ax.legend(loc="lower right", fontsize=6)
-    return fig
+    names = {run.model: run.info.model_name for run in results.runs}
+    return _cross_cka(results.cross_corpus, lambda e: names[e.shared], 0, "fractional depth (layer / blocks)",
+                      "CKA across corpora")  # fmt: skip
 
 
 @_styled
-def cross_model_cka(results: dict[str, Any]) -> Figure:
+def cross_model_cka(results: Results) -> Figure:
     """CKA between two models' contrast vectors on the same corpus, at matched fractional depth."""
+    return _cross_cka(results.cross_model, lambda e: f"{e.shared} stories", 2, "fractional depth (both models)",
+                      "CKA across models")  # fmt: skip
+
+
+def _cross_cka(
+    entries: Sequence[CrossCKA], name: Callable[[CrossCKA], str], first_colour: int, xlabel: str, ylabel: str
+) -> Figure:
+    """One solid (linear) and one dashed (debiased) line per cross-run entry, against fractional depth."""
     fig = Figure(figsize=(CROSS_WIDTH, 2.3))
     ax = fig.subplots()
-    for i, entry in enumerate(results.get("cross_model") or []):
-        colour = OKABE_ITO[(i + 2) % len(OKABE_ITO)]
-        ax.plot(entry["depth"], entry["linear"], color=colour, label=f"{entry['corpus']} stories, linear")
-        ax.plot(entry["depth"], entry["debiased"], color=colour, linestyle="--",
-                label=f"{entry['corpus']} stories, debiased")  # fmt: skip
-    ax.set_xlabel("fractional depth (both models)")
-    ax.set_ylabel("CKA across models")
+    for i, entry in enumerate(entries):
+        colour = OKABE_ITO[(i + first_colour) % len(OKABE_ITO)]
+        ax.plot(entry.depth, entry.linear, color=colour, label=f"{name(entry)}, linear")
+        ax.plot(entry.depth, entry.debiased, color=colour, linestyle="--", label=f"{name(entry)}, debiased")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_xlim(0, 1)
     ax.legend(loc="lower right", fontsize=6)
     return fig
@@ -272,25 +241,24 @@ def cross_model_cka(results: dict[str, Any]) -> Figure:
 
 
 @_styled
-def direction_stability(run: dict[str, Any]) -> Figure:
+def direction_stability(run: RunSummary) -> Figure:
     """Cosine between the valence directions of every pair of layers, and of adjacent layers."""
-    layers = list(run["layers"])
-    direction = run["direction"]
+    layers = list(run.block_indices)
+    adjacent = run.column("direction_cosine_previous")[1:]
     fig = Figure(figsize=(HALF_WIDTH, 2.0))
     left, right = fig.subplots(1, 2)
-    image = _layer_heatmap(left, direction["cosine_matrix"], layers, COSINE_CMAP, -1.0, 1.0)
+    image = _layer_heatmap(left, run.direction_cosine, layers, COSINE_CMAP, -1.0, 1.0)
     left.set_ylabel("layer")
     left.set_title("cosine, all pairs", fontsize=7)
     fig.colorbar(image, ax=left, shrink=0.9)
-    right.plot(layers[1:], direction["adjacent_cosine"], color=OKABE_ITO[0], label="cosine(L-1, L)")
-    if direction.get("loo_r"):
-        right.plot(layers, direction["loo_r"], color=OKABE_ITO[1], linestyle="--", label="held-out r")
-    right.set_ylim(min(-0.05, float(np.nanmin(direction["adjacent_cosine"] or [0])) - 0.05), 1.05)
+    right.plot(layers[1:], adjacent, color=OKABE_ITO[0], label="cosine(L-1, L)")
+    right.plot(layers, run.column("loo_valence_r"), color=OKABE_ITO[1], linestyle="--", label="held-out r")
+    right.set_ylim(min(-0.05, float(np.nanmin(adjacent, initial=0.0)) - 0.05), 1.05)
     right.set_xlabel("layer")
     right.set_title("adjacent layers", fontsize=7)
     handles, labels = right.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=6)
-    fig.suptitle(run_label(run), fontsize=7)
+    fig.suptitle(run.label, fontsize=7)
     return fig
 
 
@@ -298,10 +266,9 @@ def direction_stability(run: dict[str, Any]) -> Figure:
 
 
 @_styled
-def cosine_by_valence(run: dict[str, Any]) -> Figure:
+def cosine_by_valence(run: RunSummary) -> Figure:
     """The emotions' pairwise cosine similarity at the peak layer, rows and columns sorted by valence."""
-    _, _, val, _, _ = _at_peak(run)
-    cosine = np.asarray(run["at_peak"]["cosine"], float)
+    val, cosine = run.at_peak.valence, run.at_peak.cosine
     order = np.argsort(np.where(np.isfinite(val), val, np.inf), kind="stable")
     n_rated = int(np.isfinite(val).sum())
     fig = Figure(figsize=(HALF_WIDTH, 2.9))
@@ -316,7 +283,7 @@ def cosine_by_valence(run: dict[str, Any]) -> Figure:
     ax.set_xlabel("emotions, negative to positive valence")
     ax.set_ylabel("emotions, negative to positive valence")
     fig.colorbar(image, ax=ax, label="cosine similarity", shrink=0.85)
-    ax.set_title(f"{run_label(run)}, layer {run['at_peak']['layer']}", fontsize=7)
+    ax.set_title(f"{run.label}, layer {run.at_peak.layer}", fontsize=7)
     return fig
 
 
@@ -334,5 +301,4 @@ __all__ = [
     "layer_curves",
     "pc_plane",
     "rating_scatter",
-    "run_label",
 ]

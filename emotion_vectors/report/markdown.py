@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from emotion_vectors.analysis.summary import Window
 from emotion_vectors.report.claims import NOT_EVALUABLE, ClaimsReport
-from emotion_vectors.report.measures import Window
 
 
 def to_markdown(report: ClaimsReport) -> str:

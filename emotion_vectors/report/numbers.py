@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from emotion_vectors import __version__
-from emotion_vectors.ratings import N_EMOTIONS, RATING_SOURCES
+from emotion_vectors.analysis.records import RunSummary
+from emotion_vectors.ratings import RATING_SOURCES
 from emotion_vectors.registry import MODELS
 from emotion_vectors.report.claims import (
     PAPER_MODELS,
@@ -26,6 +27,7 @@ from emotion_vectors.report.claims import (
     load_paper_claims,
     paper_arousal_maxima,
 )
+from emotion_vectors.results import Results
 
 MISSING = "n/a"
 REFERENCE_MODEL = "Claude Sonnet 4.5"
@@ -157,15 +159,15 @@ def corpus_tag(name: str) -> str:
     return CORPUS_TAGS.get(name) or letters(name)
 
 
-def run_tag(run: dict[str, Any]) -> str:
+def run_tag(run: RunSummary) -> str:
     """The macro-name tag of a run: model tag then corpus tag."""
-    return model_tag(run["model"]) + corpus_tag(run["corpus"])
+    return model_tag(run.model) + corpus_tag(run.corpus)
 
 
 # ------------------------------------------------------------------------------------------ collection
 
 
-def collect_numbers(results: dict[str, Any], claims: ClaimsReport, context: ReportContext) -> dict[str, str]:
+def collect_numbers(results: Results, claims: ClaimsReport, context: ReportContext) -> dict[str, str]:
     """Every macro name -> its LaTeX text, in a stable order.
 
     Raises:
@@ -188,8 +190,8 @@ def collect_numbers(results: dict[str, Any], claims: ClaimsReport, context: Repo
         put(name, value)
     for name, value in _claims_numbers(claims).items():
         put(name, value)
-    for run in results.get("runs", []):
-        for name, value in _run_numbers(run, claims).items():
+    for run in results.runs:
+        for name, value in _run_numbers(run).items():
             put(name, value)
     missing = [m for m in TEXT_MACROS if m not in numbers]
     if missing:
@@ -247,35 +249,31 @@ def _paper_numbers() -> dict[str, str]:
     }
 
 
-def _method_numbers(results: dict[str, Any], context: ReportContext) -> dict[str, str]:
-    analysis = results.get("analysis", {})
-    runs = results.get("runs", [])
+def _method_numbers(results: Results, context: ReportContext) -> dict[str, str]:
+    analysis, runs = results.analysis, results.runs
     extraction = context.extraction
-    confidence = analysis.get("confidence")
-    variance = analysis.get("neutral_variance")
-    schemes = analysis.get("bootstrap_schemes") or []
     return {
-        "NumEmotions": fmt_int(runs[0]["n_emotions"] if runs else N_EMOTIONS),
+        "NumEmotions": fmt_int(runs[0].info.n_emotions),
         "TokenOffset": fmt_int(extraction.get("token_offset")),
         "MaxLength": fmt_int(extraction.get("max_length")),
         "PadSide": latex_escape(extraction.get("pad_side", MISSING)),
-        "NeutralVariancePercent": MISSING if is_missing(variance) else f"{100 * variance:g}",
-        "PcaComponents": fmt_int(analysis.get("pca_components")),
-        "RatingSource": latex_escape(analysis.get("rating_source", MISSING)),
+        "NeutralVariancePercent": f"{100 * analysis.neutral_variance:g}",
+        "PcaComponents": fmt_int(analysis.pca_components),
+        "RatingSource": latex_escape(analysis.rating_source),
         "RatingSources": latex_escape(", ".join(RATING_SOURCES)),
-        "Pooling": latex_escape(str(analysis.get("pooling", MISSING)).replace("_", "-")),
-        "Projection": latex_escape(analysis.get("projection", MISSING)),
-        "BootstrapResamples": fmt_int(analysis.get("bootstrap_resamples")),
-        "BootstrapSchemes": latex_escape(" and ".join(schemes) if schemes else MISSING),
-        "CiMethod": latex_escape(analysis.get("ci_method", MISSING)),
-        "ConfidencePercent": MISSING if is_missing(confidence) else f"{100 * confidence:g}",
-        "Permutations": fmt_int(analysis.get("permutations")),
-        "Seed": fmt_int(analysis.get("seed")),
+        "Pooling": latex_escape(analysis.pooling.replace("_", "-")),
+        "Projection": latex_escape(analysis.projection),
+        "BootstrapResamples": fmt_int(analysis.bootstrap_resamples),
+        "BootstrapSchemes": latex_escape(" and ".join(analysis.bootstrap_schemes) or MISSING),
+        "CiMethod": latex_escape(analysis.ci_method),
+        "ConfidencePercent": f"{100 * analysis.confidence:g}",
+        "Permutations": fmt_int(analysis.permutations),
+        "Seed": fmt_int(analysis.seed),
         "NumRuns": str(len(runs)),
-        "NumModels": str(len({r["model"] for r in runs})),
-        "NumCorpora": str(len({r["corpus"] for r in runs})),
-        "NumCrossCorpus": str(len(results.get("cross_corpus") or [])),
-        "NumCrossModel": str(len(results.get("cross_model") or [])),
+        "NumModels": str(len({r.model for r in runs})),
+        "NumCorpora": str(len({r.corpus for r in runs})),
+        "NumCrossCorpus": str(len(results.cross_corpus)),
+        "NumCrossModel": str(len(results.cross_model)),
     }
 
 
@@ -303,37 +301,30 @@ def _claims_numbers(claims: ClaimsReport) -> dict[str, str]:
     return out
 
 
-def _run_numbers(run: dict[str, Any], claims: ClaimsReport) -> dict[str, str]:
+def _run_numbers(run: RunSummary) -> dict[str, str]:
     tag = run_tag(run)
-    layers = list(run["layers"])
+    layers = run.block_indices
     out = {
-        f"ModelName{tag}": latex_escape(run.get("model_name") or run["model"]),
-        f"CorpusName{tag}": latex_escape(run["corpus"]),
-        f"NumStories{tag}": fmt_int(run.get("n_stories")),
-        f"NumRated{tag}": fmt_int(run.get("n_rated")),
+        f"ModelName{tag}": latex_escape(run.info.model_name),
+        f"CorpusName{tag}": latex_escape(run.corpus),
+        f"NumStories{tag}": fmt_int(run.info.n_stories),
+        f"NumRated{tag}": fmt_int(run.info.n_rated),
         f"NumLayers{tag}": str(len(layers)),
         f"FirstLayer{tag}": str(layers[0]),
         f"LastLayer{tag}": str(layers[-1]),
     }
     for which, label in (("valence", "Valence"), ("arousal", "Arousal")):
-        peak = (run.get("peak") or {}).get(which) or {}
-        ci = peak.get("r_ci") or (None, None)
-        out[f"Peak{label}R{tag}"] = fmt_num(peak.get("r"))
-        out[f"Peak{label}RLow{tag}"] = fmt_num(ci[0])
-        out[f"Peak{label}RHigh{tag}"] = fmt_num(ci[1])
-        out[f"Peak{label}Layer{tag}"] = fmt_int(peak.get("layer"))
-        depth = None if is_missing(peak.get("layer")) else peak["layer"] / run["n_blocks"]
-        out[f"Peak{label}Depth{tag}"] = fmt_num(depth)
-    context = _context_of(run, claims.context)
-    trend = (context or {}).get("late_minus_early_valence")
-    out[f"ValenceLateMinusEarly{tag}"] = fmt_num(trend["value"] if trend else None)
-    out[f"ValenceEarlyLayers{tag}"] = fmt_layers(*trend["early_layers"]) if trend else MISSING
-    out[f"ValenceLateLayers{tag}"] = fmt_layers(*trend["late_layers"]) if trend else MISSING
+        peak = run.peaks[which]
+        out[f"Peak{label}R{tag}"] = fmt_num(peak.r)
+        out[f"Peak{label}RLow{tag}"] = fmt_num(peak.r_ci_max[0])
+        out[f"Peak{label}RHigh{tag}"] = fmt_num(peak.r_ci_max[1])
+        out[f"Peak{label}Layer{tag}"] = fmt_int(peak.layer)
+        out[f"Peak{label}Depth{tag}"] = fmt_num(peak.layer / run.info.n_blocks)
+    trend = run.late_minus_early_valence
+    out[f"ValenceLateMinusEarly{tag}"] = fmt_num(trend.value if trend else None)
+    out[f"ValenceEarlyLayers{tag}"] = fmt_layers(*trend.early_layers) if trend else MISSING
+    out[f"ValenceLateLayers{tag}"] = fmt_layers(*trend.late_layers) if trend else MISSING
     return out
-
-
-def _context_of(run: dict[str, Any], contexts: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
-    return next((c for c in contexts if c["model"] == run["model"] and c["corpus"] == run["corpus"]), None)
 
 
 __all__ = [

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from emotion_vectors.analysis.records import Peak, RunSummary
 from emotion_vectors.registry import CORPORA, MODELS
 from emotion_vectors.report.claims import NOT_EVALUABLE, NOT_SUPPORTED, SUPPORTED, ClaimResult, ClaimsReport
 from emotion_vectors.report.numbers import MISSING, fmt_ci, fmt_int, fmt_num, is_missing, latex_escape
+from emotion_vectors.results import Results
 
 #: Colour names (defined in ``paper/main.tex``) of each verdict in the claims table.
 VERDICT_COLOURS = {SUPPORTED: "verdictSupported", NOT_SUPPORTED: "verdictNotSupported", NOT_EVALUABLE: "verdictNA"}
@@ -41,41 +43,34 @@ def _table(caption: str, label: str, spec: str, header: Sequence[str], rows: Ite
     return "\n".join(lines) + "\n"
 
 
-def _confidence_label(results: dict[str, Any]) -> str:
-    confidence = results.get("analysis", {}).get("confidence")
-    return "CI" if is_missing(confidence) else f"{100 * confidence:g}\\% CI"
+def _confidence_label(results: Results) -> str:
+    return f"{100 * results.analysis.confidence:g}\\% CI"
 
 
-def _layer_with_ci(peak: dict[str, Any]) -> str:
-    layer = fmt_int(peak.get("layer"))
-    ci = peak.get("layer_ci")
-    if ci is None or any(is_missing(v) for v in ci):
+def _layer_with_ci(peak: Peak) -> str:
+    layer = fmt_int(peak.layer)
+    if peak.layer_ci is None:
         return layer
-    return f"{layer} ({fmt_int(ci[0])}--{fmt_int(ci[1])})"
+    return f"{layer} ({fmt_int(peak.layer_ci[0])}--{fmt_int(peak.layer_ci[1])})"
 
 
-def peaks_table(results: dict[str, Any]) -> str:
+def peaks_table(results: Results) -> str:
     """Peak PC1-valence and PC2-arousal r, their layers and CIs, per model x corpus run."""
     ci_label = _confidence_label(results)
     rows = []
-    for run in results.get("runs", []):
-        peak = run.get("peak") or {}
-        val, aro = peak.get("valence") or {}, peak.get("arousal") or {}
-        p_fwer = None
-        fwer = (run.get("permutation") or {}).get("pc1_valence_p_fwer")
-        if fwer and val.get("layer") in run["layers"]:
-            p_fwer = fwer[list(run["layers"]).index(val["layer"])]
+    for run in results.runs:
+        val, aro = run.peaks["valence"], run.peaks["arousal"]
         rows.append(
             [
-                latex_escape(run.get("model_name") or run["model"]),
-                latex_escape(run["corpus"]),
+                latex_escape(run.info.model_name),
+                latex_escape(run.corpus),
                 _layer_with_ci(val),
-                fmt_num(val.get("r")),
-                fmt_ci(val.get("r_ci")),
+                fmt_num(val.r),
+                fmt_ci(val.r_ci_max),
                 _layer_with_ci(aro),
-                fmt_num(aro.get("r")),
-                fmt_ci(aro.get("r_ci")),
-                fmt_num(p_fwer, 3),
+                fmt_num(aro.r),
+                fmt_ci(aro.r_ci_max),
+                fmt_num(run.stats_at(val.layer).pc1_valence_p_fwer, 3),
             ]
         )
     pre = [
@@ -155,22 +150,22 @@ def _by_name(entries: Any, key: str) -> dict[str, dict[str, Any]]:
     return {}
 
 
-def corpus_table(results: dict[str, Any], metadata: dict[str, Any] | None) -> str:
+def corpus_table(results: Results, metadata: dict[str, Any] | None) -> str:
     """Per story corpus: generator, counts, token lengths, leak count and fingerprint.
 
     Counts and fingerprints come from the results; lengths and leak counts from the run metadata's
     ``corpora`` entries (``n/a`` where absent).
     """
     stats = _by_name((metadata or {}).get("corpora"), "name")
-    seen: dict[str, dict[str, Any]] = {}
-    for run in results.get("runs", []):
-        seen.setdefault(run["corpus"], run)
+    seen: dict[str, RunSummary] = {}
+    for run in results.runs:
+        seen.setdefault(run.corpus, run)
     rows = []
     for name, run in seen.items():
         meta = stats.get(name, {})
         entry = CORPORA.get(name)
-        n_stories, n_emotions = run.get("n_stories"), run.get("n_emotions")
-        fingerprint = _first(meta, "fingerprint") or run.get("corpus_fingerprint")
+        n_stories, n_emotions = run.info.n_stories, run.info.n_emotions
+        fingerprint = _first(meta, "fingerprint") or run.info.corpus_fingerprint
         rows.append(
             [
                 latex_escape(name),
@@ -212,20 +207,20 @@ def _tokens(meta: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------------------ metadata
 
 
-def metadata_table(results: dict[str, Any], metadata: dict[str, Any] | None) -> str:
+def metadata_table(results: Results, metadata: dict[str, Any] | None) -> str:
     """Models and revisions, corpus fingerprints, package versions, hardware and wall time per stage."""
     meta = metadata or {}
     models = _by_name(meta.get("models"), "alias")
     rows: list[list[str]] = []
-    for alias in dict.fromkeys(run["model"] for run in results.get("runs", [])):
+    for alias in dict.fromkeys(run.model for run in results.runs):
         entry, info = MODELS.get(alias), models.get(alias, {})
         hub = _first(info, "hub_id", "model_id", "id") or (entry.hub_id if entry else alias)
         revision = _first(info, "commit", "resolved_revision", "revision") or (entry.revision if entry else None)
         where = hub if str(hub).startswith("package:") and not revision else f"{hub} @ {revision or MISSING}"
         rows.append(["Model", latex_escape(alias), "\\texttt{" + latex_escape(where) + "}"])
     seen = {}
-    for run in results.get("runs", []):
-        seen.setdefault(run["corpus"], run.get("corpus_fingerprint"))
+    for run in results.runs:
+        seen.setdefault(run.corpus, run.info.corpus_fingerprint)
     for name, fingerprint in seen.items():
         rows.append(["Corpus", latex_escape(name), "\\texttt{" + latex_escape(fingerprint or MISSING) + "}"])
     packages = meta.get("packages") or meta.get("package_versions")
