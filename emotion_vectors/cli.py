@@ -18,7 +18,17 @@ from emotion_vectors import __version__
 from emotion_vectors.errors import EmotionVectorsError
 
 # Order is the order of the pipeline; `run` and `ratings` come last.
-COMMANDS: tuple[str, ...] = ("corpus", "extract", "analyze", "report", "paper", "claims", "run", "ratings")
+COMMANDS: tuple[str, ...] = (
+    "preflight",
+    "corpus",
+    "extract",
+    "analyze",
+    "report",
+    "paper",
+    "claims",
+    "run",
+    "ratings",
+)
 
 DESCRIPTION = """\
 Emotion-vector geometry of open-weight language models, reproducibly.

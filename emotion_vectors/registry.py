@@ -23,6 +23,9 @@ class ModelEntry:
         d_model: Residual-stream width.
         paper_layers: Inclusive ``(first, last)`` block indices the paper reports, or ``None`` for all.
         display_name: Name used in tables and figures.
+        n_params: Parameters the checkpoint holds (approximate, from the model card; what is downloaded and
+            loaded, vision and audio towers included), for the preflight's memory, disk and time estimates.
+        gated: Whether the Hub asks users to accept terms before downloading (checked live by the preflight).
     """
 
     alias: str
@@ -32,6 +35,8 @@ class ModelEntry:
     d_model: int
     paper_layers: tuple[int, int] | None
     display_name: str
+    n_params: int | None = None
+    gated: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ MODELS: dict[str, ModelEntry] = _register(
             d_model=384,
             paper_layers=None,
             display_name="all-MiniLM-L6-v2",
+            n_params=22_713_216,
         ),
         ModelEntry(
             alias="apertus-8b",
@@ -84,6 +90,8 @@ MODELS: dict[str, ModelEntry] = _register(
             d_model=4096,
             paper_layers=(1, 31),
             display_name="Apertus-8B-Instruct-2509",
+            n_params=8_053_000_000,
+            gated=True,
         ),
         ModelEntry(
             alias="gemma-4-e4b",
@@ -93,6 +101,7 @@ MODELS: dict[str, ModelEntry] = _register(
             d_model=2560,
             paper_layers=(1, 40),
             display_name="Gemma-4-E4B-it",
+            n_params=8_000_000_000,
         ),
     ],
     "model",
