@@ -111,7 +111,12 @@ def hub_status(timeout: float = HUB_TIMEOUT_S) -> HubStatus:
 
 
 def unreachable_reason(url: str, timeout: float = HUB_TIMEOUT_S) -> str | None:
-    """``None`` when ``url``'s server answers an HTTP HEAD within ``timeout`` seconds (any status), else why not."""
+    """``None`` when ``url``'s server answers an HTTP HEAD within ``timeout`` seconds (any status), else why not.
+
+    With ``HF_HUB_OFFLINE`` set the machine is declared offline and nothing is probed.
+    """
+    if hub_offline_by_env():
+        return "HF_HUB_OFFLINE is set: not probed"
 
     def probe() -> str:
         try:

@@ -35,10 +35,6 @@ CORPUS_SUMMARY = "corpora.summary.json"
 STAGE_KINDS: tuple[str, ...] = ("corpus", "extract", "analyze", "report", "paper", "claims")
 PDF_BUILT = "PDF built"
 SOURCES_ONLY = "LaTeX sources only (no TeX)"
-TOKENS_PER_WORD = 1.3
-# Rough forward throughput (real tokens per second) used only by the dry-run time estimate.
-_RATE_CPU = 3000.0
-_RATE_GPU = 20000.0
 
 
 @dataclass
@@ -69,7 +65,7 @@ class PipelineRun:
 class _Stage:
     name: str
     kind: str
-    key: str
+    key: str | None  # None only in a dry run, when an input's fingerprint needs a download
     outputs: list[Path]
     action: Callable[[bool], str | None]  # returns an optional note for the summary
     info: dict[str, Any] = field(default_factory=dict)
@@ -129,7 +125,7 @@ def run_pipeline(
     """
     output_dir = Path(output_dir).resolve()
     started = time.perf_counter()
-    ctx = RunContext(config, output_dir, config_path, progress, shard_size)
+    ctx = RunContext(config, output_dir, config_path, progress, shard_size, planning=dry_run)
     graph = build_stages(ctx, paper)
     forced = expand_force(force, [s.name for s in graph])
     result = PipelineRun(output_dir)
@@ -159,14 +155,16 @@ def build_stages(ctx: RunContext, with_paper: bool) -> list[_Stage]:
     corpus = _corpus_node(ctx)
     extracts = _extract_nodes(ctx)
     analyze = _analyze_node(ctx, [s.key for s in extracts])
-    report_key = content_key(
-        "report", analyze.key, config.profile, config.description, dataclasses.asdict(config.extraction)
+    report_key = _unless_unresolved(
+        [analyze.key], "report", analyze.key, config.profile, config.description, dataclasses.asdict(config.extraction)
     )
     claims_outputs = [out / build.CLAIMS_MD, out / build.CLAIMS_JSON]
     numbers = out / paper.GENERATED_DIR / paper.NUMBERS_FILE
     report = _Stage("report", "report", report_key, [numbers, *claims_outputs], lambda f: stages.report_stage(ctx))
     paper_dir = project_root(ctx.config_path) / "paper"
-    paper_key = content_key("paper", report_key, _tree_hash(paper_dir, exclude=("build", paper.GENERATED_DIR)))
+    paper_key = _unless_unresolved(
+        [report_key], "paper", report_key, _tree_hash(paper_dir, exclude=("build", paper.GENERATED_DIR))
+    )
     skip = None if config.report.build_pdf else "report.build_pdf = false"
     skip = skip if with_paper else "--no-paper"
     # Without TeX only the sources are promised, so installing TeX later reruns just this stage for the PDF.
@@ -175,7 +173,7 @@ def build_stages(ctx: RunContext, with_paper: bool) -> list[_Stage]:
         paper_outputs.append(out / paper.PAPER_PDF)
     paper_action = lambda f: stages.paper_stage(ctx, paper_dir)  # noqa: E731
     paper_stage = _Stage("paper", "paper", paper_key, paper_outputs, paper_action, {"skip": skip})
-    claims_key = content_key("claims", report_key, dataclasses.asdict(config.report))
+    claims_key = _unless_unresolved([report_key], "claims", report_key, dataclasses.asdict(config.report))
     claims = _Stage("claims", "claims", claims_key, claims_outputs, lambda f: stages.claims_stage(ctx))
     return [corpus, *extracts, analyze, report, paper_stage, claims]
 
@@ -224,9 +222,13 @@ def _paper_outcome(out: Path) -> dict[str, Any]:
 
 def _corpus_node(ctx: RunContext) -> _Stage:
     config = ctx.config
-    fingerprints = {name: ctx.corpus(name).fingerprint for name in ctx.corpus_names()}
-    key = content_key(
-        "corpus", [dataclasses.asdict(c) for c in config.corpora], dataclasses.asdict(config.neutral), fingerprints
+    fingerprints = {name: ctx.fingerprint(name) for name in ctx.corpus_names()}
+    key = _unless_unresolved(
+        list(fingerprints.values()),
+        "corpus",
+        [dataclasses.asdict(c) for c in config.corpora],
+        dataclasses.asdict(config.neutral),
+        fingerprints,
     )
     summary = ctx.output_dir / PIPELINE_DIR / CORPUS_SUMMARY
     return _Stage("corpus", "corpus", key, [summary], lambda f: stages.corpus_stage(ctx, summary))
@@ -243,11 +245,13 @@ def _extract_nodes(ctx: RunContext) -> list[_Stage]:
         for name in names:
             path = store_dir(ctx.output_dir, model.alias, name)
             stage_name = f"extract.{model.alias}.{name}"
-            key = content_key(
+            fingerprint = ctx.fingerprint(name)
+            key = _unless_unresolved(
+                [fingerprint],
                 "extract",
                 dataclasses.asdict(model),
                 dataclasses.asdict(config.extraction),
-                ctx.corpus(name).fingerprint,
+                fingerprint,
                 ctx.shard_size,
             )
             # inputs changed since the recorded run: the old store is stale, replace it
@@ -261,10 +265,10 @@ def _extract_nodes(ctx: RunContext) -> list[_Stage]:
     return nodes
 
 
-def _analyze_node(ctx: RunContext, extract_keys: list[str]) -> _Stage:
+def _analyze_node(ctx: RunContext, extract_keys: list[str | None]) -> _Stage:
     from emotion_vectors import analyze
 
-    key = content_key("analyze", dataclasses.asdict(ctx.config.analysis), extract_keys)
+    key = _unless_unresolved(extract_keys, "analyze", dataclasses.asdict(ctx.config.analysis), extract_keys)
     results = ctx.output_dir / analyze.RESULTS_DIR
     outputs = [results / analyze.RESULTS_FILE, results / analyze.PER_LAYER_FILE]
     return _Stage("analyze", "analyze", key, outputs, lambda f: stages.analyze_stage(ctx))
@@ -273,7 +277,14 @@ def _analyze_node(ctx: RunContext, extract_keys: list[str]) -> _Stage:
 # ---------------------------------------------------------------------------------------------- execution
 
 
+def _unless_unresolved(inputs: list[str | None], *parts: Any) -> str | None:
+    """:func:`content_key` of ``parts``, or ``None`` when one of ``inputs`` (fingerprints, upstream keys) is."""
+    return None if any(value is None for value in inputs) else content_key(*parts)
+
+
 def _is_cached(ctx: RunContext, stage: _Stage) -> bool:
+    if stage.key is None:
+        return False
     record = read_record(ctx.output_dir, stage.name)
     return bool(record and record.get("key") == stage.key and all(p.exists() for p in stage.outputs))
 
@@ -320,17 +331,32 @@ def _plan_entry(ctx: RunContext, stage: _Stage, forced: set[str]) -> dict[str, A
         action = f"skip ({stage.info['skip']})"
     elif stage.name in forced:
         action = "run (forced)"
+    elif stage.key is None:
+        action = "run (unresolved offline)"
     else:
         action = "cached" if _is_cached(ctx, stage) else "run"
-    entry: dict[str, Any] = {"stage": stage.name, "action": action, "key": stage.key[:12]}
+    entry: dict[str, Any] = {"stage": stage.name, "action": action, "key": (stage.key or "unresolved")[:12]}
+    if stage.kind == "corpus":
+        entry["corpora"] = {name: ctx.known(name).how for name in ctx.corpus_names()}
     if stage.kind == "extract":
-        corpus = ctx.corpus(stage.info["corpus"])
-        words = sum(len(t.split()) for t in corpus.texts)
-        cap = ctx.config.extraction.max_length
-        tokens = int(sum(min(len(t.split()) * TOKENS_PER_WORD, cap) for t in corpus.texts))
-        rate = _RATE_GPU if stage.info["model"].device == "cuda" else _RATE_CPU
-        entry.update(stories=len(corpus), words=words, tokens_estimate=tokens, estimate_s=round(tokens / rate, 1))
+        known, model = ctx.known(stage.info["corpus"]), stage.info["model"]
+        entry.update(stories=known.size.n_stories, tokens_estimate=known.size.tokens, measured=known.size.measured)
+        if known.fingerprint is None:
+            entry["unresolved"] = known.how
+        entry["estimate_s"] = round(_extraction_estimate(model, known.size.tokens), 1)
     return entry
+
+
+def _extraction_estimate(model: Any, tokens: int) -> float:
+    """Seconds to extract ``tokens`` through ``model`` (:mod:`emotion_vectors.estimates`; 0 when unknown)."""
+    from emotion_vectors import estimates
+    from emotion_vectors.registry import MODELS
+
+    entry = MODELS.get(model.alias)
+    if entry is None:
+        return 0.0
+    dtype = estimates.resolve_dtype(model.dtype, model.device)
+    return estimates.extraction_seconds(tokens, entry.n_blocks, entry.d_model, model.device, dtype)
 
 
 def _tree_hash(folder: Path, exclude: tuple[str, ...]) -> str:

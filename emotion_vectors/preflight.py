@@ -197,26 +197,12 @@ def hub_repositories(config: ExperimentConfig) -> list[tuple[str, str]]:
 
 def corpus_sizes(config: ExperimentConfig) -> dict[str, est.CorpusSize]:
     """Stories and tokens of every corpus (and ``neutral``): counted where the texts are local or cached,
-    else the published design. Reads no network."""
-    from emotion_vectors.corpus.download import cached_path
-    from emotion_vectors.corpus.sources import load_corpus, load_neutral
+    else the published design. Reads no network (:func:`emotion_vectors.dryrun.known_corpus`)."""
+    from emotion_vectors.dryrun import known_corpus
     from emotion_vectors.store import NEUTRAL_CORPUS
 
-    cap = config.extraction.max_length
-    sizes: dict[str, est.CorpusSize] = {}
-    for corpus in config.corpora:
-        if corpus.source == "hub" and hub_corpus_id(corpus):
-            sizes[corpus.name] = est.published_corpus_size(cap)
-        else:
-            texts = load_corpus(corpus).texts
-            sizes[corpus.name] = est.CorpusSize(len(texts), est.tokens_of_texts(texts, cap), True)
-    neutral = config.neutral
-    if neutral.source == "url" and not cached_path(neutral.url or "", neutral.sha256 or "").exists():
-        sizes[NEUTRAL_CORPUS] = est.CorpusSize(40, int(NEUTRAL_WORDS * est.TOKENS_PER_WORD), False)
-    else:
-        texts = load_neutral(neutral).texts
-        sizes[NEUTRAL_CORPUS] = est.CorpusSize(len(texts), est.tokens_of_texts(texts, cap), True)
-    return sizes
+    names = [c.name for c in config.corpora] + [NEUTRAL_CORPUS]
+    return {name: known_corpus(config, name).size for name in names}
 
 
 def run_needs(config: ExperimentConfig, sizes: dict[str, est.CorpusSize]) -> list[RunNeed]:
@@ -490,7 +476,6 @@ def _gb(n: int) -> str:
 
 def observe(config: ExperimentConfig, output_dir: str | Path, *, timeout: float = 3.0) -> MachineState:
     """Probe what ``config`` needs of this machine, and nothing else; never longer than a few timeouts."""
-    from emotion_vectors.corpus.download import cached_path
     from emotion_vectors.machine import (
         available_memory_bytes,
         cuda_gpus,
@@ -505,22 +490,18 @@ def observe(config: ExperimentConfig, output_dir: str | Path, *, timeout: float 
     repos = hub_repositories(config)
     gpus = tuple(cuda_gpus()) if any(m.device == "cuda" for m in config.models) else ()
     hub = hub_status(timeout) if repos else None
-    cache = hf_cache_dir()
-    cached = {repo for repo_type, repo in repos if _in_hf_cache(cache, repo_type, repo)}
+    cached = set(locally_cached(config))
     unreachable: dict[str, str] = {}
-    if config.neutral.source == "url":
-        url = config.neutral.url or ""
-        if cached_path(url, config.neutral.sha256 or "").exists():
-            cached.add(url)
-        else:
-            why = unreachable_reason(url, timeout)
-            if why is not None:
-                unreachable[url] = why
+    url = config.neutral.url or ""
+    if config.neutral.source == "url" and url not in cached:
+        why = unreachable_reason(url, timeout)
+        if why is not None:
+            unreachable[url] = why
     access = {}
     token = hf_token_present() if repos else False
     if hub is not None and hub.reachable:
         access = {repo: _repo_access(repo_type, repo, timeout) for repo_type, repo in repos}
-    out = Path(output_dir)
+    out, cache = Path(output_dir), hf_cache_dir()
     disk = {"downloads": free_disk_bytes(cache), "outputs": free_disk_bytes(out)}
     return MachineState(
         gpus=gpus,
@@ -539,6 +520,19 @@ def observe(config: ExperimentConfig, output_dir: str | Path, *, timeout: float 
 def preflight(config: ExperimentConfig, output_dir: str | Path, *, timeout: float = 3.0) -> PreflightReport:
     """Observe this machine and evaluate ``config`` on it."""
     return evaluate(config, observe(config, output_dir, timeout=timeout), corpus_sizes(config))
+
+
+def locally_cached(config: ExperimentConfig) -> frozenset[str]:
+    """The Hub repositories and pinned URLs of ``config`` already in the local caches (no network)."""
+    from emotion_vectors.corpus.download import cached_path
+    from emotion_vectors.machine import hf_cache_dir
+
+    cache = hf_cache_dir()
+    cached = {repo for repo_type, repo in hub_repositories(config) if _in_hf_cache(cache, repo_type, repo)}
+    neutral = config.neutral
+    if neutral.source == "url" and cached_path(neutral.url or "", neutral.sha256 or "").exists():
+        cached.add(neutral.url or "")
+    return frozenset(cached)
 
 
 def _in_hf_cache(cache: Path, repo_type: str, repo: str) -> bool:
@@ -608,6 +602,7 @@ __all__ = [
     "downloads",
     "evaluate",
     "hub_repositories",
+    "locally_cached",
     "observe",
     "preflight",
 ]

@@ -29,8 +29,10 @@ class RunContext:
         config_path: str | Path | None = None,
         progress: bool = False,
         shard_size: int | None = None,
+        planning: bool = False,
     ) -> None:
         self.config = config
+        self.planning = planning
         self.output_dir = output_dir
         self.config_path = config_path
         self.progress = progress
@@ -38,6 +40,7 @@ class RunContext:
         self._corpora: dict[str, Any] = {}
         self._loaded: dict[str, Any] = {}
         self._models: dict[str, Any] = {}
+        self._known: dict[str, Any] = {}
 
     def corpus_names(self) -> list[str]:
         """The emotion corpora of the config, then the neutral texts (:data:`store.NEUTRAL_CORPUS`)."""
@@ -58,6 +61,21 @@ class RunContext:
                 self._loaded[name] = load_corpus_loaded(cfg)
                 self._corpora[name] = self._loaded[name].corpus
         return self._corpora[name]
+
+    def fingerprint(self, name: str) -> str | None:
+        """The fingerprint of corpus ``name``. When planning (a dry run) nothing is downloaded: ``None`` when
+        only a download would tell (:func:`emotion_vectors.dryrun.known_corpus`)."""
+        if not self.planning:
+            return self.corpus(name).fingerprint
+        return self.known(name).fingerprint
+
+    def known(self, name: str) -> Any:
+        """What is known about corpus ``name`` without the network (:class:`~emotion_vectors.dryrun.KnownCorpus`)."""
+        from emotion_vectors.dryrun import known_corpus
+
+        if name not in self._known:
+            self._known[name] = known_corpus(self.config, name)
+        return self._known[name]
 
     def generator(self, name: str) -> str | None:
         """The model that generated corpus ``name``, where its source records one."""

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         shard_size=args.shard_size,
     )
     if args.dry_run:
-        _print_plan(result)
+        _print_plan(result, config)
         return 0
     _print_summary(result)
     return 0
@@ -92,19 +92,44 @@ def _downstream(forces: list[str]) -> list[str]:
     return sorted(set(chosen))
 
 
-def _print_plan(result: object) -> None:
+def _print_plan(result: object, config: object) -> None:
+    """The dry run's plan: every stage, what is cached, what would be downloaded; made without the network."""
+    from emotion_vectors.dryrun import plan_downloads
+    from emotion_vectors.estimates import human_bytes, human_seconds
+
     plan = result.plan  # type: ignore[attr-defined]
-    print(f"plan for {result.output_dir}:")  # type: ignore[attr-defined]
+    print(f"plan for {result.output_dir} (made offline; nothing is downloaded):")  # type: ignore[attr-defined]
     total = 0.0
+    unresolved = {}
     for entry in plan:
         line = f"  {entry['stage']:<32} {entry['action']:<28} key {entry['key']}"
         if "stories" in entry:
             est = entry["estimate_s"] if entry["action"] != "cached" else 0.0
             total += est
-            line += f"  {entry['stories']} stories, ~{entry['tokens_estimate']:,} tokens, ~{est:.0f}s"
+            basis = "" if entry["measured"] else " (published design)"
+            line += f"  {entry['stories']} stories{basis}, ~{entry['tokens_estimate']:,} tokens, ~{human_seconds(est)}"
         print(line)
+        for name, how in entry.get("corpora", {}).items():
+            print(f"      corpus {name}: fingerprint {how}")
+        if "unresolved" in entry:
+            unresolved[entry["stage"]] = entry["unresolved"]
+    items = plan_downloads(config)
+    if items:
+        print("downloads:")
+        for item in items:
+            state = "cached" if item.cached else f"would download, ~{human_bytes(item.bytes)}"
+            print(f"  {item.kind:<8} {item.name}: {item.source} ({state})")
+    if unresolved:
+        print(
+            f"{len(unresolved)} extraction stage(s) cannot be resolved offline (their corpus fingerprint is known "
+            "only after the download; pin it to resolve them: see `emotion-vectors corpus fingerprint`); they and "
+            "every stage after them are planned to run"
+        )
     print("tokens are estimated as words x 1.3 (capped at max_length), not counted with the tokenizer;")
-    print(f"estimated extraction time: ~{total:.0f}s (rough; downstream stages take seconds to minutes on a CPU)")
+    print(
+        f"estimated extraction time: ~{human_seconds(total)} (from measured throughput, see "
+        "emotion_vectors/estimates.py; `emotion-vectors preflight` estimates every stage)"
+    )
 
 
 def _print_summary(result: object) -> None:
