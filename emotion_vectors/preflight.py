@@ -457,7 +457,7 @@ def _disk_checks(needs: list[RunNeed], items: list[Download], state: MachineStat
 
 
 def _tex_check(state: MachineState) -> Check:
-    from emotion_vectors.report.paper import TEX_FIX
+    from emotion_vectors.tex import TEX_FIX
 
     if state.tex_missing:
         missing = " and ".join(state.tex_missing)
@@ -485,7 +485,7 @@ def observe(config: ExperimentConfig, output_dir: str | Path, *, timeout: float 
         hub_status,
         unreachable_reason,
     )
-    from emotion_vectors.report.paper import missing_tex
+    from emotion_vectors.tex import missing_tex
 
     repos = hub_repositories(config)
     gpus = tuple(cuda_gpus()) if any(m.device == "cuda" for m in config.models) else ()

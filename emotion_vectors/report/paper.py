@@ -20,17 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emotion_vectors.errors import ReportError
+from emotion_vectors.tex import TEX_FIX, TEX_PROGRAMS, missing_tex  # noqa: F401 - re-exported
 
 GENERATED_DIR = "generated"
 NUMBERS_FILE = "numbers.tex"
 PAPER_SOURCES_DIR = "paper"
 PAPER_PDF = "paper.pdf"
-TEX_PROGRAMS = ("latexmk", "pdflatex")
 LATEXMK_ARGS = ("-pdf", "-interaction=nonstopmode", "-halt-on-error", "-cd", "-outdir=build")
-TEX_FIX = (
-    "install TeX Live and latexmk (`make tex` on Debian/Ubuntu: apt-get install latexmk texlive-latex-recommended "
-    "texlive-latex-extra texlive-fonts-recommended lmodern), or build inside the project's Docker image"
-)
 
 
 @dataclass(frozen=True)
@@ -54,11 +50,6 @@ class PaperBuild:
             f"run `latexmk -pdf main.tex` there, or `make tex` (installs TeX on Debian/Ubuntu) and rerun, "
             f"or use the Docker image (`make docker-build`)"
         )
-
-
-def missing_tex() -> list[str]:
-    """The TeX programs the PDF build needs that are not on PATH (empty when TeX is usable)."""
-    return [name for name in TEX_PROGRAMS if shutil.which(name) is None]
 
 
 def latexmk_path() -> str:
