@@ -105,6 +105,7 @@ def corpus_stage(ctx: RunContext, summary_path: Path) -> None:
         summary[corpus_cfg.name] = {
             "name": corpus_cfg.name,
             "fingerprint": corpus.fingerprint,
+            "fingerprint_pinned": corpus_cfg.fingerprint is not None,
             "source": corpus.source,
             "revision": corpus.revision,
             "generator": ctx.generator(corpus_cfg.name),
@@ -116,7 +117,24 @@ def corpus_stage(ctx: RunContext, summary_path: Path) -> None:
         }
         if report.leaks:
             log.warning("corpus %s: %d emotion-word leak(s)", corpus_cfg.name, len(report.leaks))
+        if corpus_cfg.source == "hub" and corpus_cfg.fingerprint is None:
+            log.warning(
+                "corpus %s: fingerprint %s (revision %s) is not pinned; it is recorded in run_metadata.json; "
+                "to pin it: emotion-vectors corpus fingerprint %s",
+                corpus_cfg.name,
+                corpus.fingerprint,
+                corpus.revision,
+                _registered_name(corpus_cfg.name, corpus_cfg.dataset_id) or corpus_cfg.dataset_id,
+            )
     write_json(summary_path, summary)
+
+
+def _registered_name(name: str, dataset_id: str | None) -> str | None:
+    """``name`` when it is the registry's corpus of that name at the same dataset id, else ``None``."""
+    from emotion_vectors.registry import CORPORA
+
+    entry = CORPORA.get(name)
+    return name if entry is not None and entry.dataset_id == dataset_id else None
 
 
 def extract_stage(ctx: RunContext, alias: str, corpus_name: str, path: Path, replace: bool) -> None:
@@ -178,14 +196,18 @@ def claims_stage(ctx: RunContext) -> None:
     """The paper's claims checked against the results (``claims.md``, ``claims.json``)."""
     from emotion_vectors.report.build import CLAIMS_JSON, CLAIMS_MD, load_metadata, load_results, locate, make_context
     from emotion_vectors.report.claims import evaluate_claims
+    from emotion_vectors.report.corpus_checks import checks_to_dicts, checks_to_markdown, corpus_checks
     from emotion_vectors.report.markdown import to_markdown
 
     where = locate(None, None, ctx.output_dir)
     results = load_results(where.results)
-    context = make_context(load_metadata(where.metadata), ctx.config, source=str(where.results))
+    metadata = load_metadata(where.metadata)
+    context = make_context(metadata, ctx.config, source=str(where.results))
     report = evaluate_claims(results, profile=context.profile, description=context.description)
-    atomic_write_text(ctx.output_dir / CLAIMS_MD, to_markdown(report))
-    atomic_write_text(ctx.output_dir / CLAIMS_JSON, json.dumps(report.to_dict(), indent=1) + "\n")
+    checks = corpus_checks(results, metadata)
+    data = {**report.to_dict(), **({"corpus_checks": checks_to_dicts(checks)} if checks else {})}
+    atomic_write_text(ctx.output_dir / CLAIMS_MD, to_markdown(report) + checks_to_markdown(checks))
+    atomic_write_text(ctx.output_dir / CLAIMS_JSON, json.dumps(data, indent=1) + "\n")
     failures = report.failures()
     if ctx.config.report.claims_strict and failures:
         raise ReportError(

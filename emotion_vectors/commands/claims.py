@@ -35,16 +35,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from emotion_vectors.report.build import load_metadata, load_results, locate, make_context
     from emotion_vectors.report.claims import evaluate_claims
+    from emotion_vectors.report.corpus_checks import checks_to_dicts, checks_to_markdown, corpus_checks
     from emotion_vectors.report.markdown import to_markdown
 
     where = locate(args.config, args.results, args.out)
     results = load_results(where.results)
-    context = make_context(load_metadata(where.metadata), where.config, source=str(where.results))
+    metadata = load_metadata(where.metadata)
+    context = make_context(metadata, where.config, source=str(where.results))
     report = evaluate_claims(results, profile=context.profile, description=context.description)
+    checks = corpus_checks(results, metadata)
     if args.format == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), indent=1) + "\n")
+        data = {**report.to_dict(), **({"corpus_checks": checks_to_dicts(checks)} if checks else {})}
+        sys.stdout.write(json.dumps(data, indent=1) + "\n")
     else:
-        sys.stdout.write(to_markdown(report))
+        sys.stdout.write(to_markdown(report) + checks_to_markdown(checks))
     strict = args.strict or (where.config is not None and where.config.report.claims_strict)
     failures = report.failures()
     if strict and failures:

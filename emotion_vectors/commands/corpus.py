@@ -13,6 +13,7 @@ from emotion_vectors.commands._common import HELP_FORMATTER, add_command
 DESCRIPTION = """\
 Story corpora: check one, write a new one with a local model, or publish one on the Hugging Face Hub.
 
+  fingerprint SOURCE  the corpus's fingerprint and commit, and the lines that pin them (registry, config)
   validate SOURCE     per-emotion counts, stories naming their own emotion, duplicates, short texts,
                       unknown emotions, rows whose story parsing failed; prints a table, --json writes it all
   generate            the paper's method with this project's prompts and topics (or --prompts-from a
@@ -23,6 +24,7 @@ SOURCE is `demo` (bundled), `gemma` or `apertus` (the published corpora on the H
 .jsonl/.parquet file in either row layout, or a local dataset directory.
 
 examples:
+  emotion-vectors corpus fingerprint apertus
   emotion-vectors corpus validate demo
   emotion-vectors corpus validate gemma --json gemma-validation.json --strict
   emotion-vectors corpus generate --model apertus-8b --device cuda --out apertus_stories.jsonl
@@ -34,6 +36,7 @@ examples:
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = add_command(subparsers, "corpus", "validate, generate or publish a story corpus", DESCRIPTION)
     actions = parser.add_subparsers(dest="corpus_command", metavar="<action>", required=True)
+    _add_fingerprint(actions)
     _add_validate(actions)
     _add_generate(actions)
     _add_push(actions)
@@ -41,7 +44,38 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    return {"validate": _validate, "generate": _generate, "push": _push}[args.corpus_command](args)
+    actions = {"fingerprint": _fingerprint, "validate": _validate, "generate": _generate, "push": _push}
+    return actions[args.corpus_command](args)
+
+
+# ---------------------------------------------------------------------------------------------- fingerprint
+
+
+def _add_fingerprint(actions: argparse._SubParsersAction) -> None:
+    p = actions.add_parser(
+        "fingerprint",
+        help="print a corpus's fingerprint and how to pin it",
+        description=(
+            "Load a corpus and print its fingerprint (sha256 over its sorted, stripped texts), the commit read,\n"
+            "and the lines that pin it in emotion_vectors/registry.py or an experiment config. A pinned\n"
+            "fingerprint is checked on every load and lets a dry run plan without the download."
+        ),
+        formatter_class=HELP_FORMATTER,
+    )
+    p.add_argument("source", metavar="SOURCE", help="demo | gemma | apertus | FILE.jsonl | FILE.parquet | DIR")
+    p.add_argument("--revision", help="Hub revision of a registered corpus (default: main)")
+    p.add_argument("--cache-dir", help="cache for Hub downloads (default: the Hugging Face cache)")
+
+
+def _fingerprint(args: argparse.Namespace) -> int:
+    from emotion_vectors.corpus.pin import pin_lines
+    from emotion_vectors.corpus.sources import open_source
+    from emotion_vectors.registry import CORPORA
+
+    loaded = open_source(args.source, revision=args.revision, cache_dir=args.cache_dir)
+    name = args.source if args.source in CORPORA else loaded.corpus.name
+    print("\n".join(pin_lines(name, loaded.corpus)))
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------- validate
