@@ -266,7 +266,7 @@ def emotion_bootstrap_layer(
     for lo in range(0, indices.shape[0], CHUNK * 4):
         idx = indices[lo : lo + CHUNK * 4]
         grams = gram[idx[:, :, None], idx[:, None, :]]
-        chunk = _replicate_correlations(grams, scores[idx], start[idx], full_valence[idx], full_arousal[idx])
+        chunk = replicate_correlations(grams, scores[idx], start[idx], full_valence[idx], full_arousal[idx])
         for name in STATISTICS:
             outputs[name][lo : lo + idx.shape[0]] = chunk[name]
     return outputs
@@ -314,7 +314,7 @@ def story_bootstrap_layer(
         w = weights[lo : lo + CHUNK]
         grams = _assemble_grams(by_column, w)
         projections = np.einsum("bei,eik->bek", w, reference)
-        chunk = _replicate_correlations(grams, projections, start, full_valence[None, :], full_arousal[None, :])
+        chunk = replicate_correlations(grams, projections, start, full_valence[None, :], full_arousal[None, :])
         for name in STATISTICS:
             outputs[name][lo : lo + w.shape[0]] = chunk[name]
     return outputs
@@ -383,7 +383,7 @@ def _masked_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return rankdata(np.where(mask, values, np.nan), axis=1, nan_policy="omit")
 
 
-def _replicate_correlations(
+def replicate_correlations(
     grams: np.ndarray,
     projections: np.ndarray,
     start: np.ndarray,
@@ -431,6 +431,7 @@ __all__ = [
     "padded_rows",
     "padded_story_gram",
     "reference_story_projections",
+    "replicate_correlations",
     "start_block",
     "story_bootstrap_layer",
     "story_jackknife_weights",

@@ -3,14 +3,31 @@
 Pure functions on numpy arrays; every random draw comes from an explicit :class:`numpy.random.Generator`. The
 bootstrap replicates themselves are drawn and refitted in :mod:`emotion_vectors.analysis.bootstrap`.
 
-**Intervals**: ``"percentile"`` (default: the ``(1-c)/2`` and ``(1+c)/2`` quantiles with linear interpolation)
-or ``"bca"`` (Efron's bias-corrected and accelerated interval: bias from the share of replicates below the
-estimate, counting ties as half, acceleration from the jackknife: leave-one-emotion-out for the emotion
-scheme, leave-one-story-out for the story scheme), matching :func:`scipy.stats.bootstrap`'s BCa.
-Resampling stories adds sampling noise to every emotion mean, which attenuates r, so story-level replicates
-tend to sit below the full-sample r and a percentile interval can end near (or below) the estimate; BCa corrects
-for that bias. The peak layer and peak r always use percentile intervals of the per-replicate argmax/max over layers (the max
-over layers is biased upwards; the interval is reported as is).
+**Intervals** (:func:`confidence_interval`; ``benchmarks/interval_coverage.py`` measures their coverage and
+``docs/intervals.md`` states what each scheme estimates):
+
+- ``"recentred"`` (default): the basic bootstrap on Fisher's ``z = atanh(r)``, centred on the estimate:
+  ``tanh(z_hat - (q_hi - m), z_hat - (q_lo - m))`` with ``q_lo, q_hi`` the ``(1-c)/2`` and ``(1+c)/2`` quantiles
+  and ``m`` the median of the replicates' ``z``. Only the *spread* of the replicates is used, not their
+  location: resampling stories adds sampling noise to every emotion mean, which attenuates r, so story-level
+  replicates sit below the full-sample r (the noise is counted twice); centring removes that shift. The interval
+  contains its estimate by construction. Its estimand is the r this analysis returns for the corpus's design
+  (same emotions and stories per emotion for the story scheme, a fresh draw of emotions for the emotion
+  scheme), attenuation included.
+- ``"bias_corrected"``: the basic bootstrap on Fisher's z, ``tanh(2 z_hat - q_hi, 2 z_hat - q_lo)``: the shift
+  of the replicates below the estimate is read as the estimate's own attenuation and added back once more
+  (two-stage bias correction), so the interval aims at the noise-free r (infinitely many stories). It can
+  exclude the estimate.
+- ``"percentile"``: the ``(1-c)/2`` and ``(1+c)/2`` quantiles with linear interpolation; carries the
+  replicates' attenuation straight into the interval.
+- ``"bca"``: Efron's bias-corrected and accelerated interval: bias from the share of replicates below the
+  estimate, counting ties as half, acceleration from the jackknife: leave-one-emotion-out for the emotion
+  scheme, leave-one-story-out for the story scheme, matching :func:`scipy.stats.bootstrap`'s BCa. It stays
+  inside the range of the replicates, so it cannot reach an estimate that every replicate falls below.
+
+The peak r has two intervals (:func:`peak_interval`): that of the maximum over layers (replicates: each
+replicate's max over layers, the same method as above) and, by the caller, that of r at the peak layer held
+fixed (the layer's own interval).
 
 **Permutation test** (:func:`permutation_test`): valence is permuted over the rated emotions; the statistic is
 ``|r(PC1, valence)|`` (the sign rule makes the observed r non-negative, so ``|r|`` is the matching null), the
@@ -21,19 +38,21 @@ q-values come from :func:`statsmodels.stats.multitest.multipletests`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 from statsmodels.stats.multitest import multipletests
 
 from emotion_vectors.errors import AnalysisError
+from emotion_vectors.options import CIMethod, choices
 from emotion_vectors.vectors import check_matrix
 
-CIMethod = Literal["percentile", "bca"]
-CI_METHODS: tuple[str, ...] = ("percentile", "bca")
+CI_METHODS: tuple[str, ...] = choices(CIMethod)
+#: Correlations are clipped to ``+-(1 - FISHER_EPS)`` before ``atanh`` (a replicate r of exactly 1 is finite).
+FISHER_EPS = 1e-12
 #: The multiple-testing method of the q-values (:func:`statsmodels.stats.multitest.multipletests`).
 BH_METHOD = "fdr_bh"
 
@@ -117,16 +136,65 @@ def bca_interval(
     return out
 
 
+def fisher_basic_interval(
+    estimate: np.ndarray | float,
+    replicates: np.ndarray,
+    confidence: float = 0.95,
+    *,
+    recentre: bool = True,
+) -> np.ndarray:
+    """Basic bootstrap interval of a correlation on Fisher's z (see the module docstring).
+
+    Args:
+        estimate: ``[...]`` full-sample r.
+        replicates: ``[B, ...]`` bootstrap replicates of r (NaN replicates ignored).
+        confidence: Two-sided level.
+        recentre: ``True``: centre the replicates' spread on the estimate (``"recentred"``); ``False``: reflect
+            it about the estimate, which adds the replicates' shift back (``"bias_corrected"``).
+
+    Returns:
+        ``[..., 2]``; NaN where the estimate is NaN or no replicate is finite.
+    """
+    _check_confidence(confidence)
+    estimate = np.asarray(estimate, dtype=np.float64)
+    replicates = np.asarray(replicates, dtype=np.float64)
+    if replicates.shape[1:] != estimate.shape:
+        raise AnalysisError(
+            f"replicates [B, ...] must end in the estimate's shape {estimate.shape}, got {replicates.shape}"
+        )
+    out = np.full((*estimate.shape, 2), np.nan)
+    if replicates.shape[0] == 0:
+        return out
+    alpha = (1.0 - confidence) / 2.0
+    z_hat = fisher_z(estimate)
+    z = fisher_z(replicates)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN, kept as NaN
+        q_lo, median, q_hi = np.nanquantile(z, [alpha, 0.5, 1.0 - alpha], axis=0)
+    centre = z_hat if recentre else 2.0 * z_hat - median
+    out[..., 0] = np.tanh(centre - (q_hi - median))
+    out[..., 1] = np.tanh(centre - (q_lo - median))
+    return out
+
+
+def fisher_z(r: np.ndarray | float) -> np.ndarray:
+    """``atanh(r)`` with ``r`` clipped to ``+-(1 - FISHER_EPS)`` (NaN stays NaN)."""
+    r = np.asarray(r, dtype=np.float64)
+    return np.arctanh(np.clip(r, -1.0 + FISHER_EPS, 1.0 - FISHER_EPS))
+
+
 def confidence_interval(
     estimate: np.ndarray,
     replicates: np.ndarray,
-    method: CIMethod = "percentile",
+    method: CIMethod = "recentred",
     confidence: float = 0.95,
     jackknife: np.ndarray | None = None,
 ) -> np.ndarray:
     """Interval ``[..., 2]`` by ``method``; ``"bca"`` needs the ``[J, ...]`` jackknife replicates."""
     if method not in CI_METHODS:
         raise AnalysisError(f"unknown CI method {method!r}", fix=f"use one of {', '.join(CI_METHODS)}")
+    if method in ("recentred", "bias_corrected"):
+        return fisher_basic_interval(estimate, replicates, confidence, recentre=method == "recentred")
     if method == "percentile":
         return percentile_interval(replicates, confidence)
     if jackknife is None:
@@ -135,23 +203,36 @@ def confidence_interval(
 
 
 def peak_interval(
-    replicates: np.ndarray, layers: Sequence[int], confidence: float = 0.95
+    replicates: np.ndarray,
+    layers: Sequence[int],
+    confidence: float = 0.95,
+    *,
+    estimates: np.ndarray | None = None,
+    method: CIMethod = "percentile",
+    jackknife: np.ndarray | None = None,
 ) -> tuple[tuple[int, int], tuple[float, float]]:
-    """Percentile intervals for the peak layer and the peak r.
+    """Intervals of the peak layer and of the maximum r over layers.
 
     Args:
         replicates: ``[B, n_layers]`` replicate r per layer (the same resample across layers).
         layers: ``n_layers`` block indices.
         confidence: Two-sided level.
+        estimates: ``[n_layers]`` full-sample r per layer; the estimate of the maximum is their max. Needed by
+            every method but ``"percentile"``.
+        method: Interval method of the maximum (:func:`confidence_interval`).
+        jackknife: ``[J, n_layers]`` jackknife replicates (``"bca"`` only).
 
     Returns:
-        ``((layer_lo, layer_hi), (r_lo, r_hi))``: quantiles of the replicates' argmax layer (as actual layer
-        indices, ``inverted_cdf``) and of their max r over layers.
+        ``((layer_lo, layer_hi), (r_lo, r_hi))``: percentile quantiles of the replicates' argmax layer (as actual
+        layer indices, ``inverted_cdf``) and the interval of the maximum r over layers (an interval of a
+        maximum, not of r at the peak layer).
     """
     replicates = np.asarray(replicates, dtype=np.float64)
     layers = np.asarray(layers)
     if replicates.ndim != 2 or replicates.shape[1] != layers.size:
         raise AnalysisError(f"replicates must have shape [B, {layers.size}], got {replicates.shape}")
+    if method != "percentile" and estimates is None:
+        raise AnalysisError(f"the {method!r} interval of the maximum needs the per-layer estimates")
     ok = np.all(np.isfinite(replicates), axis=1)
     if not np.any(ok):
         return (-1, -1), (float("nan"), float("nan"))
@@ -160,8 +241,10 @@ def peak_interval(
     alpha = (1.0 - confidence) / 2.0
     peak_layers = layers[np.argmax(kept, axis=1)]
     layer_lo, layer_hi = np.quantile(peak_layers, [alpha, 1.0 - alpha], method="inverted_cdf")
-    r_lo, r_hi = np.quantile(kept.max(axis=1), [alpha, 1.0 - alpha])
-    return (int(layer_lo), int(layer_hi)), (float(r_lo), float(r_hi))
+    estimate = np.nan if estimates is None else np.nanmax(np.asarray(estimates, dtype=np.float64))
+    jack_max = None if jackknife is None else np.nanmax(np.asarray(jackknife, dtype=np.float64), axis=1)[:, None]
+    bounds = confidence_interval(np.array([estimate]), kept.max(axis=1)[:, None], method, confidence, jack_max)[0]
+    return (int(layer_lo), int(layer_hi)), (float(bounds[0]), float(bounds[1]))
 
 
 def permutation_test(
@@ -225,6 +308,8 @@ __all__ = [
     "bca_interval",
     "check_rng",
     "confidence_interval",
+    "fisher_basic_interval",
+    "fisher_z",
     "peak_interval",
     "percentile_interval",
     "permutation_test",
