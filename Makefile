@@ -27,7 +27,7 @@ $(VENV)/.installed: requirements.lock requirements-torch.txt pyproject.toml
 demo: setup ## the whole pipeline on the demo profile -> outputs/demo/paper.pdf
 	$(EV) run --config configs/demo.toml $(out_flag)
 
-reproduce: setup ## reproduce.sh: paper profile with a GPU and the Hub, demo profile otherwise
+reproduce: setup ## reproduce.sh: paper tier with a GPU and the Hub, corpus-cpu with the Hub only, demo offline
 	./reproduce.sh $(out_flag)
 
 test: setup ## the offline test suite (what CI runs)

@@ -158,10 +158,20 @@ def hf_token_present() -> bool:
 
 def free_disk_bytes(path: str | Path) -> int:
     """Free bytes on the filesystem that holds ``path`` (or its nearest existing parent)."""
+    return shutil.disk_usage(nearest_existing(path)).free
+
+
+def filesystem_of(path: str | Path) -> int:
+    """The device id of the filesystem that holds ``path`` (or its nearest existing parent)."""
+    return nearest_existing(path).stat().st_dev
+
+
+def nearest_existing(path: str | Path) -> Path:
+    """``path`` itself when it exists, else its nearest existing parent (a folder a run would create)."""
     probe = Path(path).expanduser().resolve()
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
-    return shutil.disk_usage(probe).free
+    return probe
 
 
 def hf_cache_dir() -> Path:

@@ -479,6 +479,7 @@ def observe(config: ExperimentConfig, output_dir: str | Path, *, timeout: float 
     from emotion_vectors.machine import (
         available_memory_bytes,
         cuda_gpus,
+        filesystem_of,
         free_disk_bytes,
         hf_cache_dir,
         hf_token_present,
@@ -511,7 +512,7 @@ def observe(config: ExperimentConfig, output_dir: str | Path, *, timeout: float 
         access=access,
         cached=frozenset(cached),
         disk_free=disk,
-        same_disk=_device_of(cache) == _device_of(out),
+        same_disk=filesystem_of(cache) == filesystem_of(out),
         url_unreachable=unreachable,
         tex_missing=tuple(missing_tex()),
     )
@@ -579,16 +580,6 @@ def _short_error(exc: BaseException) -> str:
     # first line only, with anything token-like removed
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return re.sub(r"hf_[A-Za-z0-9]{8,}", "hf_***", text)[:160]
-
-
-def _device_of(path: Path) -> int | None:
-    probe = path.expanduser().resolve()
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    try:
-        return probe.stat().st_dev
-    except OSError:
-        return None
 
 
 __all__ = [

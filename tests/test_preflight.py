@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -137,15 +136,12 @@ def test_cli_on_this_offline_cpu_machine(tmp_path: Path) -> None:
     """The real probes: the paper config is blocked (no GPU, no Hub) within seconds; the demo config passes."""
     env = {"HF_HUB_OFFLINE": "1", "EMOTION_VECTORS_ASSUME_GPU": "0", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     cmd = [sys.executable, "-m", "emotion_vectors.cli", "preflight", "--out", str(tmp_path)]
-    started = time.monotonic()
-    paper = subprocess.run([*cmd, "--config", "configs/paper.toml"], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert time.monotonic() - started < 60  # generous: the requirement is seconds, the check is no hang
+    run = dict(cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # a hang fails, not a slow machine
+    paper = subprocess.run([*cmd, "--config", "configs/paper.toml"], **run)
     assert paper.returncode == 1
     assert "BLOCKER gpu apertus-8b" in paper.stdout and "BLOCKER hub" in paper.stdout
     assert paper.stdout.count("fix:") >= 3
-    demo = subprocess.run(
-        [*cmd, "--config", "configs/demo.toml", "--json", "-"], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    demo = subprocess.run([*cmd, "--config", "configs/demo.toml", "--json", "-"], **run)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     data = json.loads(demo.stdout)
     assert data["ok"] and data["n_blockers"] == 0 and data["needs"][0]["model"] == "minilm"
