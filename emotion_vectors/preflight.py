@@ -501,7 +501,11 @@ def observe(config: ExperimentConfig, output_dir: str | Path, *, timeout: float 
     access = {}
     token = hf_token_present() if repos else False
     if hub is not None and hub.reachable:
-        access = {repo: _repo_access(repo_type, repo, timeout) for repo_type, repo in repos}
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=len(repos)) as pool:  # each answer is bounded by its own deadline
+            answers = list(pool.map(lambda r: _repo_access(r[0], r[1], timeout), repos))
+        access = {repo: answer for (_, repo), answer in zip(repos, answers, strict=True)}
     out, cache = Path(output_dir), hf_cache_dir()
     disk = {"downloads": free_disk_bytes(cache), "outputs": free_disk_bytes(out)}
     return MachineState(

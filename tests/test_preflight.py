@@ -155,3 +155,24 @@ def test_observe_probes_nothing_a_local_config_does_not_need(monkeypatch, tmp_pa
     monkeypatch.setattr(machine, "unreachable_reason", lambda *a: pytest.fail("probed a URL"))
     state = preflight.observe(load_config(ROOT / "configs" / "demo.toml"), tmp_path)
     assert state.hub is None and state.gpus == ()
+
+
+def test_repository_access_is_asked_of_every_repository_in_parallel(monkeypatch, tmp_path: Path) -> None:
+    import threading
+
+    from emotion_vectors import machine
+
+    monkeypatch.setattr(machine, "hub_status", lambda *a: ONLINE)
+    monkeypatch.setattr(machine, "cuda_gpus", lambda: [])
+    monkeypatch.setattr(machine, "unreachable_reason", lambda *a: None)
+    repos = preflight.hub_repositories(PAPER)
+    barrier = threading.Barrier(len(repos), timeout=5)  # only passes when all four are asked at once
+
+    def ask(repo_type: str, repo: str, timeout: float) -> RepoAccess:
+        barrier.wait()
+        return RepoAccess(found=True, gated="manual" if repo_type == "model" else "no", allowed=repo_type != "model")
+
+    monkeypatch.setattr(preflight, "_repo_access", ask)
+    state = preflight.observe(PAPER, tmp_path)
+    assert set(state.access) == {r for _, r in repos}
+    assert state.access["google/gemma-4-E4B-it"].gated == "manual" and not state.access["google/gemma-4-E4B-it"].allowed
