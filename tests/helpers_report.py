@@ -324,21 +324,44 @@ def run_of(results: Results, model: str, corpus: str) -> RunSummary:
     return next(r for r in results.runs if r.model == model and r.corpus == corpus)
 
 
+EXTRACTION = {"token_offset": 50, "max_length": 512, "pad_side": "right"}
 PAPER_METADATA = {
     "profile": "paper",
+    "description": "Paper profile: synthetic",
+    "extraction": EXTRACTION,
     "models": [
-        {"alias": "apertus-8b", "hub_id": "swiss-ai/Apertus-8B-Instruct-2509", "revision": "0123abcd"},
-        {"alias": "gemma-4-e4b", "hub_id": "google/gemma-4-E4B-it", "revision": "4567ef01"},
+        {
+            "alias": "apertus-8b",
+            "hub_id": "swiss-ai/Apertus-8B-Instruct-2509",
+            "revision": "main",
+            "commit": "0123abcd",
+        },
+        {"alias": "gemma-4-e4b", "hub_id": "google/gemma-4-E4B-it", "revision": "main", "commit": "4567ef01"},
     ],
     "corpora": [
-        {"name": "apertus", "mean_tokens": 402.5, "min_tokens": 120, "max_tokens": 512, "n_leaks": 7, "n_short": 0},
-        {"name": "gemma", "mean_tokens": 388.0, "min_tokens": 97, "max_tokens": 512, "n_leaks": 3, "n_short": 1},
-    ],
+        {
+            "name": "apertus",
+            "generator": None,
+            "n_leaks": 7,
+            "mean_tokens": 402.5,
+            "min_tokens": 120,
+            "max_tokens": 512,
+            "n_short": 0,
+        },
+        {
+            "name": "gemma",
+            "generator": None,
+            "n_leaks": 3,
+            "mean_tokens": 388.0,
+            "min_tokens": 97,
+            "max_tokens": 512,
+            "n_short": 1,
+        },
+    ],  # fmt: skip
     "packages": {"torch": "2.6.0", "transformers": "5.5.0", "numpy": "2.1.0"},
     "hardware": {"gpu": "NVIDIA H100 80GB", "cpu": "16 cores"},
     "wall_time_s": {"extract": 5400.0, "analyze": 95.5, "report": 12.0},
 }
-EXTRACTION = {"token_offset": 50, "max_length": 512, "pad_side": "right"}
 _BUILT: dict[str, Any] = {}
 
 

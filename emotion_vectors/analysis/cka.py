@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from emotion_vectors.analysis.geometry import check_gram, gram_matrix
+from emotion_vectors.analysis.geometry import check_gram, double_centre, gram_matrix
 from emotion_vectors.errors import AnalysisError
 
 
@@ -27,7 +27,7 @@ def hsic_biased(k: np.ndarray, l: np.ndarray) -> float:  # noqa: E741 - K, L are
     """Biased HSIC ``tr(K H L H) / (n-1)^2`` of two ``[n, n]`` Gram matrices."""
     k, l = _pair(k, l)  # noqa: E741
     n = k.shape[0]
-    return float(np.sum(_centre(k) * _centre(l)) / (n - 1) ** 2)
+    return float(np.sum(double_centre(k) * double_centre(l)) / (n - 1) ** 2)
 
 
 def hsic_unbiased(k: np.ndarray, l: np.ndarray) -> float:  # noqa: E741
@@ -40,7 +40,7 @@ def hsic_unbiased(k: np.ndarray, l: np.ndarray) -> float:  # noqa: E741
 def cka_from_grams(k: np.ndarray, l: np.ndarray, debiased: bool = False) -> float:  # noqa: E741
     """CKA of two ``[n, n]`` Gram matrices (linear CKA, or debiased CKA when ``debiased``)."""
     k, l = _pair(k, l)  # noqa: E741
-    transform = _u_centre if debiased else _centre
+    transform = _u_centre if debiased else double_centre
     return float(_cosine_rows(np.stack([transform(k).ravel(), transform(l).ravel()]))[0, 1])
 
 
@@ -100,13 +100,6 @@ def _pair(k: np.ndarray, l: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # noq
     return k, l
 
 
-def _centre(gram: np.ndarray) -> np.ndarray:
-    """``H K H`` for ``[..., n, n]``."""
-    row = gram.mean(axis=-1, keepdims=True)
-    col = gram.mean(axis=-2, keepdims=True)
-    return gram - row - col + gram.mean(axis=(-2, -1), keepdims=True)
-
-
 def _u_centre(gram: np.ndarray) -> np.ndarray:
     """U-centring of ``[..., n, n]``: zero diagonal; off-diagonal ``K_ij - r_i - c_j + t`` with
     ``r_i = sum_l K~_il / (n-2)``, ``c_j = sum_l K~_lj / (n-2)``, ``t = sum K~ / ((n-1)(n-2))``."""
@@ -127,7 +120,7 @@ def _features(grams: np.ndarray, debiased: bool) -> np.ndarray:
         raise AnalysisError(f"CKA needs at least 4 items, got {grams.shape[1]}")
     if not np.all(np.isfinite(grams)):
         raise AnalysisError("grams contain NaN or inf")
-    transformed = _u_centre(grams) if debiased else _centre(grams)
+    transformed = _u_centre(grams) if debiased else double_centre(grams)
     return transformed.reshape(grams.shape[0], -1)
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emotion_vectors.analysis.geometry import check_gram, pearson
+from emotion_vectors.analysis.geometry import check_gram, double_centre, pearson
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.vectors import check_matrix
 
@@ -86,8 +86,7 @@ def loo_predictions(gram: np.ndarray, valence: np.ndarray, rated_index: np.ndarr
     m = k.shape[0]
     if m < 3:
         raise AnalysisError(f"leave-one-out needs at least 3 rated emotions, got {m}")
-    row_mean = k.mean(axis=1, keepdims=True)
-    centred = k - row_mean - row_mean.T + k.mean()
+    centred = double_centre(k)
     values, vectors = np.linalg.eigh((centred + centred.T) / 2.0)
     keep = values > PINV_RTOL * max(values.max(), 0.0)
     hat = vectors[:, keep] @ vectors[:, keep].T + 1.0 / m
@@ -123,7 +122,7 @@ def _loo_explicit(k: np.ndarray, valence: np.ndarray) -> np.ndarray:
         block = k[np.ix_(train, train)]
         cross = k[i, train]
         row_mean = block.mean(axis=1)
-        centred = block - row_mean[:, None] - row_mean[None, :] + block.mean()
+        centred = double_centre(block)
         cross_centred = cross - cross.mean() - row_mean + block.mean()
         target = valence[train] - valence[train].mean()
         alpha = np.linalg.pinv(centred, rtol=PINV_RTOL, hermitian=True) @ target

@@ -106,11 +106,12 @@ def gram_matrix(vectors: np.ndarray) -> np.ndarray:
 
 def centre_gram(gram: np.ndarray) -> np.ndarray:
     """Double-centred Gram matrix ``H G H`` (``H = I - 11^T/n``): the Gram matrix of the centred rows."""
-    return _double_centre(check_gram("gram", gram))
+    return double_centre(check_gram("gram", gram))
 
 
-def _double_centre(grams: np.ndarray) -> np.ndarray:
-    """``H G H`` of every ``[n, n]`` matrix in a ``[..., n, n]`` stack."""
+def double_centre(grams: np.ndarray) -> np.ndarray:
+    """``H G H`` (``H = I - 11^T/n``) of every symmetric ``[n, n]`` matrix in a ``[..., n, n]`` stack, unchecked:
+    the one double-centring of the package (PCA, CKA and the valence direction all use it)."""
     row = grams.mean(axis=-1, keepdims=True)
     return grams - row - np.swapaxes(row, -1, -2) + grams.mean(axis=(-2, -1), keepdims=True)
 
@@ -310,6 +311,15 @@ def top_eigenpairs(
         raise AnalysisError(f"start must have shape [n, p] or [B, n, p] with n={n}, p>={k}; got {start.shape}")
     if centre:
         start = start - start.mean(axis=1, keepdims=True)
+    return _restarted_krylov(grams, start, k, depth, tol, centre)
+
+
+def _restarted_krylov(
+    grams: np.ndarray, start: np.ndarray, k: int, depth: int, tol: float, centre: bool
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`top_eigenpairs` from a checked ``[B, n, p]`` start block: Krylov steps restarted from the Ritz
+    vectors of the matrices not yet converged, then dense ``eigh`` for any left over."""
+    n_batch, n, _ = grams.shape
     values = np.empty((n_batch, k))
     vectors = np.empty((n_batch, n, k))
     pending = np.arange(n_batch)
@@ -365,7 +375,7 @@ def _krylov_step(
 def _dense_top(grams: np.ndarray, k: int, centre: bool = False) -> tuple[np.ndarray, np.ndarray]:
     grams = grams.astype(np.float64, copy=False)
     if centre:
-        grams = _double_centre(grams)
+        grams = double_centre(grams)
     values, vectors = np.linalg.eigh(grams)
     return values[:, ::-1][:, :k].copy(), vectors[:, :, ::-1][:, :, :k].copy()
 

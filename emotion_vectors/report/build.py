@@ -72,26 +72,37 @@ def output_dir_of(config: ExperimentConfig, config_path: str | Path) -> Path:
     return resolve_output_dir(config.output_dir, config_path)
 
 
+#: The keys of ``run_metadata.json`` the report reads (written by :mod:`emotion_vectors.run_metadata`).
+METADATA_KEYS = ("profile", "description", "extraction", "models", "corpora", "packages", "hardware", "wall_time_s")
+
+
 def load_metadata(path: str | Path) -> dict[str, Any] | None:
-    """``run_metadata.json`` when present (``None`` otherwise); a malformed file is an error."""
+    """``run_metadata.json`` when present (``None`` otherwise: a report from a results file alone).
+
+    Raises:
+        ReportError: The file is not JSON or lacks one of :data:`METADATA_KEYS` (named).
+    """
     path = Path(path)
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        metadata = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: not valid JSON ({exc})", fix="rerun the pipeline or delete the file") from None
+    missing = [key for key in METADATA_KEYS if key not in metadata]
+    if missing:
+        raise ReportError(
+            f"{path} lacks {', '.join(repr(k) for k in missing)}",
+            fix="rerun the pipeline (it rewrites the file), or delete the file",
+        )
+    return metadata
 
 
 def make_context(
     metadata: dict[str, Any] | None, config: ExperimentConfig | None = None, source: str = RESULTS_FILE
 ) -> ReportContext:
     """Profile name, description and extraction parameters: from the config, else from the run metadata the
-    pipeline wrote (``profile``, ``description``, ``extraction``), else unnamed with no extraction parameters.
-
-    Raises:
-        ReportError: The run metadata lacks one of those keys.
-    """
+    pipeline wrote (read by :func:`load_metadata`), else unnamed with no extraction parameters."""
     if config is not None:
         extraction = {
             "token_offset": config.extraction.token_offset,
@@ -101,12 +112,6 @@ def make_context(
         return ReportContext(config.profile, config.description, extraction, metadata, source)
     if metadata is None:
         return ReportContext("unnamed", "", {}, None, source)
-    missing = [key for key in ("profile", "description", "extraction") if key not in metadata]
-    if missing:
-        raise ReportError(
-            f"{METADATA_FILE} lacks {', '.join(repr(k) for k in missing)}",
-            fix="rerun the pipeline (it rewrites the file), or pass --config",
-        )
     return ReportContext(metadata["profile"], metadata["description"], dict(metadata["extraction"]), metadata, source)
 
 

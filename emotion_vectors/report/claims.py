@@ -35,123 +35,27 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from emotion_vectors.analysis.records import CI_SCHEME_ORDER, PEAK_STATISTIC, Interval, Peak, RunSummary, is_interval
+from emotion_vectors.analysis.records import PEAK_STATISTIC, Interval, Peak, RunSummary, is_interval
 from emotion_vectors.analysis.summary import Window, difference_ci, run_window_mean
 from emotion_vectors.errors import DataError
+from emotion_vectors.report.verdicts import (
+    NOT_EVALUABLE,
+    NOT_SUPPORTED,
+    PAPER_CORPORA,
+    PAPER_MODELS,
+    SUPPORTED,
+    VERDICTS,
+    ClaimHead,
+    ClaimResult,
+    ClaimRules,
+    ClaimsReport,
+    RunKey,
+    missing_runs,
+)
 from emotion_vectors.resources import PAPER_CLAIMS, data_path
 from emotion_vectors.results import Results
-
-Verdict = Literal["supported", "not supported", "not evaluable in this profile"]
-SUPPORTED: Verdict = "supported"
-NOT_SUPPORTED: Verdict = "not supported"
-NOT_EVALUABLE: Verdict = "not evaluable in this profile"
-VERDICTS: tuple[Verdict, ...] = (SUPPORTED, NOT_SUPPORTED, NOT_EVALUABLE)
-
-#: The one place where the paper's model/corpus keys meet this project's aliases and corpus names.
-PAPER_MODELS: dict[str, str] = {"apertus": "apertus-8b", "gemma": "gemma-4-e4b"}
-PAPER_CORPORA: dict[str, str] = {"apertus": "apertus", "gemma": "gemma"}
-
-RunKey = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class ClaimRules:
-    """Thresholds of the decision rules (see the module docstring).
-
-    Attributes:
-        read_off: Precision of numbers read off the paper's plots; widens CIs on each side.
-        peak_tolerance: Largest ``|measured - claimed|`` accepted for a peak r without CI support.
-        contrast_min_effect: Smallest window-mean difference that counts as collapse/emergence.
-        curve_rmse_tolerance: Largest RMSE between measured and read-off per-layer curves.
-        layer_slack: Layers by which a peak layer's bootstrap CI is widened.
-        collapse_windows: Gemma's (early, late) inclusive layer windows.
-        emergence_windows: Apertus's (early, late) inclusive layer windows.
-        ci_schemes: Bootstrap schemes whose per-layer CIs are used, in order of preference.
-    """
-
-    read_off: float = 0.02
-    peak_tolerance: float = 0.05
-    contrast_min_effect: float = 0.2
-    curve_rmse_tolerance: float = 0.10
-    layer_slack: int = 1
-    collapse_windows: tuple[Window, Window] = ((1, 16), (17, 40))
-    emergence_windows: tuple[Window, Window] = ((2, 17), (20, 31))
-    ci_schemes: tuple[str, ...] = CI_SCHEME_ORDER
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """One claim, checked.
-
-    Attributes:
-        id: Stable identifier (``apertus_peak_valence``, ``peak:gemma/apertus:arousal``, ...).
-        label: A short name for tables.
-        text: The claim in words.
-        rule: The decision rule applied: ``"peak"``, ``"contrast"``, ``"ordering"`` or ``"curve"``.
-        source: Where the claim comes from in the paper's claims: ``"headline"``, ``"peaks"`` or ``"curves"``.
-        needs: The (model alias, corpus) runs the claim needs.
-        claimed: The paper's number, where the claim has one.
-        claimed_text: The paper's number or evidence, as text.
-        value: The regenerated statistic (``None`` when not evaluable).
-        ci: Its confidence interval, where one can be formed.
-        tolerance: The decision rule's threshold, as text.
-        verdict: One of :data:`VERDICTS`.
-        details: What was measured, in words (layers, per-model values, failing checks).
-    """
-
-    id: str
-    label: str
-    text: str
-    rule: str
-    source: str
-    needs: tuple[RunKey, ...]
-    claimed: float | None
-    claimed_text: str
-    value: float | None
-    ci: tuple[float, float] | None
-    tolerance: str
-    verdict: Verdict
-    details: str = ""
-
-    @property
-    def evaluable(self) -> bool:
-        """True when every run the claim needs is present."""
-        return self.verdict != NOT_EVALUABLE
-
-
-@dataclass(frozen=True)
-class ClaimsReport:
-    """Every claim's verdict, plus this profile's own analogous measurements as context."""
-
-    profile: str
-    description: str
-    claims: tuple[ClaimResult, ...]
-    context: tuple[dict[str, Any], ...]
-    rules: ClaimRules = field(default_factory=ClaimRules)
-    reference: dict[str, Any] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, int]:
-        """Number of claims per verdict (every verdict present, zero included)."""
-        return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
-
-    def failures(self) -> tuple[ClaimResult, ...]:
-        """The claims evaluable in this profile that are not supported."""
-        return tuple(c for c in self.claims if c.verdict == NOT_SUPPORTED)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (the layout of ``claims.json``)."""
-        return {
-            "profile": self.profile,
-            "description": self.description,
-            "summary": self.summary(),
-            "rules": asdict(self.rules),
-            "reference_claude_sonnet_4_5": self.reference,
-            "claims": [asdict(c) for c in self.claims],
-            "context": list(self.context),
-        }
 
 
 def load_paper_claims() -> dict[str, Any]:
@@ -248,38 +152,9 @@ def _ci(bounds: Interval | None) -> Interval | None:
 # ------------------------------------------------------------------------------------------ claim handlers
 
 
-def _missing(needs: Sequence[RunKey], runs: dict[RunKey, RunSummary]) -> list[RunKey]:
-    return [key for key in needs if key not in runs]
-
-
-@dataclass(frozen=True)
-class _Head:
-    """The parts of a claim's result known before any run is read."""
-
-    id: str
-    label: str
-    text: str
-    rule: str
-    source: str
-    needs: tuple[RunKey, ...]
-    claimed: float | None
-    claimed_text: str
-    tolerance: str
-
-    def result(self, value: float, ci: tuple[float, float] | None, ok: bool, details: str) -> ClaimResult:
-        return ClaimResult(
-            **asdict(self), value=value, ci=ci, verdict=SUPPORTED if ok else NOT_SUPPORTED, details=details
-        )
-
-    def not_evaluable(self, runs: dict[RunKey, RunSummary]) -> ClaimResult:
-        missing = ", ".join(f"{m} on {c}" for m, c in _missing(self.needs, runs))
-        return ClaimResult(
-            **asdict(self),
-            value=None,
-            ci=None,
-            verdict=NOT_EVALUABLE,
-            details=f"needs run(s) absent from this profile: {missing}",
-        )
+def _one_run(model_key: str, corpus_key: str) -> tuple[RunKey, ...]:
+    """The one run a claim about the paper's ``model_key`` on its ``corpus_key`` stories needs."""
+    return ((PAPER_MODELS[model_key], PAPER_CORPORA[corpus_key]),)
 
 
 def _name(key: str) -> str:
@@ -298,7 +173,7 @@ def _value_supported(claimed: float, r: float, ci: tuple[float, float] | None, r
 def _headline_peak(model_key: str) -> Callable[[dict, dict, ClaimRules, dict], list[ClaimResult]]:
     def handler(claim: dict, runs: dict[RunKey, RunSummary], rules: ClaimRules, paper: dict) -> list[ClaimResult]:
         claimed = float(claim["value"])
-        head = _Head(
+        head = ClaimHead(
             id=claim["id"],
             label=f"{_name(model_key)}: peak valence r, best corpus",
             text=f"{claim['text']} (max over both corpora)",
@@ -309,7 +184,7 @@ def _headline_peak(model_key: str) -> Callable[[dict, dict, ClaimRules, dict], l
             claimed_text=f"{claimed:.2f}",
             tolerance=_peak_tolerance_text(rules),
         )
-        if _missing(head.needs, runs):
+        if missing_runs(head.needs, runs):
             return [head.not_evaluable(runs)]
         peaks = {key[1]: runs[key].peaks["valence"] for key in head.needs}
         corpus = max(peaks, key=lambda c: peaks[c].r)
@@ -329,7 +204,7 @@ def _contrast(
         high, low = (early, late) if strong_first else (late, early)
         out = []
         for corpus_key in ("gemma", "apertus"):
-            head = _Head(
+            head = ClaimHead(
                 id=f"{claim['id']}:{corpus_key}",
                 label=f"{_name(model_key)} on {_name(corpus_key)} stories: valence "
                 + ("collapse" if strong_first else "emergence"),
@@ -337,12 +212,12 @@ def _contrast(
                 f"minus layers {low[0]}-{low[1]}",
                 rule="contrast",
                 source="headline",
-                needs=((PAPER_MODELS[model_key], PAPER_CORPORA[corpus_key]),),
+                needs=_one_run(model_key, corpus_key),
                 claimed=None,
                 claimed_text=claim.get("evidence", ""),
                 tolerance=f"diff >= {rules.contrast_min_effect:.2f} and CI lower bound > 0",
             )
-            if _missing(head.needs, runs):
+            if missing_runs(head.needs, runs):
                 out.append(head.not_evaluable(runs))
                 continue
             run = runs[head.needs[0]]
@@ -365,7 +240,7 @@ def _arousal_sensitivity(
     claim: dict, runs: dict[RunKey, RunSummary], rules: ClaimRules, paper: dict
 ) -> list[ClaimResult]:
     best = paper_arousal_maxima(paper)
-    head = _Head(
+    head = ClaimHead(
         id=claim["id"],
         label="Arousal r higher on Gemma- than Apertus-written stories, both models",
         text=f"{claim['text']}: peak PC2 r on gemma minus apertus stories, per model",
@@ -376,7 +251,7 @@ def _arousal_sensitivity(
         claimed_text=f"up to {best.get('gemma', math.nan):.2f} vs {best.get('apertus', math.nan):.2f}",
         tolerance="difference CI lower bound > 0 for both models",
     )
-    if _missing(head.needs, runs):
+    if missing_runs(head.needs, runs):
         return [head.not_evaluable(runs)]
     per_model = {}
     for model_key in ("apertus", "gemma"):
@@ -407,19 +282,19 @@ def _peak_entry(entry: dict, which: str, runs: dict[RunKey, RunSummary], rules: 
     model_key, corpus_key = entry["model"], entry["corpus"]
     claimed, claimed_layer = float(entry[f"{which}_r"]), int(entry[f"{which}_layer"])
     pc = "PC1-valence" if which == "valence" else "PC2-arousal"
-    head = _Head(
+    head = ClaimHead(
         id=f"peak:{model_key}/{corpus_key}:{which}",
         label=f"{_name(model_key)} on {_name(corpus_key)} stories: peak {which} r and layer",
         text=f"peak {pc} r and its layer, {model_key} on {corpus_key} stories",
         rule="peak",
         source="peaks",
-        needs=((PAPER_MODELS[model_key], PAPER_CORPORA[corpus_key]),),
+        needs=_one_run(model_key, corpus_key),
         claimed=claimed,
         claimed_text=f"{claimed:.2f} at L{claimed_layer}",
         tolerance=_peak_tolerance_text(rules)
         + f"; layer in the layer CI +/- {rules.layer_slack}, or r there within the widened CI of the peak",
     )
-    if _missing(head.needs, runs):
+    if missing_runs(head.needs, runs):
         return head.not_evaluable(runs)
     run = runs[head.needs[0]]
     peak = run.peaks[which]
@@ -449,18 +324,18 @@ def _layer_supported(run: RunSummary, claimed_layer: int, peak: Peak, rules: Cla
 
 def _curve(key: str, curve: Sequence[float], runs: dict[RunKey, RunSummary], rules: ClaimRules) -> ClaimResult:
     model_key, corpus_key = key.split("/")
-    head = _Head(
+    head = ClaimHead(
         id=f"curve:{model_key}/{corpus_key}:valence",
         label=f"{_name(model_key)} on {_name(corpus_key)} stories: valence r per layer",
         text=f"PC1-valence r per layer, {model_key} on {corpus_key} stories (read off the paper's plots)",
         rule="curve",
         source="curves",
-        needs=((PAPER_MODELS[model_key], PAPER_CORPORA[corpus_key]),),
+        needs=_one_run(model_key, corpus_key),
         claimed=None,
         claimed_text=f"curve, layers 1-{len(curve)}",
         tolerance=f"RMSE <= {rules.curve_rmse_tolerance:.2f}",
     )
-    if _missing(head.needs, runs):
+    if missing_runs(head.needs, runs):
         return head.not_evaluable(runs)
     run = runs[head.needs[0]]
     scheme = next((s for s in rules.ci_schemes if s in run.ci.schemes), None)
@@ -486,6 +361,9 @@ def _curve(key: str, curve: Sequence[float], runs: dict[RunKey, RunSummary], rul
 
 
 __all__ = [
+    "NOT_EVALUABLE",
+    "NOT_SUPPORTED",
+    "SUPPORTED",
     "ClaimResult",
     "ClaimRules",
     "ClaimsReport",

@@ -32,6 +32,29 @@ def to_markdown(report: ClaimsReport) -> str:
     lines += ["", "Details:", ""]
     lines += [f"- `{c.id}`: {c.details}" for c in report.claims if c.details]
     lines += ["", "## This profile's own measurements (context, no verdict)", ""]
+    lines += _context_lines(report)
+    rules = report.rules
+    lines += [
+        "",
+        "## Decision rules",
+        "",
+        f"- Peak r: supported if the paper's value lies in the measured peak's bootstrap CI widened by "
+        f"{rules.read_off:.2f}, or within {rules.peak_tolerance:.2f} of the measured value; a peak entry's layer "
+        f"must lie in the peak-layer CI widened by {rules.layer_slack} or have r within the widened peak CI.",
+        f"- Collapse / emergence: window-mean difference >= {rules.contrast_min_effect:.2f} with CI above zero "
+        f"(Gemma windows {_win(rules.collapse_windows)}, Apertus windows {_win(rules.emergence_windows)}).",
+        "- Arousal corpus sensitivity: peak PC2 r on Gemma-written minus Apertus-written stories, CI above zero for "
+        "both models.",
+        f"- Per-layer curves: RMSE over common layers <= {rules.curve_rmse_tolerance:.2f}.",
+        f"- Per-layer CIs from the first bootstrap scheme present among {', '.join(rules.ci_schemes)}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _context_lines(report: ClaimsReport) -> list[str]:
+    """The reference model's numbers and this profile's own measurements, one line per run."""
+    lines: list[str] = []
     ref = report.reference
     if ref:
         lines.append(
@@ -53,23 +76,7 @@ def to_markdown(report: ClaimsReport) -> str:
                 f"({trend['early_layers'][0]}-{trend['early_layers'][1]}) {_num(trend['value'])} {_ci(trend['ci'])}"
             )
         lines.append(line + ".")
-    rules = report.rules
-    lines += [
-        "",
-        "## Decision rules",
-        "",
-        f"- Peak r: supported if the paper's value lies in the measured peak's bootstrap CI widened by "
-        f"{rules.read_off:.2f}, or within {rules.peak_tolerance:.2f} of the measured value; a peak entry's layer "
-        f"must lie in the peak-layer CI widened by {rules.layer_slack} or have r within the widened peak CI.",
-        f"- Collapse / emergence: window-mean difference >= {rules.contrast_min_effect:.2f} with CI above zero "
-        f"(Gemma windows {_win(rules.collapse_windows)}, Apertus windows {_win(rules.emergence_windows)}).",
-        "- Arousal corpus sensitivity: peak PC2 r on Gemma-written minus Apertus-written stories, CI above zero for "
-        "both models.",
-        f"- Per-layer curves: RMSE over common layers <= {rules.curve_rmse_tolerance:.2f}.",
-        f"- Per-layer CIs from the first bootstrap scheme present among {', '.join(rules.ci_schemes)}.",
-        "",
-    ]
-    return "\n".join(lines)
+    return lines
 
 
 def _num(value: float | None) -> str:

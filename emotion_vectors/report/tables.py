@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from emotion_vectors.analysis.records import Peak, RunSummary
+from emotion_vectors.errors import ReportError
 from emotion_vectors.registry import CORPORA, MODELS
 from emotion_vectors.report.claims import NOT_EVALUABLE, NOT_SUPPORTED, SUPPORTED, ClaimResult, ClaimsReport
 from emotion_vectors.report.numbers import MISSING, fmt_ci, fmt_int, fmt_num, is_missing, latex_escape
@@ -134,48 +135,34 @@ def claims_table(report: ClaimsReport) -> str:
 # ------------------------------------------------------------------------------------------ corpora
 
 
-def _first(mapping: dict[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if key in mapping and not is_missing(mapping[key]):
-            return mapping[key]
-    return None
-
-
-def _by_name(entries: Any, key: str) -> dict[str, dict[str, Any]]:
-    """``entries`` (a list of dicts with ``key``, or a dict keyed by name) as a dict keyed by name."""
-    if isinstance(entries, dict):
-        return {str(k): v for k, v in entries.items() if isinstance(v, dict)}
-    if isinstance(entries, list):
-        return {str(e[key]): e for e in entries if isinstance(e, dict) and key in e}
-    return {}
-
-
 def corpus_table(results: Results, metadata: dict[str, Any] | None) -> str:
     """Per story corpus: generator, counts, token lengths, leak count and fingerprint.
 
-    Counts and fingerprints come from the results; lengths and leak counts from the run metadata's
-    ``corpora`` entries (``n/a`` where absent).
+    Counts and fingerprints come from the results; the generator and leak count from the run metadata's
+    ``corpora`` entries (the corpus stage's summary), and the token lengths and short-story count from them when
+    one model read the corpus (the metadata has them only then). Without run metadata those cells read ``n/a``.
     """
-    stats = _by_name((metadata or {}).get("corpora"), "name")
+    described = {entry["name"]: entry for entry in metadata["corpora"]} if metadata is not None else {}
     seen: dict[str, RunSummary] = {}
     for run in results.runs:
         seen.setdefault(run.corpus, run)
     rows = []
     for name, run in seen.items():
-        meta = stats.get(name, {})
+        meta = described.get(name)
+        if metadata is not None and meta is None:
+            raise ReportError(f"run_metadata.json has no corpus {name!r}", fix="rerun the pipeline")
         entry = CORPORA.get(name)
-        n_stories, n_emotions = run.info.n_stories, run.info.n_emotions
-        fingerprint = _first(meta, "fingerprint") or run.info.corpus_fingerprint
+        generator = meta["generator"] if meta is not None else None
         rows.append(
             [
                 latex_escape(name),
-                latex_escape(_generator_name(_first(meta, "generator") or (entry.generator if entry else None))),
-                fmt_int(n_stories),
-                fmt_int(n_emotions),
-                _tokens(meta),
-                fmt_int(_first(meta, "n_short", "short_stories", "n_short_stories")),
-                fmt_int(_first(meta, "n_leaks", "leaks", "leak_count")),
-                "\\texttt{" + latex_escape(str(fingerprint)[:12] if fingerprint else MISSING) + "}",
+                latex_escape(_generator_name(generator or (entry.generator if entry else None))),
+                fmt_int(run.info.n_stories),
+                fmt_int(run.info.n_emotions),
+                _tokens(meta or {}),
+                fmt_int((meta or {}).get("n_short")),
+                fmt_int(meta["n_leaks"] if meta is not None else None),
+                "\\texttt{" + latex_escape(str(run.info.corpus_fingerprint or MISSING)[:12]) + "}",
             ]
         )
     header = ["Corpus", "Written by", "Stories", "Emotions", "Tokens", "Short", "Leaks", "Fingerprint"]
@@ -195,10 +182,9 @@ def _generator_name(generator: str | None) -> str:
 
 
 def _tokens(meta: dict[str, Any]) -> str:
-    """``mean (min--max)`` tokens per story from corpus metadata, ``n/a`` parts where absent."""
-    mean = _first(meta, "mean_tokens", "tokens_mean")
-    low, high = _first(meta, "min_tokens", "tokens_min"), _first(meta, "max_tokens", "tokens_max")
-    text = fmt_num(mean, 0)
+    """``mean (min--max)`` kept tokens per story (present in the metadata only when one model read the corpus)."""
+    text = fmt_num(meta.get("mean_tokens"), 0)
+    low, high = meta.get("min_tokens"), meta.get("max_tokens")
     if not (is_missing(low) or is_missing(high)):
         text += f" ({fmt_int(low)}--{fmt_int(high)})"
     return text
@@ -208,14 +194,20 @@ def _tokens(meta: dict[str, Any]) -> str:
 
 
 def metadata_table(results: Results, metadata: dict[str, Any] | None) -> str:
-    """Models and revisions, corpus fingerprints, package versions, hardware and wall time per stage."""
-    meta = metadata or {}
-    models = _by_name(meta.get("models"), "alias")
+    """Models and revisions, corpus fingerprints, package versions, hardware and wall time per stage.
+
+    Without run metadata (a report made from a results file alone) the models are described from the registry
+    and the pipeline's records read ``n/a``.
+    """
+    models = {m["alias"]: m for m in metadata["models"]} if metadata is not None else {}
     rows: list[list[str]] = []
     for alias in dict.fromkeys(run.model for run in results.runs):
-        entry, info = MODELS.get(alias), models.get(alias, {})
-        hub = _first(info, "hub_id", "model_id", "id") or (entry.hub_id if entry else alias)
-        revision = _first(info, "commit", "resolved_revision", "revision") or (entry.revision if entry else None)
+        if metadata is not None:
+            info = models[alias]
+            hub, revision = info["hub_id"], info["commit"] or info["revision"]
+        else:
+            entry = MODELS.get(alias)
+            hub, revision = (entry.hub_id, entry.revision) if entry else (alias, None)
         where = hub if str(hub).startswith("package:") and not revision else f"{hub} @ {revision or MISSING}"
         rows.append(["Model", latex_escape(alias), "\\texttt{" + latex_escape(where) + "}"])
     seen = {}
@@ -223,24 +215,12 @@ def metadata_table(results: Results, metadata: dict[str, Any] | None) -> str:
         seen.setdefault(run.corpus, run.info.corpus_fingerprint)
     for name, fingerprint in seen.items():
         rows.append(["Corpus", latex_escape(name), "\\texttt{" + latex_escape(fingerprint or MISSING) + "}"])
-    packages = meta.get("packages") or meta.get("package_versions")
-    if isinstance(packages, dict) and packages:
-        for name, version in sorted(packages.items()):
-            rows.append(["Package", latex_escape(name), latex_escape(version)])
+    if metadata is None:
+        rows += [["Package", "", MISSING], ["Hardware", "", MISSING], ["Wall time", "", MISSING]]
     else:
-        rows.append(["Package", "", MISSING])
-    hardware = meta.get("hardware")
-    if isinstance(hardware, dict) and hardware:
-        for key, value in hardware.items():
-            rows.append(["Hardware", latex_escape(key), latex_escape(value)])
-    else:
-        rows.append(["Hardware", "", latex_escape(hardware) if hardware else MISSING])
-    timings = meta.get("wall_time_s") or meta.get("timings") or meta.get("wall_time")
-    if isinstance(timings, dict) and timings:
-        for stage, seconds in timings.items():
-            rows.append(["Wall time", latex_escape(stage), _duration(seconds)])
-    else:
-        rows.append(["Wall time", "", MISSING])
+        rows += [["Package", latex_escape(k), latex_escape(v)] for k, v in sorted(metadata["packages"].items())]
+        rows += [["Hardware", latex_escape(k), latex_escape(v)] for k, v in metadata["hardware"].items()]
+        rows += [["Wall time", latex_escape(k), _duration(v)] for k, v in metadata["wall_time_s"].items()]
     caption = "Run metadata: what was run, on what, with which software, and how long each stage took."
     if metadata is None:
         caption += " No run metadata file was found, so the pipeline's records are marked n/a."
