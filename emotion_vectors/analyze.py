@@ -26,8 +26,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from emotion_vectors.analysis import bootstrap, direction, geometry, stats
+from emotion_vectors.analysis import bootstrap, confounds, direction, geometry, stats
+from emotion_vectors.analysis.rating_axes import rating_axes
 from emotion_vectors.analysis.records import IntervalSettings, RunSummary
+from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
+from emotion_vectors.analysis.story_rescale import rescale_story_gram
 from emotion_vectors.analysis.summary import LayerAnalysis, compare_runs, summarise_run
 from emotion_vectors.config import AnalysisConfig, ExperimentConfig
 from emotion_vectors.errors import AnalysisError, StoreError
@@ -91,7 +94,16 @@ def _analyze_run(
         config.ci_method, config.confidence, config.bootstrap_resamples if run.schemes else 0, run.schemes
     )
     window = paper_window(run.info.model, run.layers)
-    summary = summarise_run(run.info, outputs, run.ratings, settings, permutation, window)
+    summary = summarise_run(
+        run.info,
+        outputs,
+        run.ratings,
+        settings,
+        permutation,
+        window,
+        cka_permutations=config.cka_permutations,
+        rng=run_rng(config.seed, run.info.model, run.info.corpus, "cka"),
+    )
     return summary, np.stack([out.gram for out in outputs])
 
 
@@ -136,7 +148,12 @@ def analyze_runs(
         summary, gram = _analyze_run(store, neutral, config, chosen, progress, workers)
         results.append(summary)
         grams.append(gram)
-    cross_corpus, cross_model = compare_runs(results, grams)
+    cross_corpus, cross_model = compare_runs(
+        results,
+        grams,
+        cka_permutations=config.cka_permutations,
+        rng_of=lambda label: run_rng(config.seed, label, "", "cka"),
+    )
     return Results(analysis=config, runs=tuple(results), cross_corpus=cross_corpus, cross_model=cross_model)
 
 
@@ -216,6 +233,7 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
     )
     gram = vecs.vectors @ vecs.vectors.T
     geo = geometry.layer_geometry(gram, ratings.valence, ratings.arousal, ratings.index, config.pca_components)
+    axes = rating_axes(gram, geo.scores, ratings.valence, ratings.arousal, ratings.index)
     boot: dict[str, dict[str, np.ndarray]] = {}
     jack: dict[str, dict[str, np.ndarray]] = {}
     scores = geo.scores[:, :2]
@@ -230,11 +248,11 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         shifted[kept] = story_means[kept].astype(np.float64) - vecs.centre
         if vecs.neutral is not None:
             shifted[kept] = project_out(shifted[kept], vecs.neutral.components)
-        story_gram = bootstrap.padded_story_gram(run.layout, shifted)
+        story_gram = rescale_story_gram(run.layout, bootstrap.padded_story_gram(run.layout, shifted))
         args = (story_gram, run.layout, gram, scores, ratings.valence, ratings.arousal, ratings.index)
         boot["story"] = bootstrap.story_bootstrap_layer(*args, run.draws["story"])
         if "story" in run.jack:
-            jack["story"] = bootstrap.story_bootstrap_layer(*args, run.jack["story"])
+            jack["story"] = story_jackknife_layer(*args)
     return LayerAnalysis(
         layer=layer,
         geometry=geo,
@@ -242,9 +260,13 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         k_neutral=vecs.k_neutral,
         neutral_variance=vecs.neutral_variance_explained,
         direction=direction.valence_direction(vecs.vectors, ratings.valence, ratings.index),
-        loo_r=direction.loo_valence_r(gram, ratings.valence, ratings.index),
+        loo_r=axes.loo_valence_r,
         boot=boot,
         jack=jack,
+        axes=axes,
+        confound=confounds.length_confound(
+            geo.scores, confounds.mean_story_length(run.layout.counts), ratings.valence, ratings.arousal, ratings.index
+        ),
     )
 
 

@@ -170,9 +170,10 @@ class AnalysisConfig:
     projection: Projection = "neutral"
     bootstrap_resamples: int = 2000
     bootstrap_schemes: tuple[BootstrapScheme, ...] = ("emotion", "story")
-    ci_method: CIMethod = "percentile"
+    ci_method: CIMethod = "recentred"
     confidence: float = 0.95
     permutations: int = 1000
+    cka_permutations: int = 200
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -182,8 +183,10 @@ class AnalysisConfig:
             raise ConfigError(f"analysis.pca_components must be >= 2, got {self.pca_components}")
         if not 0.5 < self.confidence < 1.0:
             raise ConfigError(f"analysis.confidence must be in (0.5, 1), got {self.confidence}")
-        if self.bootstrap_resamples < 0 or self.permutations < 0:
-            raise ConfigError("analysis.bootstrap_resamples and analysis.permutations must be >= 0")
+        if self.bootstrap_resamples < 0 or self.permutations < 0 or self.cka_permutations < 0:
+            raise ConfigError(
+                "analysis.bootstrap_resamples, analysis.permutations and analysis.cka_permutations must be >= 0"
+            )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """``results.json`` and ``per_layer.csv``: the typed analysis records (:mod:`emotion_vectors.analysis.records`)
 written to disk and read back. Nothing here computes a statistic.
 
-``results.json`` (``schema_version`` 2; keys sorted, floats rounded to 10 significant digits, NaN written as
+``results.json`` (``schema_version`` 3; keys sorted, floats rounded to 10 significant digits, NaN written as
 ``null``, no timestamps). Each run holds its :class:`~emotion_vectors.analysis.records.RunInfo` fields at the top
 level and one list per :class:`~emotion_vectors.analysis.records.LayerStats` field, aligned with ``layers``; a
 field is stored under its own name unless :data:`LAYER_PATHS` places it elsewhere. The file is documented field
@@ -20,7 +20,7 @@ import io
 import json
 import math
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from emotion_vectors.analysis.records import (
     Peak,
     RunInfo,
     RunSummary,
+    SimilarityNull,
     WindowContrast,
 )
 from emotion_vectors.analysis.stats import BH_METHOD
@@ -44,7 +45,7 @@ from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.errors import ConfigError, ReportError
 from emotion_vectors.fileio import atomic_write_text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RESULTS_DIR = "results"
 RESULTS_FILE = "results.json"
 PER_LAYER_FILE = "per_layer.csv"
@@ -61,6 +62,15 @@ LAYER_PATHS: dict[str, tuple[str, ...]] = {
     "loo_valence_r": ("direction", "loo_r"),
     "pc1_sign": ("signs", "pc1"),
     "pc2_sign": ("signs", "pc2"),
+    "valence_top3_pc": ("top3", "valence_pc"),
+    "valence_top3_r": ("top3", "valence_r"),
+    "arousal_top3_pc": ("top3", "arousal_pc"),
+    "arousal_top3_r": ("top3", "arousal_r"),
+    "loo_arousal_r": ("direction", "loo_arousal_r"),
+    "pc1_length_r": ("length", "pc1_r"),
+    "pc2_length_r": ("length", "pc2_r"),
+    "pc1_valence_partial_r": ("length", "pc1_valence_partial_r"),
+    "pc2_arousal_partial_r": ("length", "pc2_arousal_partial_r"),
 }
 #: :class:`LayerStats` fields with their own JSON layout (see the module docstring) or left out of the CSV.
 _SPECIAL = ("intervals", "direction_cosine_previous")
@@ -175,7 +185,7 @@ def _run_dict(run: RunSummary) -> dict[str, Any]:
     out["peak"] = {which: dataclasses.asdict(peak) for which, peak in run.peaks.items()}
     trend = run.late_minus_early_valence
     out["windows"] = {"late_minus_early_valence": None if trend is None else dataclasses.asdict(trend)}
-    out["cka"] = {"linear": run.cka_linear, "debiased": run.cka_debiased}
+    out["cka"] = {"linear": run.cka_linear, "debiased": run.cka_debiased, "null": _null_dict(run.cross_layer)}
     out["at_peak"] = dataclasses.asdict(run.at_peak)
     return out
 
@@ -187,7 +197,11 @@ def _cross_dict(entry: CrossCKA) -> dict[str, Any]:
         out["layers"] = entry.layers_a
     else:
         out.update(layers_a=entry.layers_a, layers_b=entry.layers_b)
-    return {**out, "linear": entry.linear, "debiased": entry.debiased}
+    return {**out, "linear": entry.linear, "debiased": entry.debiased, "null": _null_dict(entry.null)}
+
+
+def _null_dict(null: SimilarityNull | None) -> dict[str, Any] | None:
+    return None if null is None else dataclasses.asdict(null)
 
 
 def _put(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -329,6 +343,7 @@ def _parse_run(read: _Reader, run: Mapping[str, Any]) -> RunSummary:
         cka_linear=_matrix(read(run, "cka", "linear")),
         cka_debiased=_matrix(read(run, "cka", "debiased")),
         at_peak=_parse_at_peak(read.at("at_peak"), read(run, "at_peak")),
+        cross_layer=_parse_null(read.at("cka.null"), read(run, "cka", "null"), _matrix),
     )
 
 
@@ -375,7 +390,17 @@ def _parse_cross(read: _Reader, kind: str, entry: Mapping[str, Any]) -> CrossCKA
         layers_b=np.asarray(layers_b, dtype=np.int64),
         linear=_vector(read(entry, "linear")),
         debiased=_vector(read(entry, "debiased")),
+        null=_parse_null(read.at(f"cross_{kind}.null"), read(entry, "null"), _vector),
     )
+
+
+def _parse_null(
+    read: _Reader, null: Mapping[str, Any] | None, array: Callable[[Any], np.ndarray]
+) -> SimilarityNull | None:
+    if null is None:
+        return None
+    fields = ("linear_p", "debiased_p", "rsa", "rsa_p")
+    return SimilarityNull(int(read(null, "n_permutations")), *(array(read(null, name)) for name in fields))
 
 
 def _float(value: Any) -> float:

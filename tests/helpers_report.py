@@ -72,6 +72,15 @@ def _layer(i: int, layer: int, n_blocks: int, v: float, a: float, half: float, s
         direction_cosine_previous=0.9 - 0.3 * abs(math.sin(i - 1)) if i > 0 else math.nan,
         pc1_sign=1,
         pc2_sign=-1,
+        valence_top3_pc=1,
+        valence_top3_r=abs(v),
+        arousal_top3_pc=2,
+        arousal_top3_r=abs(a),
+        loo_arousal_r=0.9 * a,
+        pc1_length_r=0.05,
+        pc2_length_r=0.1,
+        pc1_valence_partial_r=0.98 * v,
+        pc2_arousal_partial_r=0.95 * a,
     )
 
 

@@ -15,6 +15,8 @@ rotation-free measures, per layer and per rating (valence, arousal):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from emotion_vectors.analysis.direction import loo_predictions
@@ -24,6 +26,48 @@ from emotion_vectors.vectors import check_matrix
 
 #: Leading components searched by :func:`best_component`.
 TOP_COMPONENTS = 3
+
+
+@dataclass(frozen=True)
+class RatingAxes:
+    """The rotation-free measures of one layer.
+
+    Attributes:
+        valence_top3_pc, valence_top3_r: :func:`best_component` of valence (1-based PC, ``|r|``).
+        arousal_top3_pc, arousal_top3_r: The same for arousal.
+        loo_valence_r, loo_arousal_r: :func:`loo_rating_r` of valence and of arousal.
+    """
+
+    valence_top3_pc: int
+    valence_top3_r: float
+    arousal_top3_pc: int
+    arousal_top3_r: float
+    loo_valence_r: float
+    loo_arousal_r: float
+
+
+def rating_axes(
+    gram: np.ndarray, scores: np.ndarray, valence: np.ndarray, arousal: np.ndarray, rated_index: np.ndarray
+) -> RatingAxes:
+    """Both measures for valence and arousal at one layer.
+
+    Args:
+        gram: ``[n_emotions, n_emotions]`` Gram matrix of the contrast vectors.
+        scores: ``[n_emotions, n_components]`` PC scores.
+        valence, arousal: ``[n_rated]`` ratings; ``rated_index``: ``[n_rated]`` their rows.
+    """
+    rated_index = np.asarray(rated_index)
+    rated_scores = check_matrix("scores", scores)[rated_index]
+    valence_pc, valence_r = best_component(rated_scores, valence)
+    arousal_pc, arousal_r = best_component(rated_scores, arousal)
+    return RatingAxes(
+        valence_top3_pc=valence_pc,
+        valence_top3_r=valence_r,
+        arousal_top3_pc=arousal_pc,
+        arousal_top3_r=arousal_r,
+        loo_valence_r=loo_rating_r(gram, valence, rated_index),
+        loo_arousal_r=loo_rating_r(gram, arousal, rated_index),
+    )
 
 
 def best_component(scores: np.ndarray, target: np.ndarray, k: int = TOP_COMPONENTS) -> tuple[int, float]:
@@ -63,4 +107,4 @@ def loo_rating_r(gram: np.ndarray, target: np.ndarray, rated_index: np.ndarray) 
     return pearson(loo_predictions(gram, target, rated_index), target)
 
 
-__all__ = ["TOP_COMPONENTS", "best_component", "loo_rating_r"]
+__all__ = ["TOP_COMPONENTS", "RatingAxes", "best_component", "loo_rating_r", "rating_axes"]

@@ -56,6 +56,15 @@ class LayerStats:
         direction_cosine_previous: Cosine between this layer's valence direction and the previous analysed
             layer's (NaN for the first layer).
         pc1_sign, pc2_sign: ``+1``/``-1``: the flip the rating sign rule applied to PC1 and PC2.
+        valence_top3_pc, valence_top3_r: The PC among PC1-PC3 with the largest ``|r|`` with valence, and that
+            ``|r|`` (:func:`~emotion_vectors.analysis.rating_axes.best_component`; 0 and NaN when undefined).
+        arousal_top3_pc, arousal_top3_r: The same for arousal.
+        loo_arousal_r: r between leave-one-emotion-out predicted arousal of a fitted arousal direction and the
+            ratings (the arousal counterpart of ``loo_valence_r``).
+        pc1_length_r, pc2_length_r: r of the PC1 / PC2 scores with each emotion's mean story length in kept
+            tokens, over all emotions (:mod:`emotion_vectors.analysis.confounds`).
+        pc1_valence_partial_r, pc2_arousal_partial_r: Partial r of PC1 with valence and of PC2 with arousal
+            controlling for mean story length (rated emotions).
     """
 
     layer: int
@@ -77,6 +86,15 @@ class LayerStats:
     direction_cosine_previous: float
     pc1_sign: int
     pc2_sign: int
+    valence_top3_pc: int
+    valence_top3_r: float
+    arousal_top3_pc: int
+    arousal_top3_r: float
+    loo_arousal_r: float
+    pc1_length_r: float
+    pc2_length_r: float
+    pc1_valence_partial_r: float
+    pc2_arousal_partial_r: float
 
 
 @dataclass(frozen=True)
@@ -84,7 +102,8 @@ class IntervalSettings:
     """How the per-layer intervals were formed.
 
     Attributes:
-        method: ``"percentile"`` or ``"bca"``.
+        method: ``"recentred"``, ``"bias_corrected"``, ``"percentile"`` or ``"bca"``
+            (:func:`~emotion_vectors.analysis.stats.confidence_interval`).
         confidence: Two-sided level.
         n_resamples: Bootstrap resamples per scheme (0 when no scheme ran).
         schemes: The schemes that ran, in :data:`CI_SCHEME_ORDER`.
@@ -112,8 +131,8 @@ class Peak:
         window: Inclusive ``(first, last)`` block range searched (the model's reported range, else all layers).
         ci_scheme: Bootstrap scheme of the intervals (``None`` when no scheme ran).
         layer_ci: Percentile interval of the replicates' argmax layer (``None`` when undefined).
-        r_ci_max: Percentile interval of the replicates' *maximum over the window's layers* (the interval of
-            the maximum, biased upwards like the maximum itself).
+        r_ci_max: Interval of the *maximum over the window's layers* (replicates: each replicate's maximum, the
+            run's interval method): what the maximum itself would be on a replication, not r at ``layer``.
         r_ci_at_layer: Interval of r at ``layer`` held fixed (that layer's per-layer interval).
     """
 
@@ -165,6 +184,26 @@ class AtPeak:
 
 
 @dataclass(frozen=True)
+class SimilarityNull:
+    """Permutation p-values of CKA and the RSA number with its p-value, for pairs of layers
+    (:mod:`emotion_vectors.analysis.similarity`). Arrays are ``[n_layers, n_layers]`` (within a run) or
+    ``[n_pairs]`` (across runs), aligned with the CKA values they accompany.
+
+    Attributes:
+        n_permutations: Row shuffles of one side per pair (seeded).
+        linear_p, debiased_p: One-sided permutation p-values of linear and debiased CKA.
+        rsa: Spearman r between the two ``[n_emotions, n_emotions]`` cosine-distance matrices.
+        rsa_p: Its permutation p-value (the same shuffles).
+    """
+
+    n_permutations: int
+    linear_p: np.ndarray
+    debiased_p: np.ndarray
+    rsa: np.ndarray
+    rsa_p: np.ndarray
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """What a run is: model, corpus, sizes and the analysis choices that define it."""
 
@@ -200,6 +239,7 @@ class RunSummary:
         direction_cosine: ``[n_layers, n_layers]`` cosine between the layers' valence directions.
         cka_linear, cka_debiased: ``[n_layers, n_layers]`` CKA between the layers' emotion geometries.
         at_peak: The emotion space at the valence peak.
+        cross_layer: Chance levels of the layer x layer similarities (``None`` when no permutations were run).
     """
 
     info: RunInfo
@@ -212,6 +252,7 @@ class RunSummary:
     cka_linear: np.ndarray
     cka_debiased: np.ndarray
     at_peak: AtPeak
+    cross_layer: SimilarityNull | None = None
 
     @property
     def model(self) -> str:
@@ -258,6 +299,7 @@ class CrossCKA:
         depth: ``[n_pairs]`` fractional depth of each pair (for kind ``model``, the matched depth).
         layers_a, layers_b: ``[n_pairs]`` block indices of each pair in the first and second run.
         linear, debiased: ``[n_pairs]`` CKA values.
+        null: Their permutation p-values and the RSA numbers (``None`` when no permutations were run).
     """
 
     kind: Literal["corpus", "model"]
@@ -268,6 +310,7 @@ class CrossCKA:
     layers_b: np.ndarray
     linear: np.ndarray
     debiased: np.ndarray
+    null: SimilarityNull | None = None
 
 
 __all__ = [
@@ -282,6 +325,7 @@ __all__ = [
     "Peak",
     "RunInfo",
     "RunSummary",
+    "SimilarityNull",
     "WindowContrast",
     "is_interval",
 ]

@@ -28,6 +28,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from emotion_vectors.analysis import cka
+from emotion_vectors.analysis.records import SimilarityNull
 from emotion_vectors.analysis.stats import check_rng
 from emotion_vectors.errors import AnalysisError
 
@@ -121,6 +122,35 @@ def permutation_p_values(
     return observed, np.where(np.isfinite(observed), p, np.nan)
 
 
+def similarity_null(
+    grams_a: np.ndarray, grams_b: np.ndarray, n_permutations: int, rng: np.random.Generator, *, paired: bool
+) -> SimilarityNull:
+    """Permutation p-values of linear and debiased CKA, and RSA with its p-value, between two Gram stacks.
+
+    Args:
+        grams_a, grams_b: ``[ma, n, n]`` and ``[mb, n, n]`` Gram matrices of the same ``n`` emotions.
+        n_permutations: Row shuffles (>= 1); the three similarities see the same shuffles.
+        rng: Random generator (one draw seeds the shuffles).
+        paired: ``a[i]`` against ``b[i]`` (``[m]`` arrays) instead of every pair (``[ma, mb]``).
+    """
+    check_rng(rng)
+    seed = int(rng.integers(2**63 - 1))
+    out = {}
+    for kind in SIMILARITY_KINDS:
+        features_a = similarity_features(grams_a, kind)
+        features_b = features_a if grams_b is grams_a else similarity_features(grams_b, kind)
+        out[kind] = permutation_p_values(
+            features_a, features_b, n_permutations, np.random.default_rng(seed), paired=paired
+        )
+    return SimilarityNull(
+        n_permutations=int(n_permutations),
+        linear_p=out["linear"][1],
+        debiased_p=out["debiased"][1],
+        rsa=out["rsa"][0],
+        rsa_p=out["rsa"][1],
+    )
+
+
 def _flat_pair(features_a: np.ndarray, features_b: np.ndarray, paired: bool) -> tuple[np.ndarray, np.ndarray]:
     fa, fb = np.asarray(features_a, dtype=np.float64), np.asarray(features_b, dtype=np.float64)
     if fa.ndim != 3 or fb.ndim != 3 or fa.shape[1:] != fb.shape[1:] or fa.shape[1] != fa.shape[2]:
@@ -136,4 +166,5 @@ __all__ = [
     "cosine_similarity",
     "permutation_p_values",
     "similarity_features",
+    "similarity_null",
 ]

@@ -19,7 +19,7 @@ Pure functions of arrays and records (no I/O); the analysis stage calls :func:`s
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 
@@ -27,7 +27,9 @@ import numpy as np
 
 from emotion_vectors.analysis import cka, direction, stats
 from emotion_vectors.analysis.bootstrap import STATISTICS
+from emotion_vectors.analysis.confounds import LengthConfound
 from emotion_vectors.analysis.geometry import LayerGeometry
+from emotion_vectors.analysis.rating_axes import RatingAxes
 from emotion_vectors.analysis.records import (
     CI_SCHEME_ORDER,
     NO_INTERVAL,
@@ -40,9 +42,11 @@ from emotion_vectors.analysis.records import (
     Peak,
     RunInfo,
     RunSummary,
+    SimilarityNull,
     WindowContrast,
     is_interval,
 )
+from emotion_vectors.analysis.similarity import similarity_null
 from emotion_vectors.errors import AnalysisError
 
 #: Every bootstrap scheme, in the order the results file lists them.
@@ -64,6 +68,8 @@ class LayerAnalysis:
         loo_r: Leave-one-emotion-out r of that direction.
         boot: ``{scheme: {statistic: [B]}}`` bootstrap replicates per scheme that ran.
         jack: ``{scheme: {statistic: [n]}}`` jackknife replicates (BCa only; empty otherwise).
+        axes: The rotation-free rating measures (best of the top 3 PCs, cross-validated directions).
+        confound: Correlations with mean story length.
     """
 
     layer: int
@@ -75,6 +81,8 @@ class LayerAnalysis:
     loo_r: float
     boot: Replicates
     jack: Replicates
+    axes: RatingAxes
+    confound: LengthConfound
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,9 @@ def summarise_run(
     settings: IntervalSettings,
     permutation: stats.PermutationResult | None,
     peak_window: Window | None = None,
+    *,
+    cka_permutations: int = 0,
+    rng: np.random.Generator | None = None,
 ) -> RunSummary:
     """The typed record of one run from its per-layer analyses (in increasing layer order).
 
@@ -116,6 +127,8 @@ def summarise_run(
         settings: Interval method, level, resamples and the schemes that ran (each output has their replicates).
         permutation: The PC1-valence permutation test over the layers, or ``None`` when none was run.
         peak_window: Inclusive block range the peaks are searched in (default: every analysed layer).
+        cka_permutations: Row shuffles behind the layer x layer CKA and RSA p-values (0: none).
+        rng: Random generator of those shuffles (needed when ``cka_permutations > 0``).
     """
     layers = [out.layer for out in outputs]
     if layers != sorted(set(layers)) or not layers:
@@ -141,6 +154,7 @@ def summarise_run(
         direction_cosine=cosine,
         cka_linear=cka.cka_matrix(grams),
         cka_debiased=cka.cka_matrix(grams, True),
+        cross_layer=_null(grams, grams, cka_permutations, rng, paired=False),
         at_peak=_at_peak(outputs[layers.index(peaks["valence"].layer)], ratings, info.n_emotions),
     )
     return replace(summary, late_minus_early_valence=late_minus_early(summary))
@@ -185,7 +199,12 @@ def find_peak(
     layer_ci, r_ci_max, r_ci_at_layer = None, NO_INTERVAL, NO_INTERVAL
     if scheme is not None:
         boot = np.stack([outputs[i].boot[scheme][name] for i in inside], axis=1)
-        found_layers, r_ci_max = stats.peak_interval(boot, layers[inside], settings.confidence)
+        jack = None
+        if settings.method == "bca":
+            jack = np.stack([outputs[i].jack[scheme][name] for i in inside], axis=1)
+        found_layers, r_ci_max = stats.peak_interval(
+            boot, layers[inside], settings.confidence, estimates=values, method=settings.method, jackknife=jack
+        )
         layer_ci = found_layers if found_layers[0] >= 0 else None
         r_ci_at_layer = (float(intervals[scheme][name][best, 0]), float(intervals[scheme][name][best, 1]))
     return Peak(
@@ -233,6 +252,15 @@ def _layer_stats(
         direction_cosine_previous=float(cosine_previous),
         pc1_sign=int(geo.pc1_sign),
         pc2_sign=int(geo.pc2_sign),
+        valence_top3_pc=int(out.axes.valence_top3_pc),
+        valence_top3_r=float(out.axes.valence_top3_r),
+        arousal_top3_pc=int(out.axes.arousal_top3_pc),
+        arousal_top3_r=float(out.axes.arousal_top3_r),
+        loo_arousal_r=float(out.axes.loo_arousal_r),
+        pc1_length_r=float(out.confound.pc1_length_r),
+        pc2_length_r=float(out.confound.pc2_length_r),
+        pc1_valence_partial_r=float(out.confound.pc1_valence_partial_r),
+        pc2_arousal_partial_r=float(out.confound.pc2_arousal_partial_r),
     )
 
 
@@ -316,14 +344,24 @@ def difference_ci(a: float, a_ci: Interval | None, b: float, b_ci: Interval | No
 
 
 def compare_runs(
-    runs: Sequence[RunSummary], grams: Sequence[np.ndarray]
+    runs: Sequence[RunSummary],
+    grams: Sequence[np.ndarray],
+    *,
+    cka_permutations: int = 0,
+    rng_of: Callable[[str], np.random.Generator] | None = None,
 ) -> tuple[tuple[CrossCKA, ...], tuple[CrossCKA, ...]]:
     """CKA between every two corpora of one model (layers both analysed) and between every two models on one
     corpus (at matched fractional depth). ``grams[i]`` is ``[n_layers_i, n_emotions, n_emotions]`` of ``runs[i]``.
 
+    With ``cka_permutations > 0`` each entry also gets permutation p-values and RSA
+    (:func:`~emotion_vectors.analysis.similarity.similarity_null`, rows of the second run shuffled), its shuffles
+    drawn from ``rng_of("<kind>:<shared>:<first>:<second>")``.
+
     Returns:
         ``(cross_corpus, cross_model)``.
     """
+    if cka_permutations > 0 and rng_of is None:
+        raise AnalysisError("CKA permutations need a random generator per comparison (rng_of)")
     if len(runs) != len(grams):
         raise AnalysisError(f"{len(runs)} runs but {len(grams)} Gram stacks")
     paired = list(zip(runs, grams, strict=True))
@@ -334,7 +372,20 @@ def compare_runs(
             common = [layer for layer in a[0].block_indices if layer in b[0].block_indices]
             if common:
                 depth = np.asarray(common, dtype=np.float64) / a[0].info.n_blocks
-                cross_corpus.append(_cross("corpus", model, (a[0].corpus, b[0].corpus), a, b, depth, common, common))
+                cross_corpus.append(
+                    _cross(
+                        "corpus",
+                        model,
+                        (a[0].corpus, b[0].corpus),
+                        a,
+                        b,
+                        depth,
+                        common,
+                        common,
+                        cka_permutations,
+                        rng_of,
+                    )
+                )
     cross_model = []
     for corpus in dict.fromkeys(run.corpus for run in runs):
         for a, b in combinations([p for p in paired if p[0].corpus == corpus], 2):
@@ -342,7 +393,9 @@ def compare_runs(
             depth, la, lb = cka.match_depth(
                 a[0].block_indices, a[0].info.n_blocks, b[0].block_indices, b[0].info.n_blocks
             )
-            cross_model.append(_cross("model", corpus, (a[0].model, b[0].model), a, b, depth, la, lb))
+            cross_model.append(
+                _cross("model", corpus, (a[0].model, b[0].model), a, b, depth, la, lb, cka_permutations, rng_of)
+            )
     return tuple(cross_corpus), tuple(cross_model)
 
 
@@ -362,6 +415,8 @@ def _cross(
     depth: Sequence[float],
     layers_a: Sequence[int],
     layers_b: Sequence[int],
+    cka_permutations: int = 0,
+    rng_of: Callable[[str], np.random.Generator] | None = None,
 ) -> CrossCKA:
     """Linear and debiased CKA between layer ``layers_a[i]`` of run ``a`` and ``layers_b[i]`` of ``b``, per ``i``."""
     ga = a[1][[a[0].block_indices.index(int(layer)) for layer in layers_a]]
@@ -375,7 +430,26 @@ def _cross(
         layers_b=np.asarray(layers_b, dtype=np.int64),
         linear=cka.paired_cka(ga, gb),
         debiased=cka.paired_cka(ga, gb, True),
+        null=_null(
+            ga, gb, cka_permutations, None if rng_of is None else rng_of(f"{kind}:{shared}:{pair[0]}:{pair[1]}")
+        ),
     )
+
+
+def _null(
+    grams_a: np.ndarray,
+    grams_b: np.ndarray,
+    n_permutations: int,
+    rng: np.random.Generator | None,
+    *,
+    paired: bool = True,
+) -> SimilarityNull | None:
+    """:func:`similarity_null` when permutations were asked for, else ``None``."""
+    if n_permutations <= 0:
+        return None
+    if rng is None:
+        raise AnalysisError("CKA permutations need a random generator")
+    return similarity_null(grams_a, grams_b, n_permutations, rng, paired=paired)
 
 
 __all__ = [
