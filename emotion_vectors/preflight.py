@@ -390,7 +390,10 @@ def _hub_checks(config: ExperimentConfig, state: MachineState) -> list[Check]:
 def _access_check(repo_type: str, repo: str, access: RepoAccess, token: bool) -> Check:
     page = f"https://huggingface.co/{'datasets/' if repo_type == 'dataset' else ''}{repo}"
     if access.found is None:
-        return Check("access", repo, "note", f"not checked ({access.detail or 'no answer'})")
+        gated = any(m.gated and m.hub_id == repo for m in MODELS.values())
+        hint = f"accept its terms at {page} and log in (`hf auth login`)" if gated else None
+        known = "; the registry lists it as gated" if gated else ""
+        return Check("access", repo, "note", f"not checked ({access.detail or 'no answer'}){known}", hint)
     if not access.found:
         return Check("access", repo, "blocker", f"{repo_type} not found on the Hub ({access.detail})", f"check {page}")
     gated = access.gated or "no"

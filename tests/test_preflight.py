@@ -176,3 +176,12 @@ def test_repository_access_is_asked_of_every_repository_in_parallel(monkeypatch,
     state = preflight.observe(PAPER, tmp_path)
     assert set(state.access) == {r for _, r in repos}
     assert state.access["google/gemma-4-E4B-it"].gated == "manual" and not state.access["google/gemma-4-E4B-it"].allowed
+
+
+def test_unanswered_access_falls_back_to_what_the_registry_knows() -> None:
+    access = {repo: RepoAccess(detail="no answer within 6 s") for _, repo in preflight.hub_repositories(PAPER)}
+    state = MachineState(gpus=_h200(), hub=ONLINE, token=True, access=access, disk_free={"downloads": 500 * GIB})
+    checks = {c.subject: c for c in evaluate(PAPER, state, _sizes(PAPER)).checks if c.topic == "access"}
+    assert all(c.status == "note" for c in checks.values())
+    assert "gated" in checks["swiss-ai/Apertus-8B-Instruct-2509"].detail
+    assert checks["swiss-ai/Apertus-8B-Instruct-2509"].fix and checks["google/gemma-4-E4B-it"].fix is None
