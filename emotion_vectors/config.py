@@ -43,6 +43,7 @@ from emotion_vectors.options import (
     RatingSource,
     ReportedLayers,
     ShortStoryPolicy,
+    UnratedEmotions,
 )
 from emotion_vectors.registry import CORPORA, MODELS, corpus_entry, is_model_reference, model_entry
 
@@ -79,6 +80,8 @@ class CorpusConfig:
     ``source = "bundled"``: the demo corpus shipped in the package. ``"hub"``: ``dataset_id`` at
     ``revision`` (defaults from the registry for ``gemma``/``apertus``). ``"local"``: a JSONL or Parquet
     file at ``path`` in either published layout. ``fingerprint``, when set, must match the loaded texts.
+    ``unrated_emotions``: a story labelled with an emotion outside the 171 rated concepts is an error
+    (``"error"``, checked before any model is loaded) or is left out with a warning (``"exclude"``).
     """
 
     name: str
@@ -87,6 +90,7 @@ class CorpusConfig:
     revision: str | None = None
     path: str | None = None
     fingerprint: str | None = None
+    unrated_emotions: UnratedEmotions = "error"
 
     def __post_init__(self) -> None:
         if self.source is None:

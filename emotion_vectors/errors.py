@@ -44,6 +44,14 @@ class StoreError(EmotionVectorsError):
     """An activation store is missing, incomplete, or was made from different inputs."""
 
 
+class IntegrityError(StoreError):
+    """A store's array file no longer matches the sha256 its writer recorded (``path`` names the file)."""
+
+    def __init__(self, message: str, fix: str | None = None, path: str = "") -> None:
+        super().__init__(message, fix)
+        self.path = path
+
+
 class ExtractionError(EmotionVectorsError):
     """Extraction cannot proceed (e.g. stories shorter than the token offset under the 'error' policy)."""
 
@@ -58,3 +66,7 @@ class OfflineError(EmotionVectorsError):
 
 class ReportError(EmotionVectorsError):
     """The report or paper stage cannot proceed (no results, no TeX installation, LaTeX failed)."""
+
+
+class BusyError(EmotionVectorsError):
+    """Another run holds the output folder's lock."""

@@ -63,7 +63,7 @@ from emotion_vectors.distributed import barrier, distributed_from_env, rank_and_
 from emotion_vectors.errors import ExtractionError
 from emotion_vectors.manifest import LAYER_CONVENTION, build_manifest, plan_key, timings
 from emotion_vectors.manifest import content_key as manifest_content_key
-from emotion_vectors.models import ModelHandle
+from emotion_vectors.models import ModelHandle, check_max_length, position_limit
 from emotion_vectors.options import ShortStoryPolicy, choices
 
 logger = logging.getLogger(__name__)
@@ -293,9 +293,18 @@ def _tokenize_checked(
         )
     if max_length <= token_offset or token_offset < 0:
         raise ExtractionError(f"need 0 <= token_offset ({token_offset}) < max_length ({max_length})")
+    check_max_length(max_length, position_limit(handle.model), handle.alias)
     tokenized = tokenize(handle.tokenizer, corpus.texts, max_length)
     short = np.flatnonzero(tokenized.lengths <= token_offset)
     ids = corpus.story_ids
+    truncated = np.flatnonzero(tokenized.truncated)
+    if len(truncated):
+        longest = truncated[np.argmax(tokenized.original_lengths[truncated])]
+        logger.warning(
+            "corpus %r: %d of %d stories are longer than max_length = %d tokens and are truncated (longest: %s, "
+            "%d tokens); the store's manifest lists them",
+            corpus.name, len(truncated), len(ids), max_length, ids[longest], tokenized.original_lengths[longest],
+        )  # fmt: skip
     if len(short) and policy == "error":
         listing = ", ".join(f"{ids[i]} ({tokenized.lengths[i]} tokens)" for i in short[:20])
         raise ExtractionError(

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +29,7 @@ from torch import nn
 
 from emotion_vectors.config import ModelConfig
 from emotion_vectors.errors import ModelError, OfflineError
-from emotion_vectors.registry import is_model_reference, model_entry
+from emotion_vectors.registry import MODELS, is_model_reference, model_entry
 
 # Dotted paths of the block list, tried in order. Multimodal wrappers come first so that a vision or audio
 # tower's layer list is never mistaken for the text blocks.
@@ -222,58 +224,138 @@ def load_model(
     reachable, :class:`ModelError` for everything else that prevents loading.
     """
     config = spec if isinstance(spec, ModelConfig) else ModelConfig(alias=spec)
-    entry = None if is_model_reference(config.alias) else model_entry(config.alias)
-    hub_id = entry.hub_id if entry is not None else config.alias
-    revision = revision or config.revision or (entry.revision if entry is not None else None)
-    device = device or config.device
-    dtype_name = resolve_dtype(dtype or config.dtype, device)
-    _check_device(device)
-    source = resolve_source(hub_id)
-    is_local = Path(source).expanduser().exists()
-    if is_local:
-        revision = None
-    elif config.alias.startswith(".") or hub_id.startswith((".", "/", "~")):
-        raise ModelError(f"model directory {hub_id!r} does not exist", fix="pass an existing local directory")
-    common = {"revision": revision, "local_files_only": local_files_only}
-
-    try:
-        hf_config = transformers.AutoConfig.from_pretrained(source, **common)
-        auto = _auto_class(hf_config)
-        kwargs: dict[str, Any] = {"dtype": _DTYPES[dtype_name], **common}
-        if device != "cpu":
-            kwargs["device_map"] = {"": device}
-        model = _from_pretrained_sdpa(auto, source, kwargs)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(source, **common)
-    except OSError as exc:
-        if is_local:
-            raise ModelError(f"cannot load model from {source}: {exc}", fix="check the directory's files") from None
-        raise OfflineError(
-            f"cannot load {hub_id!r} (revision {revision!r}) from the Hugging Face Hub or its local cache: {exc}",
-            fix=(
-                f"download it once on a networked machine (hf download {hub_id} --revision "
-                f"{revision or 'main'}) and point HF_HOME at that cache (HF_HUB_OFFLINE=1 skips the "
-                "network retries), or pass a local directory as the model alias"
-            ),
-        ) from None
+    where = _locate(config, revision, device)
+    dtype_name = resolve_dtype(dtype or config.dtype, where.device)
+    _check_device(where.device)
+    with _load_errors(where):
+        hf_config = transformers.AutoConfig.from_pretrained(where.source, **where.common(local_files_only))
+        kwargs: dict[str, Any] = {"dtype": _DTYPES[dtype_name], **where.common(local_files_only)}
+        if where.device != "cpu":
+            kwargs["device_map"] = {"": where.device}
+        model = _from_pretrained_sdpa(_auto_class(hf_config), where.source, kwargs)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(where.source, **where.common(local_files_only))
+    entry = where.entry
     handle = wrap_model(
         model,
         tokenizer,
         alias=config.alias if entry is not None else _alias_of(config.alias),
-        hub_id=hub_id,
-        revision=revision,
-        resolved_revision=_resolved_revision(hub_id, revision, is_local),
+        hub_id=where.hub_id,
+        revision=where.revision,
+        resolved_revision=_resolved_revision(where.hub_id, where.revision, where.is_local),
         block_path=block_path or config.block_path,
     )
     if entry is not None and (handle.n_blocks, handle.d_model) != (entry.n_blocks, entry.d_model):
         raise ModelError(
-            f"{hub_id}: loaded {handle.n_blocks} blocks of width {handle.d_model}, the registry says "
+            f"{where.hub_id}: loaded {handle.n_blocks} blocks of width {handle.d_model}, the registry says "
             f"{entry.n_blocks} x {entry.d_model}",
             fix="check the revision, or correct the registry entry in emotion_vectors/registry.py",
         )
     return handle
 
 
+@dataclass(frozen=True)
+class ModelShape:
+    """What can be known about a model without loading its weights.
+
+    Attributes:
+        tokenizer: The model's tokenizer.
+        n_blocks: Number of transformer blocks (``num_hidden_layers`` of the text config).
+        d_model: Residual-stream width (``hidden_size``).
+        max_positions: Longest input the model's position embeddings cover (``max_position_embeddings``), or
+            ``None`` where the config states none.
+    """
+
+    tokenizer: Any
+    n_blocks: int
+    d_model: int
+    max_positions: int | None
+
+
+def inspect_model(config: ModelConfig, *, local_files_only: bool = False) -> ModelShape:
+    """Tokenizer, depth, width and position limit of ``config``'s model from its config files (no weights)."""
+    where = _locate(config, None, None)
+    with _load_errors(where):
+        hf_config = transformers.AutoConfig.from_pretrained(where.source, **where.common(local_files_only))
+        tokenizer = transformers.AutoTokenizer.from_pretrained(where.source, **where.common(local_files_only))
+    text = hf_config.get_text_config() if hasattr(hf_config, "get_text_config") else hf_config
+    return ModelShape(
+        tokenizer=tokenizer,
+        n_blocks=int(getattr(text, "num_hidden_layers", 0) or 0),
+        d_model=int(getattr(text, "hidden_size", 0) or 0),
+        max_positions=_position_limit(text),
+    )
+
+
+def position_limit(model: nn.Module) -> int | None:
+    """The longest input a loaded model's position embeddings cover, or ``None`` where its config states none."""
+    return _position_limit(_text_config(model))
+
+
+def _position_limit(text_config: Any) -> int | None:
+    limit = getattr(text_config, "max_position_embeddings", None)
+    return int(limit) if isinstance(limit, int) and limit > 0 else None
+
+
+def check_max_length(max_length: int, max_positions: int | None, model: str) -> None:
+    """Raise :class:`ModelError` if ``max_length`` tokens exceed the model's position limit."""
+    if max_positions is not None and max_length > max_positions:
+        raise ModelError(
+            f"extraction.max_length = {max_length} exceeds the {max_positions} positions model {model!r} can read",
+            fix=f"set extraction.max_length to at most {max_positions} (or pass --max-length {max_positions})",
+        )
+
+
 # ---------------------------------------------------------------------------------------------- internals
+
+
+@dataclass(frozen=True)
+class _Located:
+    """Where a model's files are: registry entry, Hub id, revision, device, ``from_pretrained`` source."""
+
+    entry: Any
+    hub_id: str
+    revision: str | None
+    device: str
+    source: str
+    is_local: bool
+
+    def common(self, local_files_only: bool) -> dict[str, Any]:
+        return {"revision": self.revision, "local_files_only": local_files_only}
+
+
+def _locate(config: ModelConfig, revision: str | None, device: str | None) -> _Located:
+    entry = None if is_model_reference(config.alias) else model_entry(config.alias)
+    hub_id = entry.hub_id if entry is not None else config.alias
+    revision = revision or config.revision or (entry.revision if entry is not None else None)
+    source = resolve_source(hub_id)
+    is_local = Path(source).expanduser().exists()
+    if is_local:
+        revision = None
+    elif config.alias.startswith(".") or hub_id.startswith((".", "/", "~")):
+        raise ModelError(f"model directory {hub_id!r} does not exist", fix="pass an existing local directory")
+    return _Located(entry, hub_id, revision, device or config.device, source, is_local)
+
+
+@contextmanager
+def _load_errors(where: _Located) -> Iterator[None]:
+    """Turn a failed ``from_pretrained`` into :class:`ModelError` (local) or :class:`OfflineError` (Hub)."""
+    try:
+        yield
+    except OSError as exc:
+        if where.is_local:
+            raise ModelError(
+                f"cannot load model from {where.source}: {exc}", fix="check the directory's files"
+            ) from None
+        registered = "" if "/" in where.hub_id else f"; if you meant a registered alias, use one of {sorted(MODELS)}"
+        raise OfflineError(
+            f"cannot load {where.hub_id!r} (revision {where.revision!r}) from the Hugging Face Hub or its local "
+            f"cache: {exc}",
+            fix=(
+                f"download it once on a networked machine (hf download {where.hub_id} --revision "
+                f"{where.revision or 'main'}) and point HF_HOME at that cache (HF_HUB_OFFLINE=1 skips the "
+                f"network retries), or pass a local directory as the model alias{registered}"
+            ),
+        ) from None
 
 
 def _get_path(root: nn.Module, dotted: str) -> Any:
@@ -350,6 +432,9 @@ def _resolved_revision(hub_id: str, revision: str | None, is_local: bool) -> str
 __all__ = [
     "KNOWN_BLOCK_PATHS",
     "ModelHandle",
+    "ModelShape",
+    "check_max_length",
+    "inspect_model",
     "find_blocks",
     "load_model",
     "resolve_dtype",

@@ -23,7 +23,8 @@ from typing import Any
 
 from emotion_vectors import __version__, stages
 from emotion_vectors.config import ExperimentConfig
-from emotion_vectors.errors import ConfigError, StoreError
+from emotion_vectors.errors import ConfigError, IntegrityError, StoreError
+from emotion_vectors.outdir import output_lock, remove_leftovers
 from emotion_vectors.resources import project_root
 from emotion_vectors.stages import RunContext
 
@@ -121,19 +122,34 @@ def run_pipeline(
 ) -> PipelineRun:
     """Run (or, with ``dry_run``, plan) every stage of ``config`` into ``output_dir``.
 
-    Raises the stage's error after logging it to ``run.log``; completed stages stay recorded.
+    A run holds the output folder's lock throughout (a second run into it fails at once with
+    :class:`~emotion_vectors.errors.BusyError`), removes what killed runs left behind, and checks everything
+    it can (labels, components, model limits, short stories, disk) before the first forward pass. Raises the
+    stage's error after logging it to ``run.log``; completed stages stay recorded.
     """
     output_dir = Path(output_dir).resolve()
-    started = time.perf_counter()
     ctx = RunContext(config, output_dir, config_path, progress, shard_size, planning=dry_run)
-    graph = build_stages(ctx, paper)
-    forced = expand_force(force, [s.name for s in graph])
-    result = PipelineRun(output_dir)
     if dry_run:
-        result.plan = [_plan_entry(ctx, s, forced) for s in graph]
-        return result
+        graph = build_stages(ctx, paper)
+        forced = expand_force(force, [s.name for s in graph])
+        return PipelineRun(output_dir, plan=[_plan_entry(ctx, s, forced) for s in graph])
+    with output_lock(output_dir):
+        remove_leftovers(output_dir)
+        try:
+            return _run_locked(ctx, force, paper)
+        except IntegrityError as exc:
+            raise IntegrityError(exc.message, fix=_rebuild_command(ctx, exc.path), path=exc.path) from None
+
+
+def _run_locked(ctx: RunContext, force: Iterable[str], paper: bool) -> PipelineRun:
+    started = time.perf_counter()
+    output_dir = ctx.output_dir
+    graph = build_stages(ctx, paper)  # loads the corpora: their labels are checked here
+    forced = expand_force(force, [s.name for s in graph])
+    _preflight(ctx, graph, forced)
+    result = PipelineRun(output_dir)
     (output_dir / PIPELINE_DIR).mkdir(parents=True, exist_ok=True)
-    _log_line(output_dir, f"run start profile={config.profile} force={sorted(forced)} version={__version__}")
+    _log_line(output_dir, f"run start profile={ctx.config.profile} force={sorted(forced)} version={__version__}")
     try:
         for stage in graph:
             result.stages.append(_execute(ctx, stage, stage.name in forced))
@@ -245,13 +261,14 @@ def _extract_nodes(ctx: RunContext) -> list[_Stage]:
         for name in names:
             path = store_dir(ctx.output_dir, model.alias, name)
             stage_name = f"extract.{model.alias}.{name}"
-            fingerprint = ctx.fingerprint(name)
+            fingerprint, rows = ctx.fingerprint(name), ctx.order_keys(name)[0]
             key = _unless_unresolved(
-                [fingerprint],
+                [fingerprint, rows],
                 "extract",
                 dataclasses.asdict(model),
                 dataclasses.asdict(config.extraction),
                 fingerprint,
+                rows,  # the store's rows: story ids and texts in order
                 ctx.shard_size,
             )
             # inputs changed since the recorded run: the old store is stale, replace it
@@ -268,7 +285,10 @@ def _extract_nodes(ctx: RunContext) -> list[_Stage]:
 def _analyze_node(ctx: RunContext, extract_keys: list[str | None]) -> _Stage:
     from emotion_vectors import analyze
 
-    key = _unless_unresolved(extract_keys, "analyze", dataclasses.asdict(ctx.config.analysis), extract_keys)
+    labels = {c.name: ctx.order_keys(c.name)[1] for c in ctx.config.corpora}  # analyze reads these labels
+    key = _unless_unresolved(
+        [*extract_keys, *labels.values()], "analyze", dataclasses.asdict(ctx.config.analysis), extract_keys, labels
+    )
     results = ctx.output_dir / analyze.RESULTS_DIR
     outputs = [results / analyze.RESULTS_FILE, results / analyze.PER_LAYER_FILE]
     return _Stage("analyze", "analyze", key, outputs, lambda f: stages.analyze_stage(ctx))
@@ -283,10 +303,46 @@ def _unless_unresolved(inputs: list[str | None], *parts: Any) -> str | None:
 
 
 def _is_cached(ctx: RunContext, stage: _Stage) -> bool:
+    """Whether ``stage`` can be skipped; a cached store is verified against its checksums (IntegrityError)."""
+    from emotion_vectors.store import verify_store
+
     if stage.key is None:
         return False
     record = read_record(ctx.output_dir, stage.name)
-    return bool(record and record.get("key") == stage.key and all(p.exists() for p in stage.outputs))
+    cached = bool(record and record.get("key") == stage.key and all(p.exists() for p in stage.outputs))
+    if cached and stage.kind == "extract":
+        verify_store(stage.outputs[0].parent)
+    return cached
+
+
+def _preflight(ctx: RunContext, graph: list[_Stage], forced: set[str]) -> None:
+    """Everything that can fail before the first forward pass: components, then each pending extraction."""
+    from emotion_vectors.input_checks import check_components, check_extractions
+
+    check_components(ctx.config.analysis.pca_components, [ctx.corpus(c.name) for c in ctx.config.corpora])
+    pending = [s for s in graph if s.kind == "extract" and (s.name in forced or not _is_cached(ctx, s))]
+    if pending:
+        check_extractions(ctx, [(s.info["model"], s.info["corpus"]) for s in pending])
+
+
+def _rebuild_command(ctx: RunContext, path: str) -> str:
+    """The command that rebuilds the store holding ``path`` (and everything downstream of it)."""
+    from emotion_vectors.store import MANIFEST_FILE
+
+    stage = next(
+        (
+            s
+            for s in build_stages(ctx, False)
+            if s.kind == "extract" and Path(path).parent / MANIFEST_FILE == s.outputs[0]
+        ),
+        None,
+    )
+    return "rebuild the store: " + _force_command(ctx, stage.name if stage else "extract")
+
+
+def _force_command(ctx: RunContext, stage_name: str) -> str:
+    config = f"--config {ctx.config_path}" if ctx.config_path else "--config <config>"
+    return f"emotion-vectors run {config} --out {ctx.output_dir} --force {stage_name}"
 
 
 def _execute(ctx: RunContext, stage: _Stage, forced: bool) -> StageResult:
@@ -307,6 +363,8 @@ def _execute(ctx: RunContext, stage: _Stage, forced: bool) -> StageResult:
         seconds = time.perf_counter() - started
         message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
         _log_line(out, f"{stage.name} FAILED after {seconds:.1f}s: {message}")
+        if isinstance(exc, StoreError) and not isinstance(exc, IntegrityError) and "--force" in (exc.fix or ""):
+            raise StoreError(exc.message, fix="replace it: " + _force_command(ctx, stage.name)) from None
         raise
     seconds = time.perf_counter() - started
     record = {

@@ -139,8 +139,9 @@ CORPORA: dict[str, CorpusEntry] = _register(
 
 
 def is_model_reference(alias: str) -> bool:
-    """True when ``alias`` names a model outside the registry: a Hub id (``org/name``) or a filesystem path."""
-    return "/" in alias or alias.startswith(".")
+    """True when ``alias`` names a model outside the registry: a Hub id (``org/name`` or a plain id such as
+    ``gpt2``) or a filesystem path."""
+    return "/" in alias or alias.startswith(".") or alias not in MODELS
 
 
 def model_entry(alias: str) -> ModelEntry:

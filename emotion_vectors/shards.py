@@ -55,49 +55,29 @@ def write_shards(
     with its rows' positions within its group. ``progress`` (a label, or ``None`` for no bar) shows stories,
     counting the ``resumed`` stories of shards already done, and tokens/s.
     """
-    total = resumed + sum(len(rows) for rows in groups)
-    bar = _progress_bar(progress, total, resumed) if progress is not None else None
-    try:
-        return _write_all(out_dir, batches, groups, indices, n_layers, d_model, plan_key, bar)
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _write_all(
-    out_dir: Path,
-    batches: Iterable[PooledBatch],
-    groups: Sequence[np.ndarray],
-    indices: Sequence[int],
-    n_layers: int,
-    d_model: int,
-    plan_key: str,
-    bar: Any,
-) -> list[dict[str, Any]]:
+    bar = _progress_bar(progress, resumed + sum(len(rows) for rows in groups), resumed) if progress else None
     stats: list[dict[str, Any]] = []
     started, run_tokens = time.perf_counter(), 0
     shard: _OpenShard | None = None
-    for group, positions, pooled, batch_stats, complete in batches:
-        rows = groups[group]
-        if shard is None:
-            shard = _OpenShard.empty(n_layers, len(rows), d_model)
-        shard.add(positions, pooled, batch_stats)
-        run_tokens += batch_stats["tokens"]
+    try:
+        for group, positions, pooled, batch_stats, complete in batches:
+            rows = groups[group]
+            shard = shard or _OpenShard.empty(n_layers, len(rows), d_model)
+            shard.add(positions, pooled, batch_stats)
+            run_tokens += batch_stats["tokens"]
+            if bar is not None:
+                bar.update(batch_stats["stories"])
+                bar.set_postfix_str(f"{run_tokens / (time.perf_counter() - started):,.0f} tok/s", refresh=False)
+            if complete:
+                store.write_shard(
+                    out_dir, indices[group], rows=rows, means=shard.means, counts=shard.counts, stats=shard.stats,
+                    plan_key=plan_key,
+                )  # fmt: skip
+                stats.append(shard.stats)
+                shard = None
+    finally:
         if bar is not None:
-            bar.update(batch_stats["stories"])
-            bar.set_postfix_str(f"{run_tokens / (time.perf_counter() - started):,.0f} tok/s", refresh=False)
-        if complete:
-            store.write_shard(
-                out_dir,
-                indices[group],
-                rows=rows,
-                means=shard.means,
-                counts=shard.counts,
-                stats=shard.stats,
-                plan_key=plan_key,
-            )
-            stats.append(shard.stats)
-            shard = None
+            bar.close()
     return stats
 
 

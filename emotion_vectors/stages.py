@@ -51,6 +51,7 @@ class RunContext:
     def corpus(self, name: str) -> Any:
         """The loaded :class:`~emotion_vectors.corpus.schema.Corpus` called ``name`` (or the neutral texts)."""
         from emotion_vectors.corpus.sources import load_corpus_loaded, load_neutral
+        from emotion_vectors.input_checks import check_labels
         from emotion_vectors.store import NEUTRAL_CORPUS
 
         if name not in self._corpora:
@@ -59,7 +60,7 @@ class RunContext:
             else:
                 cfg = next(c for c in self.config.corpora if c.name == name)
                 self._loaded[name] = load_corpus_loaded(cfg)
-                self._corpora[name] = self._loaded[name].corpus
+                self._corpora[name] = check_labels(self._loaded[name].corpus, cfg.unrated_emotions)
         return self._corpora[name]
 
     def fingerprint(self, name: str) -> str | None:
@@ -68,6 +69,27 @@ class RunContext:
         if not self.planning:
             return self.corpus(name).fingerprint
         return self.known(name).fingerprint
+
+    def order_keys(self, name: str) -> tuple[str | None, str | None]:
+        """``(rows_key, labels_key)`` of corpus ``name`` (:class:`~emotion_vectors.corpus.schema.Corpus`); when
+        planning, ``(None, None)`` unless its texts are at hand (a pinned fingerprint does not tell them)."""
+        known = self.known(name) if self.planning else None
+        if known is not None and known.how != "texts at hand":
+            if known.fingerprint is None:
+                return None, None
+            # pinned: the keys the last run recorded for these texts, else a stand-in derived from the pin
+            from emotion_vectors.pipeline import CORPUS_SUMMARY, PIPELINE_DIR
+
+            try:
+                recorded = json.loads((self.output_dir / PIPELINE_DIR / CORPUS_SUMMARY).read_text(encoding="utf-8"))
+                entry = recorded[name] if recorded[name]["fingerprint"] == known.fingerprint else {}
+            except (OSError, ValueError, KeyError, TypeError):
+                entry = {}
+            return entry.get("rows_key", f"pinned:{known.fingerprint}"), entry.get(
+                "labels_key", f"pinned:{known.fingerprint}"
+            )
+        corpus = self.corpus(name)
+        return corpus.rows_key, corpus.labels_key
 
     def known(self, name: str) -> Any:
         """What is known about corpus ``name`` without the network (:class:`~emotion_vectors.dryrun.KnownCorpus`)."""
@@ -106,6 +128,8 @@ def corpus_stage(ctx: RunContext, summary_path: Path) -> None:
             "name": corpus_cfg.name,
             "fingerprint": corpus.fingerprint,
             "fingerprint_pinned": corpus_cfg.fingerprint is not None,
+            "rows_key": corpus.rows_key,
+            "labels_key": corpus.labels_key,
             "source": corpus.source,
             "revision": corpus.revision,
             "generator": ctx.generator(corpus_cfg.name),
@@ -163,10 +187,27 @@ def extract_stage(ctx: RunContext, alias: str, corpus_name: str, path: Path, rep
 
 
 def analyze_stage(ctx: RunContext) -> None:
-    """Analyse every model x corpus store into ``<output_dir>/results/``."""
+    """Analyse every model x corpus store into ``<output_dir>/results/``, with the labels of the corpora."""
     from emotion_vectors import analyze
 
-    analyze.analyze_experiment(ctx.config, ctx.output_dir, progress=ctx.progress)
+    config = ctx.config
+    layers = analyze.reported_layers([m.alias for m in config.models]) if config.analysis.layers == "paper" else None
+    results = analyze.analyze_runs(labelled_stores(ctx), config.analysis, layers=layers, progress=ctx.progress)
+    analyze.write_results(results, ctx.output_dir / analyze.RESULTS_DIR)
+
+
+def labelled_stores(ctx: RunContext) -> list[tuple[Any, Any]]:
+    """``(store, neutral store)`` of every model x corpus, each store labelled by the corpus it was made from.
+
+    The emotion labels come from the corpus as loaded now, not from the store's manifest, after checking that
+    the store holds the same stories in the same order (a relabelled story needs no new forward pass).
+    """
+    from emotion_vectors import analyze
+    from emotion_vectors.store import with_labels
+
+    pairs = analyze.experiment_stores(ctx.config, ctx.output_dir)
+    names = [c.name for _ in ctx.config.models for c in ctx.config.corpora]
+    return [(with_labels(s, ctx.corpus(n)), neutral) for (s, neutral), n in zip(pairs, names, strict=True)]
 
 
 def report_stage(ctx: RunContext) -> None:

@@ -5,7 +5,9 @@ Layout of one store (``store_dir(output_dir, model_alias, corpus_name)``)::
     layer_00.npy    float32 [n_stories, d_model]  mean over each story's kept tokens of the output of block 0
     layer_01.npy    ...                            (one file per extracted block; L = block index)
     counts.npy      int64   [n_stories]           kept-token counts (0 for skipped stories)
-    manifest.json   model id + revision, layers, corpus fingerprint, story order, offset, ... (written last)
+    manifest.json   model id + revision, layers, corpus fingerprint, story order, offset, ... (written last),
+                    and ``sha256``: the hash of every array file above, taken as it was written
+    .verified.json  (size, mtime, sha256) of each array file when last hashed: a cache that spares rehashing
 
 Rows follow the corpus order (``manifest["story_ids"]``). Rows of skipped stories (count 0) are NaN, so a
 skipped story can never be used by accident. ``manifest.json`` is written last: a directory without it is an
@@ -13,10 +15,15 @@ unfinished extraction. While a run is in progress, completed shards live in ``.s
 float32 ``[n_layers, n_rows, d_model]`` + ``shard_XXXXX.json``, the JSON written last) next to ``plan.json``;
 the next run with the same inputs computes only the missing shards. Every file is written to a temporary
 sibling and moved into place with ``os.replace``, so a kill at any moment leaves either the old or the new file.
+
+Integrity: :func:`open_store` (and :func:`verify_store`) checks every array file against the manifest's sha256
+before anything is read. Hashing is skipped for a file whose size and modification time match the last
+verified hash (``.verified.json``); a write into a file changes its modification time, so it is rehashed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -29,6 +36,7 @@ import numpy as np
 
 from emotion_vectors.errors import StoreError
 from emotion_vectors.fileio import TMP_MARK, atomic_write
+from emotion_vectors.integrity import VERIFIED_FILE, remember, save_hashed, verify_files
 
 SCHEMA_VERSION = 1
 ACTIVATIONS_DIR = "activations"
@@ -42,6 +50,8 @@ SHARD_META_FILE = "shard_{:05d}.json"
 NEUTRAL_CORPUS = "neutral"
 
 _LAYER_PATTERN = re.compile(r"^layer_\d+\.npy$")
+#: The generic rebuild advice; the pipeline and the CLI replace it with the exact command for their store.
+REBUILD_FIX = "rebuild the store: rerun the extract (or run) command that made it with --force"
 
 
 def store_dir(output_dir: str | Path, model_alias: str, corpus_name: str) -> Path:
@@ -136,12 +146,43 @@ def open_store(path: str | Path) -> ActivationStore:
         raise StoreError(
             f"{path}: manifest has {len(emotions)} emotions for {n_stories} stories", fix="re-extract with --force"
         )
+    verify_store(path, manifest)
     counts = _load_checked(path / COUNTS_FILE, (n_stories,), np.int64)
     for layer in layers:
         _load_checked(path / layer_file(layer), (n_stories, d_model), np.float32)
     counts = np.array(counts)
     counts.setflags(write=False)
     return ActivationStore(path=path, manifest=manifest, counts=counts)
+
+
+def with_labels(opened: ActivationStore, corpus: Any) -> ActivationStore:
+    """``opened`` with the emotion labels of ``corpus`` (a :class:`~emotion_vectors.corpus.schema.Corpus`).
+
+    Raises :class:`StoreError` unless the store holds the corpus's stories: same ids in the same order and the
+    same texts (fingerprint).
+    """
+    if list(opened.story_ids) != corpus.story_ids or opened.manifest["corpus"].get("fingerprint") != corpus.fingerprint:
+        raise StoreError(
+            f"{opened.path} was extracted from other stories than corpus {corpus.name!r} now holds "
+            "(story ids, their order or their texts differ)",
+            fix="re-extract it: emotion-vectors run --config <config> --force extract",
+        )
+    return dataclasses.replace(opened, manifest={**opened.manifest, "emotions": list(corpus.emotions)})
+
+
+def verify_store(path: str | Path, manifest: dict[str, Any] | None = None) -> None:
+    """Check every array file of the store at ``path`` against the sha256 its manifest records.
+
+    Raises :class:`IntegrityError` naming the first file that is missing or differs, and :class:`StoreError`
+    for a store written without checksums. Files whose size and modification time match their last verified
+    hash are not rehashed.
+    """
+    path = Path(path)
+    manifest = read_manifest(path) if manifest is None else manifest
+    expected = manifest.get("sha256")
+    if not isinstance(expected, dict) or not expected:
+        raise StoreError(f"{path}: the manifest records no sha256 of its array files", fix=REBUILD_FIX)
+    verify_files(path, expected, fix=REBUILD_FIX)
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -255,6 +296,7 @@ def finalize_store(
     shard_dir = path / SHARD_DIR
     metas = [_read_json(shard_dir / SHARD_META_FILE.format(i)) for i in shard_indices]
     counts = np.zeros(n_stories, dtype=np.int64)
+    hashes: dict[str, str] = {}
     for meta in metas:
         counts[np.asarray(meta["rows"], dtype=np.int64)] = np.asarray(meta["counts"], dtype=np.int64)
     for k, layer in enumerate(layers):
@@ -262,9 +304,10 @@ def finalize_store(
         for i, meta in zip(shard_indices, metas, strict=True):
             shard = np.load(shard_dir / SHARD_DATA_FILE.format(i), mmap_mode="r")
             means[np.asarray(meta["rows"], dtype=np.int64)] = shard[k]
-        atomic_write(path / layer_file(layer), lambda handle, a=means: np.save(handle, a))
-    atomic_write(path / COUNTS_FILE, lambda handle: np.save(handle, counts))
-    _write_json(path / MANIFEST_FILE, {**manifest, "schema_version": SCHEMA_VERSION})
+        hashes[layer_file(layer)] = save_hashed(path / layer_file(layer), means)
+    hashes[COUNTS_FILE] = save_hashed(path / COUNTS_FILE, counts)
+    remember(path, hashes)
+    _write_json(path / MANIFEST_FILE, {**manifest, "sha256": hashes, "schema_version": SCHEMA_VERSION})
     _remove_tree(shard_dir)
     return path
 
@@ -277,7 +320,7 @@ def remove_store_files(path: str | Path) -> None:
     _remove_tree(path / SHARD_DIR)
     for child in path.iterdir():
         name = child.name
-        is_ours = name in (COUNTS_FILE, MANIFEST_FILE) or _LAYER_PATTERN.match(name) or TMP_MARK in name
+        is_ours = name in (COUNTS_FILE, MANIFEST_FILE, VERIFIED_FILE) or _LAYER_PATTERN.match(name) or TMP_MARK in name
         if is_ours and child.is_file():
             child.unlink()
 
@@ -340,6 +383,8 @@ __all__ = [
     "read_manifest",
     "remove_store_files",
     "store_dir",
+    "verify_store",
+    "with_labels",
     "write_shard",
 ]
 

@@ -69,10 +69,15 @@ def test_bad_keys_and_values_name_the_key_and_file(tmp_path: Path, extra: str, n
     assert str(path) in str(info.value)
 
 
-def test_unknown_model_alias_lists_the_known_ones(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as info:
-        load_config(write(tmp_path, MINIMAL.replace('"minilm"', '"gpt5"')))
-    assert "gpt5" in str(info.value) and "apertus-8b" in str(info.value)
+def test_a_plain_hub_id_is_a_model_and_a_failed_load_lists_the_known_aliases(tmp_path: Path) -> None:
+    from emotion_vectors.errors import OfflineError
+    from emotion_vectors.models import inspect_model
+
+    config = load_config(write(tmp_path, MINIMAL.replace('"minilm"', '"no-such-model-xyz"')))
+    assert config.models[0].alias == "no-such-model-xyz"  # plain Hub ids such as gpt2 are accepted
+    with pytest.raises(OfflineError) as info:
+        inspect_model(config.models[0], local_files_only=True)
+    assert "no-such-model-xyz" in info.value.message and "apertus-8b" in info.value.fix
 
 
 def test_hub_ids_and_paths_are_accepted_as_models(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ def test_extract_writes_a_complete_store(tmp_path: Path) -> None:
     opened = open_store(path)
     assert opened.layers == (0, 2, 3)
     assert sorted(p.name for p in path.iterdir()) == [
+        ".verified.json",  # the checksum cache (size, mtime, sha256 of each array file)
         COUNTS_FILE,
         "layer_00.npy",
         "layer_02.npy",
@@ -238,7 +239,7 @@ def test_open_store_errors_name_a_fix(tmp_path: Path) -> None:
     assert "emotion-vectors extract" in info.value.fix
     path = extract_to_store(tiny_handle("llama"), tiny_corpus(LENGTHS[:4]), tmp_path / "s", **SETTINGS)
     np.save(path / layer_file(1), np.zeros((4, 31), dtype=np.float32))
-    with pytest.raises(StoreError, match="layer_01.npy: shape"):
+    with pytest.raises(StoreError, match="layer_01.npy: sha256"):
         open_store(path)
     (path / layer_file(1)).unlink()
     with pytest.raises(StoreError, match="layer_01.npy is missing") as info:

@@ -60,6 +60,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from emotion_vectors import analyze
     from emotion_vectors.config import AnalysisConfig, load_config
+    from emotion_vectors.outdir import output_lock
+    from emotion_vectors.stages import RunContext, labelled_stores
     from emotion_vectors.store import open_store
 
     config = load_config(args.config) if args.config else None
@@ -83,9 +85,10 @@ def run(args: argparse.Namespace) -> int:
         layers = _layers(args, [m.alias for m in config.models])
         if layers is None and analysis.layers == "paper":
             layers = analyze.reported_layers([m.alias for m in config.models])
-        pairs = analyze.experiment_stores(config, output_dir)
-        results = analyze.analyze_runs(pairs, analysis, layers=layers, progress=progress, workers=args.workers)
-        paths = analyze.write_results(results, args.out or Path(output_dir) / analyze.RESULTS_DIR)
+        with output_lock(output_dir):  # labels come from the corpora, checked against each store
+            pairs = labelled_stores(RunContext(config, Path(output_dir)))
+            results = analyze.analyze_runs(pairs, analysis, layers=layers, progress=progress, workers=args.workers)
+            paths = analyze.write_results(results, args.out or Path(output_dir) / analyze.RESULTS_DIR)
     else:
         raise ConfigError("analyze needs --config or at least one --store", fix="e.g. --config configs/demo.toml")
     for path in paths:

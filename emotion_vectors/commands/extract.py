@@ -66,11 +66,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     from emotion_vectors import extract
+    from emotion_vectors.input_checks import check_labels
+    from emotion_vectors.outdir import output_lock
 
     plan = _plan(args)
+    for corpus_config in plan["corpora"]:  # unknown labels fail before any model is loaded
+        corpus = check_labels(_load_corpus(corpus_config), corpus_config.unrated_emotions)
+        plan.setdefault("loaded", {})[corpus_config.name] = corpus
     devices = [m.device for m in plan["models"]]
     with extract.distributed_from_env("cuda" if any(d.startswith("cuda") for d in devices) else "cpu") as (rank, _):
-        _extract_all(args, plan, show=rank == 0)
+        if rank != 0:  # rank 0 holds the output folder's lock for all ranks
+            _extract_all(args, plan, show=False)
+            return 0
+        with output_lock(plan["out"]):
+            _extract_all(args, plan, show=True)
     return 0
 
 
@@ -88,7 +97,7 @@ def _extract_all(args: argparse.Namespace, plan: dict[str, Any], *, show: bool) 
             handle.n_blocks,
             entry.paper_layers if entry is not None else None,
         )
-        jobs = [(corpus_config.name, lambda c=corpus_config: _load_corpus(c)) for corpus_config in plan["corpora"]]
+        jobs = [(c.name, lambda c=c: plan["loaded"][c.name]) for c in plan["corpora"]]
         if not args.skip_neutral:
             jobs.append((store.NEUTRAL_CORPUS, lambda: _load_neutral(plan["neutral"])))
         for name, load in jobs:

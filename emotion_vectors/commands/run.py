@@ -18,6 +18,10 @@ Each stage has a content key (hash of its config sections, corpus fingerprints, 
 package version) recorded in <out>/pipeline/<stage>.json; a stage whose key is unchanged and whose outputs
 exist is skipped, and an interrupted extraction resumes from its last completed shard. Every run appends to
 <out>/pipeline/run.log, writes <out>/results/run_metadata.json and prints a per-stage timing summary.
+A run holds <out>/.lock throughout (a second run into the same folder stops at once, naming the first one's
+pid), checks labels, model limits, short stories and free disk before the first forward pass, and verifies
+each cached store against the sha256 of its files (a changed file is an error with the command that rebuilds
+it).
 The paper stage writes the complete LaTeX sources to <out>/paper/ and, when TeX (latexmk) is installed, the
 PDF to <out>/paper.pdf; without TeX the run still succeeds and says how to get the PDF (the next run after
 installing TeX builds only the PDF). It is skipped when report.build_pdf = false or --no-paper is given.

@@ -8,6 +8,7 @@ them apart; an emotion corpus and its neutral baseline are two separate ``Corpus
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -72,6 +73,10 @@ def fingerprint(texts: Iterable[str]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
+def _json_hash(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Corpus:
     """An ordered, immutable collection of stories with provenance.
@@ -120,6 +125,18 @@ class Corpus:
     def fingerprint(self) -> str:
         """Content fingerprint over all texts (see :func:`fingerprint`)."""
         return fingerprint(self.texts)
+
+    @property
+    def rows_key(self) -> str:
+        """SHA-256 over the story ids and texts in corpus order: what an activation store's rows depend on.
+
+        Unlike :attr:`fingerprint` it changes when stories are reordered or renamed."""
+        return _json_hash([[story.story_id, story.text] for story in self.stories])
+
+    @property
+    def labels_key(self) -> str:
+        """SHA-256 over the story ids, kinds and emotion labels in corpus order: what the analysis groups by."""
+        return _json_hash([[story.story_id, story.kind, story.emotion] for story in self.stories])
 
     def of_kind(self, kind: StoryKind) -> Corpus:
         """The sub-corpus of one kind, order preserved."""

@@ -15,6 +15,7 @@ what the source said about its rows, for validation). Row layouts are handled by
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -255,23 +256,31 @@ def _bundled(file_name: str, name: str) -> LoadedCorpus:
 
 
 def _jsonl_rows(path: Path) -> Iterator[LabelledRow]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(
-                    f"{path}: line {number} is not valid JSON ({exc.msg} at column {exc.colno})",
-                    fix="repair or delete that line (each line must be one JSON object)",
-                ) from None
-            if not isinstance(record, dict):
-                raise CorpusError(
-                    f"{path}: line {number} is a JSON {type(record).__name__}, not an object",
-                    fix="each line must be one JSON object",
-                )
-            yield f"line {number}", record
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(ord("\n")) + 1
+        raise CorpusError(
+            f"{path}: line {line} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            fix="save the file as UTF-8",
+        ) from None
+    for number, line in enumerate(io.StringIO(text, newline=None), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(
+                f"{path}: line {number} is not valid JSON ({exc.msg} at column {exc.colno})",
+                fix="repair or delete that line (each line must be one JSON object)",
+            ) from None
+        if not isinstance(record, dict):
+            raise CorpusError(
+                f"{path}: line {number} is a JSON {type(record).__name__}, not an object",
+                fix="each line must be one JSON object",
+            )
+        yield f"line {number}", record
 
 
 def _dataset_rows(dataset_id: str, revision: str | None, cache_dir: str | Path | None, split: str) -> list[LabelledRow]:

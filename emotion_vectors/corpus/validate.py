@@ -233,7 +233,6 @@ def validate_corpus(
     expected = expected_per_emotion
     if expected is None and present:
         expected = max(Counter(present).items(), key=lambda item: (item[1], item[0]))[0]
-
     word_counts = [len(s.text.split()) for s in stories]
     near = near_duplicate_pairs([s.text for s in stories], near_threshold)
     return ValidationReport(
@@ -251,7 +250,7 @@ def validate_corpus(
         count_mismatches=tuple((e, n) for e, n in counts if n and e in known_set and n != expected),
         unknown_emotions=tuple((s.story_id, s.emotion) for s in emotion_stories if s.emotion not in known_set),
         leaks=tuple(_leaks(emotion_stories)),
-        exact_duplicates=_exact_duplicates(corpus),
+        exact_duplicates=exact_duplicates(corpus),
         near_duplicates=tuple(
             NearDuplicate(stories[i].story_id, stories[j].story_id, round(similarity, 4))
             for i, j, similarity in near
@@ -281,7 +280,8 @@ def _leaks(emotion_stories: list) -> list[Leak]:
     return leaks
 
 
-def _exact_duplicates(corpus: Corpus) -> tuple[tuple[str, ...], ...]:
+def exact_duplicates(corpus: Corpus) -> tuple[tuple[str, ...], ...]:
+    """Groups of story ids that share one text (after stripping whitespace), in corpus order."""
     groups: dict[str, list[str]] = defaultdict(list)
     for story in corpus.stories:
         groups[story.text.strip()].append(story.story_id)
