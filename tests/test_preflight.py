@@ -161,6 +161,7 @@ def test_repository_access_is_asked_of_every_repository_in_parallel(monkeypatch,
     import threading
 
     from emotion_vectors import machine
+    from emotion_vectors.preflight import observation
 
     monkeypatch.setattr(machine, "hub_status", lambda *a: ONLINE)
     monkeypatch.setattr(machine, "cuda_gpus", lambda: [])
@@ -172,7 +173,7 @@ def test_repository_access_is_asked_of_every_repository_in_parallel(monkeypatch,
         barrier.wait()
         return RepoAccess(found=True, gated="manual" if repo_type == "model" else "no", allowed=repo_type != "model")
 
-    monkeypatch.setattr(preflight, "_repo_access", ask)
+    monkeypatch.setattr(observation, "_repo_access", ask)
     state = preflight.observe(PAPER, tmp_path)
     assert set(state.access) == {r for _, r in repos}
     assert state.access["google/gemma-4-E4B-it"].gated == "manual" and not state.access["google/gemma-4-E4B-it"].allowed
