@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from emotion_vectors.analysis.records import RunSummary
 from emotion_vectors.analysis.summary import difference_ci
 from emotion_vectors.report.claims import PAPER_CORPORA
 from emotion_vectors.results import Results
@@ -44,42 +45,54 @@ class CorpusCheck:
 
 def corpus_checks(results: Results, metadata: Mapping[str, Any] | None) -> tuple[CorpusCheck, ...]:
     """The corpus-level checks of a run that read at least one published corpus (empty otherwise)."""
-    from emotion_vectors.registry import CORPORA
-
     published = set(PAPER_CORPORA.values())
     corpora = {c["name"]: c for c in (metadata or {}).get("corpora", []) if c.get("name") in published}
     read = {run.corpus for run in results.runs} & published
     if not read:
         return ()
-    stories, emotions = _published_design()
     checks: list[CorpusCheck] = []
     for name in sorted(read):
         run = next(r for r in results.runs if r.corpus == name)
-        n_stories = int(corpora.get(name, {}).get("n_stories", run.info.n_stories))
-        checks.append(
-            CorpusCheck(
-                f"{name}_counts",
-                f"{name} corpus: stories and emotions as published",
-                f"{stories} stories, {emotions} emotions",
-                f"{n_stories} stories, {run.info.n_emotions} emotions",
-                "matches" if (n_stories, run.info.n_emotions) == (stories, emotions) else "differs",
-            )
-        )
-        fingerprint = corpora.get(name, {}).get("fingerprint") or run.info.corpus_fingerprint
-        pinned = CORPORA[name].fingerprint if name in CORPORA else None
-        revision = corpora.get(name, {}).get("revision")
-        verdict: CheckVerdict = "not pinned" if pinned is None else ("matches" if fingerprint == pinned else "differs")
-        checks.append(
-            CorpusCheck(
-                f"{name}_fingerprint",
-                f"{name} corpus: fingerprint against the registry's pin",
-                pinned or "no pin in the registry",
-                fingerprint or "unknown",
-                verdict,
-                f"revision read: {revision}"
-                + ("; pin it with `emotion-vectors corpus fingerprint`" if not pinned else ""),
-            )
-        )
+        checks += _published_record_checks(name, run, corpora.get(name, {}))
+    checks += _cross_corpus_checks(results, published)
+    checks += _arousal_contrast_checks(results)
+    return tuple(checks)
+
+
+def _published_record_checks(name: str, run: RunSummary, corpus: Mapping[str, Any]) -> list[CorpusCheck]:
+    """A published corpus's counts against its design and its fingerprint against the registry's pin.
+
+    ``run`` is one of ``results.runs`` on corpus ``name``; ``corpus`` its entry in the run metadata (may be empty).
+    """
+    from emotion_vectors.registry import CORPORA
+
+    stories, emotions = _published_design()
+    n_stories = int(corpus.get("n_stories", run.info.n_stories))
+    counts = CorpusCheck(
+        f"{name}_counts",
+        f"{name} corpus: stories and emotions as published",
+        f"{stories} stories, {emotions} emotions",
+        f"{n_stories} stories, {run.info.n_emotions} emotions",
+        "matches" if (n_stories, run.info.n_emotions) == (stories, emotions) else "differs",
+    )
+    fingerprint = corpus.get("fingerprint") or run.info.corpus_fingerprint
+    pinned = CORPORA[name].fingerprint if name in CORPORA else None
+    revision = corpus.get("revision")
+    verdict: CheckVerdict = "not pinned" if pinned is None else ("matches" if fingerprint == pinned else "differs")
+    pin = CorpusCheck(
+        f"{name}_fingerprint",
+        f"{name} corpus: fingerprint against the registry's pin",
+        pinned or "no pin in the registry",
+        fingerprint or "unknown",
+        verdict,
+        f"revision read: {revision}" + ("; pin it with `emotion-vectors corpus fingerprint`" if not pinned else ""),
+    )
+    return [counts, pin]
+
+
+def _cross_corpus_checks(results: Results, published: set[str]) -> list[CorpusCheck]:
+    """Context: the linear CKA between the two published corpora's geometries, per model that read both."""
+    checks = []
     for cross in results.cross_corpus:
         if set(cross.pair) != published:
             continue
@@ -95,8 +108,13 @@ def corpus_checks(results: Results, metadata: Mapping[str, Any] | None) -> tuple
                 "context",
             )
         )
-    models = {run.model for run in results.runs}
-    for model in sorted(models):
+    return checks
+
+
+def _arousal_contrast_checks(results: Results) -> list[CorpusCheck]:
+    """Context: peak PC2-arousal r on Gemma- minus Apertus-written stories, per model that read both corpora."""
+    checks = []
+    for model in sorted({run.model for run in results.runs}):
         gemma, apertus = results.run(model, PAPER_CORPORA["gemma"]), results.run(model, PAPER_CORPORA["apertus"])
         if gemma is None or apertus is None:
             continue
@@ -113,7 +131,7 @@ def corpus_checks(results: Results, metadata: Mapping[str, Any] | None) -> tuple
                 f"{g.r:.2f} (gemma stories, layer {g.layer}) vs {a.r:.2f} (apertus stories, layer {a.layer})",
             )
         )
-    return tuple(checks)
+    return checks
 
 
 def checks_to_dicts(checks: tuple[CorpusCheck, ...]) -> list[dict[str, Any]]:
