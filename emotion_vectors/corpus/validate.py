@@ -30,7 +30,7 @@ from typing import Any
 
 from emotion_vectors.corpus.dedup import near_duplicate_pairs
 from emotion_vectors.corpus.layout import PromptRow
-from emotion_vectors.corpus.schema import Corpus
+from emotion_vectors.corpus.schema import Corpus, Story
 from emotion_vectors.ratings import emotions as canonical_emotions
 
 DEFAULT_MIN_WORDS = 30
@@ -227,14 +227,11 @@ def validate_corpus(
     stories = corpus.stories
     emotion_stories = [s for s in stories if s.kind == "emotion"]
     per_emotion = Counter(s.emotion for s in emotion_stories)
-    unknown_names = sorted(e for e in per_emotion if e not in known_set)
-    counts = tuple((e, per_emotion.get(e, 0)) for e in known) + tuple((e, per_emotion[e]) for e in unknown_names)
-    present = [n for e, n in counts if n and e in known_set]
+    counts = _emotion_counts(per_emotion, known)
     expected = expected_per_emotion
-    if expected is None and present:
-        expected = max(Counter(present).items(), key=lambda item: (item[1], item[0]))[0]
+    if expected is None:
+        expected = _most_common_count(counts, known_set)
     word_counts = [len(s.text.split()) for s in stories]
-    near = near_duplicate_pairs([s.text for s in stories], near_threshold)
     return ValidationReport(
         corpus=corpus.name,
         source=corpus.source,
@@ -251,17 +248,38 @@ def validate_corpus(
         unknown_emotions=tuple((s.story_id, s.emotion) for s in emotion_stories if s.emotion not in known_set),
         leaks=tuple(_leaks(emotion_stories)),
         exact_duplicates=exact_duplicates(corpus),
-        near_duplicates=tuple(
-            NearDuplicate(stories[i].story_id, stories[j].story_id, round(similarity, 4))
-            for i, j, similarity in near
-            if stories[i].text.strip() != stories[j].text.strip()
-        ),
+        near_duplicates=_near_duplicates(stories, near_threshold),
         short_texts=tuple(ShortText(s.story_id, n) for s, n in zip(stories, word_counts, strict=True) if n < min_words),
         parse_failures=tuple(_parse_failures(prompt_rows, stories_per_prompt)),
     )
 
 
 # ---------------------------------------------------------------------------------------------- internals
+
+
+def _emotion_counts(per_emotion: Counter[str], known: Sequence[str]) -> tuple[tuple[str, int], ...]:
+    """``(emotion, n_stories)`` for every known emotion in order (0 when absent), then the unknown ones sorted."""
+    known_set = set(known)
+    unknown_names = sorted(e for e in per_emotion if e not in known_set)
+    return tuple((e, per_emotion.get(e, 0)) for e in known) + tuple((e, per_emotion[e]) for e in unknown_names)
+
+
+def _most_common_count(counts: tuple[tuple[str, int], ...], known: set[str]) -> int | None:
+    """The most common non-zero story count of the known emotions (the larger count on a tie); ``None`` if none."""
+    present = [n for e, n in counts if n and e in known]
+    if not present:
+        return None
+    return max(Counter(present).items(), key=lambda item: (item[1], item[0]))[0]
+
+
+def _near_duplicates(stories: Sequence[Story], threshold: float) -> tuple[NearDuplicate, ...]:
+    """Pairs of different texts (after stripping) whose shingle Jaccard similarity is at least ``threshold``."""
+    near = near_duplicate_pairs([s.text for s in stories], threshold)
+    return tuple(
+        NearDuplicate(stories[i].story_id, stories[j].story_id, round(similarity, 4))
+        for i, j, similarity in near
+        if stories[i].text.strip() != stories[j].text.strip()
+    )
 
 
 def _word_summary(word_counts: list[int]) -> dict[str, float]:
