@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from emotion_vectors.commands._common import HELP_FORMATTER, add_command
+from emotion_vectors.commands._common import add_command
 
 DESCRIPTION = """\
 Story corpora: check one, write a new one with a local model, or publish one on the Hugging Face Hub.
@@ -51,17 +51,15 @@ def run(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------- fingerprint
 
 
+_FINGERPRINT_DESCRIPTION = (
+    "Load a corpus and print its fingerprint (sha256 over its sorted, stripped texts), the commit read,\n"
+    "and the lines that pin it in emotion_vectors/registry.py or an experiment config. A pinned\n"
+    "fingerprint is checked on every load and lets a dry run plan without the download."
+)
+
+
 def _add_fingerprint(actions: argparse._SubParsersAction) -> None:
-    p = actions.add_parser(
-        "fingerprint",
-        help="print a corpus's fingerprint and how to pin it",
-        description=(
-            "Load a corpus and print its fingerprint (sha256 over its sorted, stripped texts), the commit read,\n"
-            "and the lines that pin it in emotion_vectors/registry.py or an experiment config. A pinned\n"
-            "fingerprint is checked on every load and lets a dry run plan without the download."
-        ),
-        formatter_class=HELP_FORMATTER,
-    )
+    p = add_command(actions, "fingerprint", "print a corpus's fingerprint and how to pin it", _FINGERPRINT_DESCRIPTION)
     p.add_argument("source", metavar="SOURCE", help="demo | gemma | apertus | FILE.jsonl | FILE.parquet | DIR")
     p.add_argument("--revision", help="Hub revision of a registered corpus (default: main)")
     p.add_argument("--cache-dir", help="cache for Hub downloads (default: the Hugging Face cache)")
@@ -84,12 +82,7 @@ def _fingerprint(args: argparse.Namespace) -> int:
 def _add_validate(actions: argparse._SubParsersAction) -> None:
     from emotion_vectors.corpus.validate import DEFAULT_MIN_WORDS, DEFAULT_NEAR_THRESHOLD, DEFAULT_STORIES_PER_PROMPT
 
-    p = actions.add_parser(
-        "validate",
-        help="check a corpus",
-        description="Check a corpus and report findings.",
-        formatter_class=HELP_FORMATTER,
-    )
+    p = add_command(actions, "validate", "check a corpus", "Check a corpus and report findings.")
     p.add_argument("source", metavar="SOURCE", help="demo | gemma | apertus | FILE.jsonl | FILE.parquet | DIR")
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     p.add_argument("--strict", action="store_true", help="exit with status 1 on any finding")
@@ -141,16 +134,14 @@ def _validate(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------- generate
 
 
+_GENERATE_DESCRIPTION = (
+    "Write a corpus with a local model: one prompt per (emotion, sampled topic), each with its own seed.\n"
+    "The output is a JSONL file (one prompt per row) plus OUT.manifest.json; rerun to resume."
+)
+
+
 def _add_generate(actions: argparse._SubParsersAction) -> None:
-    p = actions.add_parser(
-        "generate",
-        help="write a corpus with a local model",
-        description=(
-            "Write a corpus with a local model: one prompt per (emotion, sampled topic), each with its own seed.\n"
-            "The output is a JSONL file (one prompt per row) plus OUT.manifest.json; rerun to resume."
-        ),
-        formatter_class=HELP_FORMATTER,
-    )
+    p = add_command(actions, "generate", "write a corpus with a local model", _GENERATE_DESCRIPTION)
     p.add_argument("--model", required=True, help="registered alias (apertus-8b, gemma-4-e4b), Hub id or directory")
     p.add_argument("--out", required=True, help="output JSONL file (resumed when it exists)")
     p.add_argument(
@@ -254,12 +245,8 @@ def _plan(args: argparse.Namespace) -> tuple[Any, ...]:
 
 
 def _add_push(actions: argparse._SubParsersAction) -> None:
-    p = actions.add_parser(
-        "push",
-        help="publish a corpus file with a dataset card",
-        description="Publish a corpus file on the Hugging Face Hub with a rendered, validated dataset card.",
-        formatter_class=HELP_FORMATTER,
-    )
+    description = "Publish a corpus file on the Hugging Face Hub with a rendered, validated dataset card."
+    p = add_command(actions, "push", "publish a corpus file with a dataset card", description)
     p.add_argument("corpus_file", metavar="CORPUS_FILE", help="a .jsonl or .parquet corpus file")
     p.add_argument("--repo-id", required=True, metavar="ORG/NAME")
     p.add_argument("--private", action="store_true")
