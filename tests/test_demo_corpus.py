@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from emotion_vectors.corpus import sources
+from emotion_vectors.corpus.prompts import load_topics, sample_topics
 from emotion_vectors.corpus.schema import fingerprint
 from emotion_vectors.corpus.validate import emotion_pattern, validate_corpus
 from emotion_vectors.ratings import emotions as all_emotions
@@ -32,16 +33,22 @@ def report(demo):
 
 
 def test_validator_finds_nothing_on_the_demo_corpus(report) -> None:
-    assert report.n_emotion_stories == report.n_texts == 513
+    assert report.n_emotion_stories == report.n_texts == 171 * 9
     assert report.ok, report.render() if hasattr(report, "render") else report
     assert not report.leaks and not report.exact_duplicates and not report.near_duplicates
     assert not report.missing_emotions and not report.unknown_emotions and not report.count_mismatches
 
 
-def test_every_one_of_the_171_emotions_has_at_least_three_stories(demo) -> None:
+def test_the_design_is_the_papers_171_emotions_x_3_premises_x_3_stories(demo) -> None:
     per_emotion = Counter(s.emotion for s in demo)
-    assert set(per_emotion) == set(all_emotions()) and len(per_emotion) == 171
-    assert min(per_emotion.values()) >= 3
+    assert set(per_emotion) == set(all_emotions()) and set(per_emotion.values()) == {9}
+    topics = load_topics()
+    for emotion in all_emotions():
+        stories = [s for s in demo if s.emotion == emotion]
+        assert [s.story_id for s in stories] == [f"{emotion}/{i:03d}" for i in range(9)]
+        # the premises the generator would draw for this emotion (run seed 0), three stories each, in order
+        premises = sample_topics(topics, emotion, 3, seed=0)
+        assert [s.topic for s in stories] == [p for p in premises for _ in range(3)]
 
 
 def test_no_story_names_its_own_emotion(demo) -> None:
@@ -55,8 +62,8 @@ def test_no_exact_or_near_duplicate_texts(demo, report) -> None:
     assert report.near_threshold == 0.9 and report.near_duplicates == ()
 
 
-def test_every_story_is_60_to_150_words(demo) -> None:
-    outside = {s.story_id: len(s.text.split()) for s in demo if not 60 <= len(s.text.split()) <= 150}
+def test_every_story_is_150_to_300_words(demo) -> None:
+    outside = {s.story_id: len(s.text.split()) for s in demo if not 150 <= len(s.text.split()) <= 300}
     assert outside == {}
 
 
@@ -86,4 +93,4 @@ def test_the_dataset_card_states_the_current_counts(demo, neutral) -> None:
     assert f"| emotion stories | {len(demo)} " in text
     assert f"min {min(words)}, mean {sum(words) / len(words):.1f}, max {max(words)}" in text
     assert f"| neutral paragraphs | {len(neutral)} " in text
-    assert "license: cc-by-4.0" in text and "- n<1K" in text
+    assert "license: cc-by-4.0" in text and "- 1K<n<10K" in text
