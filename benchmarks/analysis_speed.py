@@ -10,8 +10,10 @@ finds hard: 0.1 gives explained variance PC1-3 of about 0.23/0.07/0.05, 0.3 abou
 PC3 nearly tied, as in the real demo layers). Each noise level is timed separately. The timed
 part is the real analysis stage (:func:`emotion_vectors.analyze.analyze_run`) with only the story-level
 bootstrap switched on: per layer the contrast vectors, PCA and correlations, the valence direction with its
-leave-one-out check, the story x story Gram matrix and every story-level replicate (refitting the PCA through
-its 171 x 171 Gram matrix), then CIs, peak intervals and the CKA matrices. Prints the wall time and the target
+leave-one-out check, the best of PC1-PC3 and the cross-validated arousal direction, the story-length
+correlations, the story x story Gram matrix (residuals rescaled) and every story-level replicate (refitting the
+PCA through its 171 x 171 Gram matrix), then CIs, peak intervals, the CKA matrices and their permutation
+p-values with RSA (the default ``cka_permutations``). Prints the wall time and the target
 (< 60 s on 2 CPU cores).
 """
 
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             f"story-level bootstrap, story noise {noise}: {args.resamples} resamples x {args.layers} layers x "
             f"171 emotions x {args.stories} stories x {args.dim} dims, {args.workers} worker(s) on "
             f"{os.cpu_count()} CPU cores: {elapsed:.1f} s (target < {TARGET_SECONDS:.0f} s); peak valence r "
-            f"{peak.r:.3f} [{peak.r_ci_max[0]:.3f}, {peak.r_ci_max[1]:.3f}] (interval of the maximum); explained "
+            f"{peak.r:.3f} [{peak.r_ci_max[0]:.3f}, {peak.r_ci_max[1]:.3f}] (interval of the maximum, "
+            f"{config.ci_method}); CKA/RSA permutations {config.cka_permutations}; explained "
             f"variance PC1-3 "
             f"{evr[0]:.3f} {evr[1]:.3f} {evr[2]:.3f}"
         )

@@ -241,7 +241,7 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         args = (gram, scores, ratings.valence, ratings.arousal, ratings.index)
         boot["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.draws["emotion"])
         if "emotion" in run.jack:
-            jack["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.jack["emotion"])
+            jack["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.jack["emotion"], float32=True)
     if "story" in run.draws:
         kept = np.flatnonzero(run.counts > 0)
         shifted = np.full(story_means.shape, np.nan)

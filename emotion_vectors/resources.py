@@ -18,6 +18,8 @@ STORY_PROMPT = "story_prompt.txt"
 NEUTRAL_PROMPT = "neutral_prompt.txt"
 DATASET_CARD_TEMPLATE = "dataset_card.md.jinja"  # a link to dataset_card/README.md.jinja, the single source
 MATPLOTLIBRC = "matplotlibrc"
+#: Results of benchmarks/interval_coverage.py (the coverage table of the paper's appendix).
+INTERVAL_COVERAGE = "interval_coverage.json"
 
 
 def data_path(name: str) -> Path:

@@ -77,8 +77,8 @@ def _layer(i: int, layer: int, n_blocks: int, v: float, a: float, half: float, s
         arousal_top3_pc=2,
         arousal_top3_r=abs(a),
         loo_arousal_r=0.9 * a,
-        pc1_length_r=0.05,
-        pc2_length_r=0.1,
+        pc1_length_r=0.0,
+        pc2_length_r=0.0,
         pc1_valence_partial_r=0.98 * v,
         pc2_arousal_partial_r=0.95 * a,
     )

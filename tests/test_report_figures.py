@@ -31,7 +31,13 @@ def test_layer_curves_have_a_valence_and_an_arousal_panel_and_a_legend_entry_per
     depth = "fractional depth (layer / blocks)"
     assert panels == [("PC1 vs valence", depth, "Pearson r"), ("PC2 vs arousal", depth, "")]
     fig = figures.layer_curves(results, REFERENCE)
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == [run.label for run in results.runs]
+    thin = ["thin: best |r| of PC1-PC3", "thin: cross-validated direction"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [run.label for run in results.runs] + thin
+    # per run and panel: the r curve and its two thin rotation-free lines (best of PC1-PC3, cross-validated)
+    widths = sorted({line.get_linewidth() for line in fig.axes[0].get_lines()})
+    assert figures.THIN_WIDTH in widths
+    thin_lines = [line for line in fig.axes[0].get_lines() if line.get_linewidth() == figures.THIN_WIDTH]
+    assert len(thin_lines) == 2 * len(results.runs)
 
 
 def test_per_run_figures_have_their_panels_and_labels(tmp_path):
@@ -47,7 +53,7 @@ def test_per_run_figures_have_their_panels_and_labels(tmp_path):
     order = "emotions, negative to positive valence"
     assert cosine == [(f"{run.label}, {layer}", order, order)]
     cka = _saved(figures.cka_heatmaps(run), tmp_path, "cka.pdf")
-    assert cka == [("linear CKA", "layer", "layer"), ("debiased CKA", "layer", "")]
+    assert cka == [("debiased CKA", "layer", "layer"), ("linear CKA", "layer", "")]
     direction = _saved(figures.direction_stability(run), tmp_path, "direction.pdf")
     assert direction == [("cosine, all pairs", "layer", "layer"), ("adjacent layers", "layer", "")]
 
@@ -72,6 +78,23 @@ def test_cross_figures_have_a_linear_and_a_debiased_entry_per_pair(tmp_path, dra
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert len(legend) == 2 * len(getattr(results, entries))
     assert all(text.endswith((", linear", ", debiased")) for text in legend)
+
+
+def test_cross_figures_draw_rsa_when_the_results_carry_chance_levels(tmp_path):
+    import dataclasses
+
+    import numpy as np
+
+    from emotion_vectors.analysis.records import SimilarityNull
+
+    results = paper_results("pass")
+    entry = results.cross_corpus[0]
+    n = entry.depth.size
+    null = SimilarityNull(200, np.full(n, 0.005), np.linspace(0.001, 0.5, n), np.full(n, 0.4), np.full(n, 0.005))
+    results = dataclasses.replace(results, cross_corpus=(dataclasses.replace(entry, null=null),))
+    fig = figures.cross_corpus_cka(results)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[-1].endswith(", RSA") and len(legend) == 3
 
 
 def test_style_does_not_leak_into_global_state():

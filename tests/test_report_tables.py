@@ -41,20 +41,21 @@ def test_peaks_table_equals_results(kind):
     assert len(rows) == len(results.runs)
     for row, run in zip(rows, results.runs, strict=True):
         assert row[0] == run.info.model_name and row[1] == run.corpus
-        for offset, which in ((2, "valence"), (5, "arousal")):
+        for offset, which in ((2, "valence"), (6, "arousal")):
             peak = run.peaks[which]
             assert layer_and_ci(row[offset]) == (peak.layer, *peak.layer_ci)
             assert number(row[offset + 1]) == pytest.approx(peak.r, abs=0.005)
-            assert interval(row[offset + 2]) == pytest.approx(peak.r_ci_max, abs=0.005)
+            assert interval(row[offset + 2]) == pytest.approx(peak.r_ci_max, abs=0.005)  # maximum over layers
+            assert interval(row[offset + 3]) == pytest.approx(peak.r_ci_at_layer, abs=0.005)  # layer held fixed
         p_fwer = run.stats_at(run.peaks["valence"].layer).pc1_valence_p_fwer
-        assert number(row[8]) == pytest.approx(p_fwer, abs=0.0005)
+        assert number(row[10]) == pytest.approx(p_fwer, abs=0.0005)
 
 
 def test_negative_values_use_a_typeset_minus():
     results = edit_run(demo_results(), "minilm", "demo", lambda run: with_peak(run, "arousal", r=-0.123,
                                                                               r_ci_max=(-0.2, -0.05)))  # fmt: skip
     (row,) = body_rows(peaks_table(results))
-    assert row[6] == "$-$0.12" and row[7] == "[$-$0.20, $-$0.05]"
+    assert row[7] == "$-$0.12" and row[8] == "[$-$0.20, $-$0.05]"
     assert fmt_num(-0.001) == "0.00"  # no negative zero
 
 

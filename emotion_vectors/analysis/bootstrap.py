@@ -239,8 +239,14 @@ def emotion_bootstrap_layer(
     arousal: np.ndarray,
     rated_index: np.ndarray,
     indices: np.ndarray,
+    *,
+    float32: bool = False,
 ) -> dict[str, np.ndarray]:
     """Correlations of emotion-level bootstrap (or jackknife) replicates at one layer.
+
+    Pass ``float32=True`` for jackknife replicates: each is one emotion away from the full sample, so the
+    eigen-solver's start block is nearly invariant and its float64 Krylov block breaks down, sending every
+    replicate to the dense solver; float32 products avoid that (:func:`_assemble_grams` says why it is safe).
 
     Args:
         gram: ``[n, n]`` full-sample contrast Gram matrix.
@@ -266,6 +272,7 @@ def emotion_bootstrap_layer(
     for lo in range(0, indices.shape[0], CHUNK * 4):
         idx = indices[lo : lo + CHUNK * 4]
         grams = gram[idx[:, :, None], idx[:, None, :]]
+        grams = grams.astype(np.float32) if float32 else grams
         chunk = replicate_correlations(grams, scores[idx], start[idx], full_valence[idx], full_arousal[idx])
         for name in STATISTICS:
             outputs[name][lo : lo + idx.shape[0]] = chunk[name]

@@ -81,10 +81,48 @@ def _run_summary(run: RunSummary) -> str:
     return (
         f"\\item \\ModelName{t}{{}} on \\CorpusName{t}{{}} stories (\\NumStories{t}{{}} stories, "
         f"\\NumLayers{t}{{}} layers from \\FirstLayer{t}{{}} to \\LastLayer{t}): "
-        f"PC1--valence $r$~=~\\PeakValenceR{t}{{}} [\\PeakValenceRLow{t}, \\PeakValenceRHigh{t}] at layer "
-        f"\\PeakValenceLayer{t}{{}} (depth \\PeakValenceDepth{t}); "
-        f"PC2--arousal $r$~=~\\PeakArousalR{t}{{}} [\\PeakArousalRLow{t}, \\PeakArousalRHigh{t}] at layer "
-        f"\\PeakArousalLayer{t}{{}} (depth \\PeakArousalDepth{t})."
+        f"PC1--valence $r$~=~\\PeakValenceR{t}{{}} at layer \\PeakValenceLayer{t}{{}} (depth "
+        f"\\PeakValenceDepth{t}), interval of the maximum over layers [\\PeakValenceRLow{t}, "
+        f"\\PeakValenceRHigh{t}], interval of $r$ at that layer held fixed [\\PeakValenceRFixedLow{t}, "
+        f"\\PeakValenceRFixedHigh{t}]; PC2--arousal $r$~=~\\PeakArousalR{t}{{}} at layer "
+        f"\\PeakArousalLayer{t}{{}} (depth \\PeakArousalDepth{t}), interval of the maximum "
+        f"[\\PeakArousalRLow{t}, \\PeakArousalRHigh{t}], at that layer [\\PeakArousalRFixedLow{t}, "
+        f"\\PeakArousalRFixedHigh{t}]."
+    )
+
+
+def _beyond_pc1(run: RunSummary) -> str:
+    t = run_tag(run)
+    return (
+        f"\\item \\ModelName{t}{{}} on \\CorpusName{t}{{}} stories. Valence: at the first layer "
+        f"(\\FirstLayer{t}) PC1 $r$~=~\\ValenceRFirst{t}, best of PC1--PC3 \\ValenceTopThreeRFirst{t}{{}} "
+        f"(PC\\ValenceTopThreePcFirst{t}), cross-validated direction \\ValenceCvRFirst{t}; at the valence "
+        f"peak \\ValenceRPeak{t}, \\ValenceTopThreeRPeak{t}{{}} (PC\\ValenceTopThreePcPeak{t}), "
+        f"\\ValenceCvRPeak{t}; at the last layer (\\LastLayer{t}) \\ValenceRLast{t}, "
+        f"\\ValenceTopThreeRLast{t}{{}} (PC\\ValenceTopThreePcLast{t}), \\ValenceCvRLast{t}. Arousal at its "
+        f"peak: PC2 $r$~=~\\ArousalRPeak{t}, best of PC1--PC3 \\ArousalTopThreeRPeak{t}{{}} "
+        f"(PC\\ArousalTopThreePcPeak{t}), cross-validated direction \\ArousalCvRPeak{t}."
+    )
+
+
+def _length(run: RunSummary) -> str:
+    t = run_tag(run)
+    return (
+        f"\\item \\ModelName{t}{{}} on \\CorpusName{t}{{}} stories: at the valence peak "
+        f"$r(\\mathrm{{PC1}}, \\mathrm{{length}})$~=~\\ValenceLengthR{t}{{}} and the partial $r$ of PC1 with "
+        f"valence given length \\ValencePartialR{t}{{}} (against \\ValenceRPeak{t}); at the arousal peak "
+        f"$r(\\mathrm{{PC2}}, \\mathrm{{length}})$~=~\\ArousalLengthR{t}{{}} and the partial $r$ of PC2 with "
+        f"arousal \\ArousalPartialR{t}{{}} (against \\ArousalRPeak{t})."
+    )
+
+
+def _cka_summary(run: RunSummary) -> str:
+    t = run_tag(run)
+    return (
+        f"\\item \\ModelName{t}{{}} on \\CorpusName{t}{{}} stories, layer \\FirstLayer{t}{{}} against layer "
+        f"\\LastLayer{t}: debiased CKA \\CkaFirstLastDebiased{t}{{}} ($p$~=~\\CkaFirstLastDebiasedP{t}), "
+        f"linear CKA \\CkaFirstLastLinear{t}{{}} ($p$~=~\\CkaFirstLastLinearP{t}), RSA "
+        f"\\RsaFirstLast{t}{{}} ($p$~=~\\RsaFirstLastP{t})."
     )
 
 
@@ -107,10 +145,14 @@ def results_body(results: Results, written: Sequence[FigureFile]) -> str:
                 curves[0],
                 "PC1--valence (left) and PC2--arousal (right) Pearson $r$ against fractional depth for every "
                 "model and story corpus; circles mark each curve's peak and the dotted lines the values reported "
-                f"for \\ReferenceModel{{}} (\\ReferenceValenceR{{}} and \\ReferenceArousalR). {_scheme_note(results)}",
+                f"for \\ReferenceModel{{}} (\\ReferenceValenceR{{}} and \\ReferenceArousalR). Thin lines: the "
+                "best $|r|$ among PC1--PC3 (solid) and the $r$ of the cross-validated direction (dotted), "
+                f"which do not depend on the rating being the largest axis. {_scheme_note(results)}",
                 "fig:layer-curves",
             )
         )
+    parts.append(_BEYOND_PC1 + "\\begin{itemize}\n" + "\n".join(_beyond_pc1(r) for r in runs) + "\n\\end{itemize}\n")
+    parts.append(_LENGTH + "\\begin{itemize}\n" + "\n".join(_length(r) for r in runs) + "\n\\end{itemize}\n")
     parts.append("\\subsection{The emotion space at the peak layer}\\label{sec:space}\n")
     parts.append(
         "At each run's valence peak, Figure~\\ref{fig:pc-plane} places the emotions in the plane of the first "
@@ -129,7 +171,7 @@ def results_body(results: Results, written: Sequence[FigureFile]) -> str:
         files = _of(written, family)
         if files:
             parts.append(_grid(files, caption, label))
-    parts.append(_similarity(written))
+    parts.append(_similarity(written, runs))
     parts.append(_direction(written))
     parts.append(_LEXICONS)
     return "\n".join(parts)
@@ -147,25 +189,33 @@ _CROSS_FIGURES = (
     ("cross_corpus", "fig:cross-corpus", "Cross-corpus CKA", "one model run on two story corpora",
      "asks whether a model builds the same geometry from two different story corpora, layer by layer.",
      "CKA between the emotion vectors a model forms from the two story corpora, at each layer; solid lines "
-     "linear, dashed debiased."),
+     "linear, dashed debiased, dotted RSA; hollow circles mark debiased CKA not distinguishable from chance "
+     "(permutation $p \\geq 0.05$)."),
     ("cross_model", "fig:cross-model", "Cross-model CKA", "two models run on the same story corpus",
      "compares the two models on the same stories, pairing layers at the same fraction of each model's depth.",
      "CKA between the two models' emotion vectors on the same corpus at matched fractional depth; solid lines "
-     "linear, dashed debiased."),
+     "linear, dashed debiased, dotted RSA; hollow circles mark debiased CKA not distinguishable from chance "
+     "(permutation $p \\geq 0.05$)."),
 )  # fmt: skip
 
 
-def _similarity(written: Sequence[FigureFile]) -> str:
+def _similarity(written: Sequence[FigureFile], runs: Sequence[RunSummary]) -> str:
     parts = ["\\subsection{Representational similarity}\\label{sec:cka}\n"]
     cka = _of(written, "cka")
     if cka:
         parts.append(
             "Figure~\\ref{fig:cka} compares the emotion geometry of every pair of layers of one run with "
-            "centred kernel alignment, in its usual (biased) form and in the debiased form that does not drift "
-            "upwards for a small number of emotions relative to the width of the residual stream.\n"
+            "centred kernel alignment. The debiased form is the primary number: the usual (biased) form, kept "
+            "for fidelity with the paper, drifts upwards when there are few emotions relative to the width of the "
+            "residual stream (two independent random $171 \\times 2560$ matrices score about 0.94). Every CKA "
+            "value carries a permutation $p$-value (the emotions of one side shuffled, \\CkaPermutations{} "
+            "shuffles), and representational similarity analysis (RSA: Spearman's $\\rho$ between the two "
+            "cosine-distance matrices of the emotions) gives a third reading:\n"
         )
-        parts.append(_grid(cka, "Layer-by-layer CKA of the emotion vectors, linear (left) and debiased (right).",
-                           "fig:cka"))  # fmt: skip
+        parts.append("\\begin{itemize}\n" + "\n".join(_cka_summary(r) for r in runs) + "\n\\end{itemize}\n")
+        parts.append(_grid(cka, "Layer-by-layer CKA of the emotion vectors, debiased (left) and linear (right); "
+                           "crosses mark pairs of layers whose CKA is not distinguishable from chance "
+                           "(permutation $p \\geq 0.05$).", "fig:cka"))  # fmt: skip
     for family, label, what, needs, lead, caption in _CROSS_FIGURES:
         files = _of(written, family)
         if files:
@@ -198,6 +248,28 @@ def _direction(written: Sequence[FigureFile]) -> str:
     )
 
 
+_BEYOND_PC1 = (
+    "\\subsection{Valence beyond the first component}\\label{sec:beyond-pc1}\n"
+    "A correlation of PC1 with valence asks whether valence is the \\emph{largest} axis along which the emotion "
+    "vectors vary. Valence can be encoded linearly and still sit on PC2 or PC3, or spread over several components, "
+    "so a low PC1 correlation does not show that valence is absent. Two measures do not depend on how the PCA "
+    "rotates the space: the largest $|r|$ between the rating and any of PC1--PC3 (a best-of-three choice, "
+    "slightly inflated under no signal), and the correlation between the ratings and the predictions of a "
+    "direction fitted without the predicted emotion (leave-one-emotion-out, cross-validated, not inflated by the "
+    "fit). They are the thin lines of Figure~\\ref{fig:layer-curves}; the claims check re-reads every claim that "
+    "valence is absent, emerges or collapses with the cross-validated direction and marks verdicts that hold on "
+    "PC1 only.\n"
+)
+
+_LENGTH = (
+    "\\subsection{Story length}\\label{sec:length}\n"
+    "If the stories of some emotions are systematically longer, a component can track length rather than a "
+    "rating. Per layer the artifact correlates the PC1 and PC2 scores with each emotion's mean story length (in "
+    "pooled tokens) and computes the partial correlation of PC1 with valence and of PC2 with arousal "
+    "controlling for length; the arousal verdicts of the claims check carry a warning when PC2 follows length "
+    "more closely than arousal.\n"
+)
+
 _LEXICONS = (
     "\\subsection{Lexicon robustness}\\label{sec:lexicons}\n"
     "The human ratings come from one lexicon per run (here \\RatingSource); the packaged lexicons are "
@@ -209,6 +281,13 @@ _LEXICONS = (
 def claims_body(results: Results, claims: ClaimsReport) -> str:
     """The claims table, and this profile's own measurements when no claim is evaluable."""
     parts = [HEADER, f"\\input{{{TABLE_PATH}/claims.tex}}\n"]
+    noted = [(c, note) for c in claims.claims for note in c.notes]
+    if noted:
+        parts.append(
+            "\\paragraph{Notes on verdicts ($^{\\dagger}$).}\n\\begin{itemize}\n"
+            + "\n".join(f"\\item {latex_escape(c.label)}: {latex_escape(note)}." for c, note in noted)
+            + "\n\\end{itemize}\n"
+        )
     if all(c.verdict == NOT_EVALUABLE for c in claims.claims):
         parts.append(
             "\\paragraph{No claim is evaluable in this profile.} None of the model--corpus runs the paper "

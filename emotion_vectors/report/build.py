@@ -39,6 +39,7 @@ from emotion_vectors.fileio import atomic_write_text
 from emotion_vectors.report import figures, tables
 from emotion_vectors.report.body import FigureFile, claims_body, results_body
 from emotion_vectors.report.claims import ClaimRules, ClaimsReport, evaluate_claims
+from emotion_vectors.report.coverage import coverage_table, load_coverage
 from emotion_vectors.report.markdown import to_markdown
 from emotion_vectors.report.numbers import ReportContext, collect_numbers, render_numbers, run_tag
 from emotion_vectors.report.paper import GENERATED_DIR, NUMBERS_FILE
@@ -232,6 +233,7 @@ def _write_tables(results: Results, claims: ClaimsReport, context: ReportContext
         "claims.tex": tables.claims_table(claims),
         "corpus.tex": tables.corpus_table(results, context.metadata),
         "metadata.tex": tables.metadata_table(results, context.metadata),
+        "coverage.tex": coverage_table(load_coverage(), results.analysis.ci_method),
     }
     for name, text in content.items():
         (folder / name).write_text(text, encoding="utf-8")

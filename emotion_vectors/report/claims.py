@@ -24,6 +24,12 @@ Decision rules (the thresholds are fields of :class:`ClaimRules`):
 - **Per-layer curves**: RMSE between the measured and read-off PC1-valence r over the layers both have.
   Supported when the RMSE is at most ``curve_rmse_tolerance``.
 
+Peak claims are about a maximum, so they use the interval of the maximum over layers (``Peak.r_ci_max``),
+and the details say so. Two notes qualify verdicts (:mod:`emotion_vectors.report.claim_notes`): collapse and
+emergence are re-read on the cross-validated valence direction, and a verdict read off PC1 alone carries
+"PC1 only: the direction-based measure does not show it" where the two disagree; every arousal verdict warns
+when PC2 at the arousal peak correlates more with mean story length than with arousal.
+
 Per-layer CIs are taken from the first bootstrap scheme present in ``ci_schemes`` (story resampling first).
 Every statistic (peaks and their intervals, window means, the intervals of differences) comes from the typed
 results (:mod:`emotion_vectors.analysis.summary`); the peak is the one the analysis stage picked, searched over
@@ -40,6 +46,7 @@ from typing import Any
 from emotion_vectors.analysis.records import PEAK_STATISTIC, Interval, Peak, RunSummary, is_interval
 from emotion_vectors.analysis.summary import Window, difference_ci, run_window_mean
 from emotion_vectors.errors import DataError
+from emotion_vectors.report.claim_notes import direction_note, length_warning
 from emotion_vectors.report.verdicts import (
     NOT_EVALUABLE,
     NOT_SUPPORTED,
@@ -190,7 +197,10 @@ def _headline_peak(model_key: str) -> Callable[[dict, dict, ClaimRules, dict], l
         corpus = max(peaks, key=lambda c: peaks[c].r)
         best = peaks[corpus]
         ok = _value_supported(claimed, best.r, _ci(best.r_ci_max), rules)
-        details = f"paper: {claim.get('where', '')}; measured max on {corpus} stories at layer {best.layer}"
+        details = (
+            f"paper: {claim.get('where', '')}; measured max on {corpus} stories at layer {best.layer}; "
+            "CI: interval of the maximum over layers"
+        )
         return [head.result(best.r, _ci(best.r_ci_max), ok, details)]
 
     return handler
@@ -230,7 +240,8 @@ def _contrast(
                 f"mean r {a.mean:.2f} over {a.n_layers} layers ({high[0]}-{high[1]}) vs {b.mean:.2f} over "
                 f"{b.n_layers} layers ({low[0]}-{low[1]})" + ("" if ci is not None else "; no bootstrap CI")
             )
-            out.append(head.result(diff, ci, ok, details))
+            note = direction_note(run, high, low, ok, rules.contrast_min_effect)
+            out.append(head.result(diff, ci, ok, details, [note]))
         return out
 
     return handler
@@ -266,7 +277,9 @@ def _arousal_sensitivity(
         f"{m}: {g.r:.2f} (gemma stories, L{g.layer}) vs {a.r:.2f} (apertus stories, L{a.layer})"
         for m, (_, _, g, a) in per_model.items()
     )
-    return [head.result(diff, ci, ok, details + f"; value = the smaller difference ({weakest})")]
+    details += f"; value = the smaller difference ({weakest}); CIs: intervals of the maximum over layers"
+    warnings = [length_warning(runs[key], runs[key].peaks["arousal"]) for key in head.needs]
+    return [head.result(diff, ci, ok, details, warnings)]
 
 
 _HEADLINE: dict[str, Callable[[dict, dict, ClaimRules, dict], list[ClaimResult]]] = {
@@ -304,9 +317,11 @@ def _peak_entry(entry: dict, which: str, runs: dict[RunKey, RunSummary], rules: 
     details = f"measured peak at L{peak.layer}" + (
         f" (layer CI {peak.layer_ci[0]:g}-{peak.layer_ci[1]:g})" if peak.layer_ci else ""
     )
+    details += "; CI: interval of the maximum over layers"
     if failing:
         details += "; fails on " + " and ".join(failing)
-    return head.result(peak.r, _ci(peak.r_ci_max), not failing, details)
+    notes = [length_warning(run, peak)] if which == "arousal" else []
+    return head.result(peak.r, _ci(peak.r_ci_max), not failing, details, notes)
 
 
 def _layer_supported(run: RunSummary, claimed_layer: int, peak: Peak, rules: ClaimRules) -> bool:

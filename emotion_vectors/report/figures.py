@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from emotion_vectors.analysis.records import PEAK_STATISTIC, CrossCKA, RunSummary
 from emotion_vectors.resources import MATPLOTLIBRC, data_path
@@ -32,6 +33,10 @@ CROSS_WIDTH = 3.8
 #: Okabe-Ito colour-blind-safe palette.
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 LINESTYLES = ("-", "--", ":", "-.")
+#: Thin lines of the layer-curve figure: best |r| of PC1-PC3, and the cross-validated direction's r.
+THIN_TOP3, THIN_LOO, THIN_WIDTH = "-", ":", 0.7
+#: Permutation p-values at or above this mark a similarity as indistinguishable from chance in the figures.
+CHANCE_P = 0.05
 REFERENCE_COLOUR = "#555555"
 VALENCE_CMAP = "RdBu"
 COSINE_CMAP = "RdBu_r"
@@ -66,7 +71,9 @@ def _styled(fn: Callable[P, Figure]) -> Callable[P, Figure]:
 
 @_styled
 def layer_curves(results: Results, reference: dict[str, float] | None = None) -> Figure:
-    """PC1-valence and PC2-arousal r against fractional depth for every run, with CI bands and peaks.
+    """PC1-valence and PC2-arousal r against fractional depth for every run, with CI bands and peaks; thin lines
+    show the rotation-free measures of the same rating: the best ``|r|`` among PC1-PC3 (solid) and the r of the
+    cross-validated direction (dotted).
 
     Args:
         results: The typed results.
@@ -90,7 +97,9 @@ def layer_curves(results: Results, reference: dict[str, float] | None = None) ->
                 ax.fill_between(x, band[:, 0], band[:, 1], color=colour, alpha=0.15, linewidth=0)
                 low = min(low, float(np.nanmin(band[:, 0])))
             ax.plot(x, y, color=colour, linestyle=style, label=run.label)
-            low = min(low, float(np.nanmin(y)))
+            for column, thin_style in ((f"{which}_top3_r", THIN_TOP3), (f"loo_{which}_r", THIN_LOO)):
+                ax.plot(x, run.column(column), color=colour, linewidth=THIN_WIDTH, linestyle=thin_style)
+            low = min(low, float(np.nanmin(y)), float(np.nanmin(run.column(f"loo_{which}_r"))))
             peak = run.peaks[which]
             ax.plot(peak.layer / run.info.n_blocks, peak.r, marker="o", color=colour, markeredgecolor="black",
                     markeredgewidth=0.6, linestyle="none", zorder=5)  # fmt: skip
@@ -107,6 +116,12 @@ def layer_curves(results: Results, reference: dict[str, float] | None = None) ->
     axes[0].set_ylim(min(-0.05, low - 0.05), 1.0)
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
+        for thin_style, label in (
+            (THIN_TOP3, "thin: best |r| of PC1-PC3"),
+            (THIN_LOO, "thin: cross-validated direction"),
+        ):
+            handles.append(Line2D([], [], color="grey", linewidth=THIN_WIDTH, linestyle=thin_style))
+            labels.append(label)
         fig.legend(handles, labels, loc="outside lower center", ncol=min(2, len(handles)))
     return fig
 
@@ -189,16 +204,22 @@ def _layer_heatmap(ax: Axes, matrix: Any, layers: Sequence[int], cmap: str, vmin
 
 @_styled
 def cka_heatmaps(run: RunSummary) -> Figure:
-    """Layer x layer CKA of one run's contrast vectors: linear (biased HSIC) and debiased."""
+    """Layer x layer CKA of one run's contrast vectors: debiased (primary) and linear (biased HSIC, as in the
+    paper); crosses mark pairs whose permutation p-value is at least :data:`CHANCE_P`."""
     layers = run.block_indices
     cka = {"linear": run.cka_linear, "debiased": run.cka_debiased}
+    null = run.cross_layer
     low = min(0.0, float(np.nanmin(run.cka_debiased)))
     fig = Figure(figsize=(HALF_WIDTH, 1.75))
     axes = fig.subplots(1, 2, sharey=True)
     image = None
-    for ax, key in zip(axes, ("linear", "debiased"), strict=True):
+    for ax, key in zip(axes, ("debiased", "linear"), strict=True):
         image = _layer_heatmap(ax, cka[key], layers, CKA_CMAP, low, 1.0)
         ax.set_title(f"{key} CKA", fontsize=7)
+        if null is not None:
+            rows, cols = np.nonzero(getattr(null, f"{key}_p") >= CHANCE_P)
+            ax.plot(np.asarray(layers)[cols], np.asarray(layers)[rows], "x", color="black", markersize=2,
+                    linestyle="none")  # fmt: skip
     axes[0].set_ylabel("layer")
     fig.colorbar(image, ax=axes, shrink=0.9)
     fig.suptitle(run.label, fontsize=7)
@@ -223,13 +244,19 @@ def cross_model_cka(results: Results) -> Figure:
 def _cross_cka(
     entries: Sequence[CrossCKA], name: Callable[[CrossCKA], str], first_colour: int, xlabel: str, ylabel: str
 ) -> Figure:
-    """One solid (linear) and one dashed (debiased) line per cross-run entry, against fractional depth."""
+    """One solid (linear CKA), one dashed (debiased CKA) and one dotted (RSA) line per cross-run entry, against
+    fractional depth; hollow circles mark debiased CKA whose permutation p-value is at least :data:`CHANCE_P`."""
     fig = Figure(figsize=(CROSS_WIDTH, 2.3))
     ax = fig.subplots()
     for i, entry in enumerate(entries):
         colour = OKABE_ITO[(i + first_colour) % len(OKABE_ITO)]
         ax.plot(entry.depth, entry.linear, color=colour, label=f"{name(entry)}, linear")
         ax.plot(entry.depth, entry.debiased, color=colour, linestyle="--", label=f"{name(entry)}, debiased")
+        if entry.null is not None:
+            ax.plot(entry.depth, entry.null.rsa, color=colour, linestyle=":", label=f"{name(entry)}, RSA")
+            chance = entry.null.debiased_p >= CHANCE_P
+            ax.plot(entry.depth[chance], entry.debiased[chance], "o", markerfacecolor="none", color=colour,
+                    markersize=3, linestyle="none")  # fmt: skip
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_xlim(0, 1)

@@ -31,6 +31,9 @@ def to_markdown(report: ClaimsReport) -> str:
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     lines += ["", "Details:", ""]
     lines += [f"- `{c.id}`: {c.details}" for c in report.claims if c.details]
+    notes = [f"- `{c.id}`: **{note}**" for c in report.claims for note in c.notes]
+    if notes:
+        lines += ["", "Notes on verdicts:", "", *notes]
     lines += ["", "## This profile's own measurements (context, no verdict)", ""]
     lines += _context_lines(report)
     rules = report.rules

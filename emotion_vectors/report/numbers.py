@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emotion_vectors import __version__
-from emotion_vectors.analysis.records import RunSummary
+from emotion_vectors.analysis.records import PEAK_STATISTIC, RunSummary
 from emotion_vectors.ratings import RATING_SOURCES
 from emotion_vectors.registry import MODELS
 from emotion_vectors.report.claims import (
@@ -27,6 +27,7 @@ from emotion_vectors.report.claims import (
     load_paper_claims,
     paper_arousal_maxima,
 )
+from emotion_vectors.report.coverage import coverage_numbers, load_coverage
 from emotion_vectors.results import Results
 
 MISSING = "n/a"
@@ -63,6 +64,8 @@ TEXT_MACROS: tuple[str, ...] = (
     "NumEmotions", "TokenOffset", "MaxLength", "PadSide",
     "NeutralVariancePercent", "PcaComponents", "RatingSource", "RatingSources", "Pooling", "Projection",
     "BootstrapResamples", "BootstrapSchemes", "CiMethod", "ConfidencePercent", "Permutations", "Seed",
+    "CkaPermutations", "CoverageDatasets", "CoverageResamples", "CoverageReference", "CoverageMin", "CoverageMax",
+    "CoverageNominalPercent", "CoverageDim", "CoverageNuisance", "CoverageStoriesList", "CoverageFewStories",
     "NumRuns", "NumModels", "NumCorpora", "NumCrossCorpus", "NumCrossModel",
     "ClaimsTotal", "ClaimsSupported", "ClaimsNotSupported", "ClaimsNotEvaluable",
     "RuleReadOff", "RulePeakTolerance", "RuleContrastMinEffect", "RuleCurveRmse", "RuleLayerSlack",
@@ -188,6 +191,8 @@ def collect_numbers(results: Results, claims: ClaimsReport, context: ReportConte
         put(name, value)
     for name, value in _method_numbers(results, context).items():
         put(name, value)
+    for name, value in coverage_numbers(load_coverage(), results.analysis.ci_method).items():
+        put(name, value)
     for name, value in _claims_numbers(claims).items():
         put(name, value)
     for run in results.runs:
@@ -268,6 +273,7 @@ def _method_numbers(results: Results, context: ReportContext) -> dict[str, str]:
         "CiMethod": latex_escape(analysis.ci_method),
         "ConfidencePercent": f"{100 * analysis.confidence:g}",
         "Permutations": fmt_int(analysis.permutations),
+        "CkaPermutations": fmt_int(analysis.cka_permutations),
         "Seed": fmt_int(analysis.seed),
         "NumRuns": str(len(runs)),
         "NumModels": str(len({r.model for r in runs})),
@@ -316,14 +322,40 @@ def _run_numbers(run: RunSummary) -> dict[str, str]:
     for which, label in (("valence", "Valence"), ("arousal", "Arousal")):
         peak = run.peaks[which]
         out[f"Peak{label}R{tag}"] = fmt_num(peak.r)
-        out[f"Peak{label}RLow{tag}"] = fmt_num(peak.r_ci_max[0])
+        out[f"Peak{label}RLow{tag}"] = fmt_num(peak.r_ci_max[0])  # interval of the maximum over layers
         out[f"Peak{label}RHigh{tag}"] = fmt_num(peak.r_ci_max[1])
+        out[f"Peak{label}RFixedLow{tag}"] = fmt_num(peak.r_ci_at_layer[0])  # r at the peak layer held fixed
+        out[f"Peak{label}RFixedHigh{tag}"] = fmt_num(peak.r_ci_at_layer[1])
         out[f"Peak{label}Layer{tag}"] = fmt_int(peak.layer)
         out[f"Peak{label}Depth{tag}"] = fmt_num(peak.layer / run.info.n_blocks)
+        pc = "pc1" if which == "valence" else "pc2"
+        for where, stats in (("Peak", run.stats_at(peak.layer)), ("First", run.layers[0]), ("Last", run.layers[-1])):
+            out[f"{label}R{where}{tag}"] = fmt_num(getattr(stats, PEAK_STATISTIC[which]))
+            out[f"{label}TopThreeR{where}{tag}"] = fmt_num(getattr(stats, f"{which}_top3_r"))
+            out[f"{label}TopThreePc{where}{tag}"] = fmt_int(getattr(stats, f"{which}_top3_pc"))
+            out[f"{label}CvR{where}{tag}"] = fmt_num(getattr(stats, f"loo_{which}_r"))
+        at_peak = run.stats_at(peak.layer)
+        out[f"{label}LengthR{tag}"] = fmt_num(getattr(at_peak, f"{pc}_length_r"))
+        out[f"{label}PartialR{tag}"] = fmt_num(getattr(at_peak, f"{pc}_{which}_partial_r"))
+    out.update(_cka_numbers(run, tag))
     trend = run.late_minus_early_valence
     out[f"ValenceLateMinusEarly{tag}"] = fmt_num(trend.value if trend else None)
     out[f"ValenceEarlyLayers{tag}"] = fmt_layers(*trend.early_layers) if trend else MISSING
     out[f"ValenceLateLayers{tag}"] = fmt_layers(*trend.late_layers) if trend else MISSING
+    return out
+
+
+def _cka_numbers(run: RunSummary, tag: str) -> dict[str, str]:
+    """CKA (debiased, linear) and RSA between the first and the last analysed layer, with permutation p-values."""
+    null = run.cross_layer
+    out = {
+        f"CkaFirstLastDebiased{tag}": fmt_num(run.cka_debiased[0, -1]),
+        f"CkaFirstLastLinear{tag}": fmt_num(run.cka_linear[0, -1]),
+    }
+    fields = {"CkaFirstLastDebiasedP": "debiased_p", "CkaFirstLastLinearP": "linear_p", "RsaFirstLastP": "rsa_p"}
+    for name, field_name in fields.items():
+        out[f"{name}{tag}"] = fmt_num(None if null is None else getattr(null, field_name)[0, -1], 3)
+    out[f"RsaFirstLast{tag}"] = fmt_num(None if null is None else null.rsa[0, -1])
     return out
 
 

@@ -56,7 +56,7 @@ def _layer_with_ci(peak: Peak) -> str:
 
 
 def peaks_table(results: Results) -> str:
-    """Peak PC1-valence and PC2-arousal r, their layers and CIs, per model x corpus run."""
+    """Peak PC1-valence and PC2-arousal r, their layers and both intervals, per model x corpus run."""
     ci_label = _confidence_label(results)
     rows = []
     for run in results.runs:
@@ -68,23 +68,28 @@ def peaks_table(results: Results) -> str:
                 _layer_with_ci(val),
                 fmt_num(val.r),
                 fmt_ci(val.r_ci_max),
+                fmt_ci(val.r_ci_at_layer),
                 _layer_with_ci(aro),
                 fmt_num(aro.r),
                 fmt_ci(aro.r_ci_max),
+                fmt_ci(aro.r_ci_at_layer),
                 fmt_num(run.stats_at(val.layer).pc1_valence_p_fwer, 3),
             ]
         )
     pre = [
-        " & & \\multicolumn{3}{c}{PC1--valence} & \\multicolumn{3}{c}{PC2--arousal} & \\\\",
-        "\\cmidrule(lr){3-5}\\cmidrule(lr){6-8}",
+        " & & \\multicolumn{4}{c}{PC1--valence} & \\multicolumn{4}{c}{PC2--arousal} & \\\\",
+        "\\cmidrule(lr){3-6}\\cmidrule(lr){7-10}",
     ]
-    header = ["Model", "Stories", "Layer (CI)", "$r$", ci_label, "Layer (CI)", "$r$", ci_label, "$p_{\\mathrm{FWER}}$"]
+    header = ["Model", "Stories", "Layer (CI)", "$r$", "max", "at layer", "Layer (CI)", "$r$", "max", "at layer",
+              "$p_{\\mathrm{FWER}}$"]  # fmt: skip
     caption = (
-        "Peak correlation of PC1 with valence and of PC2 with arousal per model and story corpus, with bootstrap "
-        "intervals of the peak $r$ and of the peak layer (0-based block index), and the family-wise corrected "
+        f"Peak correlation of PC1 with valence and of PC2 with arousal per model and story corpus, with two "
+        f"{ci_label}s of the peak $r$: ``max'' is the interval of the maximum over layers (what the peak itself "
+        "would be on a replication), ``at layer'' the interval of $r$ at the peak layer held fixed; the peak "
+        "layer (0-based block index) has its own interval, and the last column gives the family-wise corrected "
         "permutation $p$-value of the valence correlation at the peak layer."
     )
-    return _table(caption, "tab:peaks", "llrrlrrlr", header, rows, "\\footnotesize", pre, "4pt")
+    return _table(caption, "tab:peaks", "llrrllrrllr", header, rows, "\\scriptsize", pre, "3pt")
 
 
 def _verdict(claim: ClaimResult) -> str:
@@ -118,7 +123,7 @@ def claims_table(report: ClaimsReport) -> str:
                 measured,
                 fmt_ci(claim.ci),
                 _tolerance_short(claim, report),
-                _verdict(claim),
+                _verdict(claim) + ("$^{\\dagger}$" if claim.notes else ""),
             ]
         )
     header = ["Claim", "Paper", "Measured", "CI", "Tolerance", "Verdict"]
@@ -126,6 +131,8 @@ def claims_table(report: ClaimsReport) -> str:
         "The paper's claims against this run. Peak rows compare $r$ (and, for the per-run peaks, the layer); "
         "collapse and emergence rows give a difference of window means; the arousal row gives the smaller of the "
         "two models' corpus differences; curve rows give the RMSE against the curve read off the paper's plots. "
+        "Peak and arousal rows use the interval of the maximum over layers. $^{\\dagger}$: the verdict carries a "
+        "note (PC1-only reading or story-length warning), listed below the table. "
         "Rules and thresholds: Section~\\ref{sec:claims}."
     )
     spec = ">{\\raggedright\\arraybackslash}p{4.6cm}>{\\raggedright\\arraybackslash}p{3.0cm}rlll"

@@ -68,6 +68,8 @@ class ClaimResult:
         tolerance: The decision rule's threshold, as text.
         verdict: One of :data:`VERDICTS`.
         details: What was measured, in words (layers, per-model values, failing checks).
+        notes: Qualifications of the verdict (:mod:`emotion_vectors.report.claim_notes`): a PC1-only reading,
+            a story-length warning.
     """
 
     id: str
@@ -83,6 +85,7 @@ class ClaimResult:
     tolerance: str
     verdict: Verdict
     details: str = ""
+    notes: tuple[str, ...] = ()
 
     @property
     def evaluable(self) -> bool:
@@ -140,9 +143,16 @@ class ClaimHead:
     claimed_text: str
     tolerance: str
 
-    def result(self, value: float, ci: tuple[float, float] | None, ok: bool, details: str) -> ClaimResult:
+    def result(
+        self, value: float, ci: tuple[float, float] | None, ok: bool, details: str, notes: Sequence[str | None] = ()
+    ) -> ClaimResult:
         return ClaimResult(
-            **asdict(self), value=value, ci=ci, verdict=SUPPORTED if ok else NOT_SUPPORTED, details=details
+            **asdict(self),
+            value=value,
+            ci=ci,
+            verdict=SUPPORTED if ok else NOT_SUPPORTED,
+            details=details,
+            notes=tuple(note for note in notes if note),
         )
 
     def not_evaluable(self, runs: dict[RunKey, RunSummary]) -> ClaimResult:

@@ -1,0 +1,423 @@
+"""Coverage of the bootstrap intervals of PC1-valence and PC2-arousal r on planted emotion geometry.
+
+Usage: ``python benchmarks/interval_coverage.py [--datasets 500] [--resamples 300] [--unscaled-datasets 200]
+[--reference 500] [--stories 3 9] [--workers 2] [--seed 0] [--json PATH] [--markdown PATH]``
+
+**Planted geometry** (:class:`Planted`). 171 emotions with the NRC valence and arousal ratings (standardised:
+``zv``, ``za``). Each emotion's noise-free vector lives in ``2 + n_nuisance`` coordinates of a
+``d``-dimensional space (PCA is rotation invariant, so the axes can be coordinate axes):
+
+- valence axis: ``a * (rho_v * zv_e + sqrt(1 - rho_v^2) * h_e)`` -- the model's axis is valence plus an
+  emotion-specific part the ratings do not explain (``h_e ~ N(0, 1)``), so even noise-free r is below 1;
+- arousal axis: ``b * (rho_a * za_e + sqrt(1 - rho_a^2) * h'_e)``;
+- ``n_nuisance`` further axes of emotion-specific structure with standard deviations ``s0 * decay^k``.
+
+A story's mean is its emotion's vector plus isotropic noise ``sigma * N(0, I_d)``; stories have 200-460 kept
+tokens and are pooled token-weighted, as in the analysis.
+
+**Two designs, one per bootstrap scheme**, each with its estimand (``docs/intervals.md``):
+
+- ``story`` design, evaluated with the story scheme: the 171 emotions and their noise-free vectors are drawn
+  once per cell and held fixed; every simulated data set draws fresh stories (noise and token counts). The
+  design-level r is the median of the estimate over fresh story sets of the same size; the noise-free r is that
+  of the emotions' noise-free vectors (infinitely many stories).
+- ``emotion`` design, evaluated with the emotion scheme: every data set draws 171 fresh emotions (ratings from a
+  bivariate normal with the NRC mean and covariance, fresh ``h``, nuisance and stories). The design-level r is
+  the median over such data sets; the noise-free r is that of the population of noise-free emotion vectors
+  (PC1/PC2 of their covariance, 200,000 draws).
+
+Design-level r are Monte-Carlo medians over ``--reference`` data sets (the story noise enters the emotion means
+as ``sigma * sqrt(sum w_i^2) * N(0, I_d)``, the same distribution without drawing every story).
+
+Per data set the real analysis functions run: the story scheme (rescaled residuals, as shipped) and, for
+comparison at 3 stories and on the first ``--unscaled-datasets`` data sets, the story scheme without the
+rescaling (``story, unscaled``); the emotion scheme; BCa's jackknife (leave-one-story-out /
+leave-one-emotion-out). Every method of
+:func:`emotion_vectors.analysis.stats.confidence_interval` is applied to the same replicates. Reported per cell,
+scheme, method and statistic: coverage of the design-level r (the documented estimand) and of the noise-free r,
+the share of intervals containing their estimate, and the median width. The Monte-Carlo standard error of a
+coverage near 0.95 from 500 data sets is 0.010.
+
+Writes the results as JSON (default: the packaged ``emotion_vectors/data/interval_coverage.json``, which the
+report turns into the paper's appendix table) and as a Markdown table (default ``docs/interval_coverage.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from emotion_vectors.analysis import bootstrap, stats
+from emotion_vectors.analysis.geometry import layer_geometry
+from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
+from emotion_vectors.analysis.story_rescale import rescale_story_gram
+from emotion_vectors.ratings import load_ratings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_JSON = ROOT / "emotion_vectors" / "data" / "interval_coverage.json"
+DEFAULT_MARKDOWN = ROOT / "docs" / "interval_coverage.md"
+STATISTICS = ("pc1_valence_r", "pc2_arousal_r")
+METHODS = stats.CI_METHODS
+#: Scheme variants evaluated per design (BCa needs a jackknife, computed for the shipped variants only).
+VARIANTS = {"story": ("story", "story_unscaled"), "emotion": ("emotion",)}
+NO_BCA = ("story_unscaled",)
+#: The unscaled story scheme (for comparison) is run where the rescaling matters: ``sqrt(n / (n - 1))`` is 1.22
+#: at 3 stories, 1.06 at 9.
+UNSCALED_MAX_STORIES = 3
+
+
+@dataclass(frozen=True)
+class Planted:
+    """Parameters of the planted emotion geometry (see the module docstring)."""
+
+    n_stories: int
+    n_emotions: int = 171
+    d: int = 384
+    valence_strength: float = 1.0
+    valence_fidelity: float = 0.8
+    arousal_strength: float = 0.75
+    arousal_fidelity: float = 0.7
+    n_nuisance: int = 30
+    nuisance_scale: float = 0.5
+    nuisance_decay: float = 0.9
+    story_noise: float = 0.8
+    min_tokens: int = 200
+    max_tokens: int = 460
+
+
+def nrc_ratings(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """NRC valence and arousal ``[n]`` of the first ``n`` emotions."""
+    ratings = load_ratings("nrc")
+    return np.asarray(ratings.valence[:n], dtype=np.float64), np.asarray(ratings.arousal[:n], dtype=np.float64)
+
+
+def rating_moments() -> tuple[np.ndarray, np.ndarray]:
+    """Mean ``[2]`` and covariance ``[2, 2]`` of NRC (valence, arousal) over the 171 emotions."""
+    v, a = nrc_ratings(171)
+    pair = np.stack([v, a], axis=1)
+    return pair.mean(axis=0), np.cov(pair, rowvar=False)
+
+
+def noise_free_vectors(spec: Planted, valence: np.ndarray, arousal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``[n, 2 + n_nuisance]`` noise-free emotion vectors (coordinates of the planted axes)."""
+    mean, cov = rating_moments()
+    zv = (valence - mean[0]) / math.sqrt(cov[0, 0])
+    za = (arousal - mean[1]) / math.sqrt(cov[1, 1])
+    n = valence.size
+    h = rng.standard_normal((n, 2))
+    rv, ra = spec.valence_fidelity, spec.arousal_fidelity
+    out = np.empty((n, 2 + spec.n_nuisance))
+    out[:, 0] = spec.valence_strength * (rv * zv + math.sqrt(1 - rv**2) * h[:, 0])
+    out[:, 1] = spec.arousal_strength * (ra * za + math.sqrt(1 - ra**2) * h[:, 1])
+    scales = spec.nuisance_scale * spec.nuisance_decay ** np.arange(spec.n_nuisance)
+    out[:, 2:] = rng.standard_normal((n, spec.n_nuisance)) * scales
+    return out
+
+
+def draw_emotions(spec: Planted, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A fresh set of emotions (emotion design): ``(valence, arousal, noise-free vectors)``."""
+    mean, cov = rating_moments()
+    pair = rng.multivariate_normal(mean, cov, size=spec.n_emotions)
+    return pair[:, 0], pair[:, 1], noise_free_vectors(spec, pair[:, 0], pair[:, 1], rng)
+
+
+def fixed_emotions(spec: Planted, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The fixed emotions of a story-design cell: NRC ratings and one draw of their noise-free vectors."""
+    valence, arousal = nrc_ratings(spec.n_emotions)
+    return valence, arousal, noise_free_vectors(spec, valence, arousal, np.random.default_rng(seed))
+
+
+def _embed(vectors: np.ndarray, d: int) -> np.ndarray:
+    out = np.zeros((vectors.shape[0], d))
+    out[:, : vectors.shape[1]] = vectors
+    return out
+
+
+def _counts(spec: Planted, rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(spec.min_tokens, spec.max_tokens + 1, size=spec.n_emotions * spec.n_stories)
+
+
+def geometry_r(means: np.ndarray, valence: np.ndarray, arousal: np.ndarray) -> tuple[float, float]:
+    """(PC1-valence r, PC2-arousal r) of ``[n, d]`` emotion means, with the analysis's sign rule."""
+    centred = means - means.mean(axis=0)
+    geo = layer_geometry(centred @ centred.T, valence, arousal, np.arange(valence.size), n_components=2)
+    return geo.pc1_valence_r, geo.pc2_arousal_r
+
+
+def quick_estimate(
+    spec: Planted, valence: np.ndarray, arousal: np.ndarray, vectors: np.ndarray, rng: np.random.Generator
+) -> tuple[float, float]:
+    """The estimate on a fresh story set, drawing each emotion mean's noise directly (same distribution)."""
+    counts = _counts(spec, rng).reshape(spec.n_emotions, spec.n_stories).astype(np.float64)
+    weights = counts / counts.sum(axis=1, keepdims=True)
+    spread = spec.story_noise * np.sqrt(np.sum(weights**2, axis=1))
+    means = _embed(vectors, spec.d) + spread[:, None] * rng.standard_normal((spec.n_emotions, spec.d))
+    return geometry_r(means, valence, arousal)
+
+
+def noise_free_r(design: str, spec: Planted, fixed: tuple[np.ndarray, ...] | None, seed: int) -> tuple[float, float]:
+    """Noise-free r: of the fixed emotions (story design) or of the emotion population (emotion design)."""
+    if design == "story":
+        valence, arousal, vectors = fixed
+        return geometry_r(vectors, valence, arousal)
+    rng = np.random.default_rng([seed, 99])
+    big = Planted(**{**asdict(spec), "n_emotions": 200_000})
+    valence, arousal, vectors = draw_emotions(big, rng)
+    centred = vectors - vectors.mean(axis=0)
+    _, eigvecs = np.linalg.eigh(centred.T @ centred)
+    out = []
+    for k, target in ((0, valence), (1, arousal)):
+        scores = centred @ eigvecs[:, -1 - k]
+        out.append(abs(float(np.corrcoef(scores, target)[0, 1])))
+    return out[0], out[1]
+
+
+def design_level_r(
+    design: str, spec: Planted, fixed: tuple[np.ndarray, ...] | None, n_reference: int, seed: int
+) -> tuple[float, float]:
+    """Median estimate over ``n_reference`` fresh data sets of the design (the documented estimand)."""
+    rng = np.random.default_rng([seed, 7])
+    draws = []
+    for _ in range(n_reference):
+        valence, arousal, vectors = fixed if design == "story" else draw_emotions(spec, rng)
+        draws.append(quick_estimate(spec, valence, arousal, vectors, rng))
+    values = np.array(draws)
+    return float(np.median(values[:, 0])), float(np.median(values[:, 1]))
+
+
+def story_data(
+    spec: Planted, valence: np.ndarray, arousal: np.ndarray, vectors: np.ndarray, rng: np.random.Generator
+) -> tuple[bootstrap.StoryLayout, np.ndarray, np.ndarray]:
+    """Stories of one data set: ``(layout, padded story Gram matrix of centre-shifted stories, contrast Gram)``."""
+    n, per = spec.n_emotions, spec.n_stories
+    counts = _counts(spec, rng)
+    labels = [str(e) for e in range(n) for _ in range(per)]
+    layout = bootstrap.story_layout(counts, labels, [str(e) for e in range(n)], "token_weighted")
+    stories = np.repeat(_embed(vectors, spec.d), per, axis=0) + spec.story_noise * rng.standard_normal(
+        (n * per, spec.d)
+    )
+    rows = bootstrap.padded_rows(layout, stories)
+    means = np.einsum("ei,eid->ed", layout.full_weights(), rows.reshape(n, layout.width, spec.d))
+    centre = means.mean(axis=0)
+    rows = rows - centre
+    rows[(layout.index < 0).reshape(-1)] = 0.0
+    contrast = means - centre
+    return layout, rows @ rows.T, contrast @ contrast.T
+
+
+def one_dataset(task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, int, float, int, int]) -> dict[str, Any]:
+    """Estimates and every interval of one simulated data set."""
+    design, spec, fixed, index, n_resamples, confidence, seed, n_unscaled = task
+    rng = np.random.default_rng([seed, spec.n_stories, 0 if design == "story" else 1, index])
+    with threadpool_limits(limits=1, user_api="blas"):
+        valence, arousal, vectors = fixed if design == "story" else draw_emotions(spec, rng)
+        rated = np.arange(spec.n_emotions)
+        layout, story_gram, gram = story_data(spec, valence, arousal, vectors, rng)
+        geo = layer_geometry(gram, valence, arousal, rated)
+        scores = geo.scores[:, :2]
+        estimates = {"pc1_valence_r": geo.pc1_valence_r, "pc2_arousal_r": geo.pc2_arousal_r}
+        replicates: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]] = {}
+        if design == "story":
+            weights = bootstrap.story_resample_weights(layout, n_resamples, rng)
+            variants = [("story", rescale_story_gram(layout, story_gram))]
+            if spec.n_stories <= UNSCALED_MAX_STORIES and index < n_unscaled:
+                variants.append(("story_unscaled", story_gram))
+            for variant, grams in variants:
+                args = (grams, layout, gram, scores, valence, arousal, rated)
+                boot = bootstrap.story_bootstrap_layer(*args, weights)
+                jack = None if variant in NO_BCA else story_jackknife_layer(*args)
+                replicates[variant] = (boot, jack)
+        else:
+            args = (gram, scores, valence, arousal, rated)
+            boot = bootstrap.emotion_bootstrap_layer(
+                *args, bootstrap.emotion_resample_indices(spec.n_emotions, n_resamples, rng)
+            )
+            jack = bootstrap.emotion_bootstrap_layer(
+                *args, bootstrap.emotion_jackknife_indices(spec.n_emotions), float32=True
+            )
+            replicates["emotion"] = (boot, jack)
+    intervals: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for variant, (boot, jack) in replicates.items():
+        intervals[variant] = {}
+        for method in METHODS:
+            if method == "bca" and jack is None:
+                continue
+            intervals[variant][method] = {
+                name: stats.confidence_interval(
+                    np.array([estimates[name]]),
+                    boot[name][:, None],
+                    method,
+                    confidence,
+                    None if jack is None else jack[name][:, None],
+                )[0].tolist()
+                for name in STATISTICS
+            }
+    return {"estimates": estimates, "intervals": intervals}
+
+
+def summarise(
+    datasets: Sequence[dict[str, Any]], targets: dict[str, dict[str, float]]
+) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """``{variant: {method: {statistic: {coverage, coverage_noise_free, contains_estimate, median_width,
+    undefined, n_datasets}}}}`` over the data sets that ran each variant."""
+    out: dict[str, Any] = {}
+    variants = list(dict.fromkeys(v for d in datasets for v in d["intervals"]))
+    for variant in variants:
+        ran = [d for d in datasets if variant in d["intervals"]]
+        out[variant] = {}
+        for method in ran[0]["intervals"][variant]:
+            out[variant][method] = {}
+            for name in STATISTICS:
+                bounds = np.array([d["intervals"][variant][method][name] for d in ran], dtype=np.float64)
+                estimates = np.array([d["estimates"][name] for d in ran])
+                lo, hi = bounds[:, 0], bounds[:, 1]
+                finite = np.isfinite(lo) & np.isfinite(hi)
+                design, free = targets["design"][name], targets["noise_free"][name]
+                out[variant][method][name] = {
+                    "coverage": float(np.mean(finite & (lo <= design) & (design <= hi))),
+                    "coverage_noise_free": float(np.mean(finite & (lo <= free) & (free <= hi))),
+                    "contains_estimate": float(np.mean(finite & (lo <= estimates) & (estimates <= hi))),
+                    "median_width": float(np.nanmedian(hi - lo)),
+                    "undefined": float(np.mean(~finite)),
+                    "n_datasets": len(ran),
+                }
+    return out
+
+
+def run_cell(
+    design: str,
+    spec: Planted,
+    n_datasets: int,
+    n_resamples: int,
+    n_reference: int,
+    confidence: float,
+    seed: int,
+    workers: int,
+    n_unscaled: int = 0,
+) -> dict[str, Any]:
+    """Simulate one cell (design x stories per emotion) and summarise it."""
+    fixed = fixed_emotions(spec, seed) if design == "story" else None
+    design_r = design_level_r(design, spec, fixed, n_reference, seed)
+    free_r = noise_free_r(design, spec, fixed, seed)
+    targets = {
+        "design": dict(zip(STATISTICS, design_r, strict=True)),
+        "noise_free": dict(zip(STATISTICS, free_r, strict=True)),
+    }
+    tasks = [(design, spec, fixed, i, n_resamples, confidence, seed, n_unscaled) for i in range(n_datasets)]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            datasets = list(pool.map(one_dataset, tasks, chunksize=4))
+    else:
+        datasets = [one_dataset(task) for task in tasks]
+    estimates = np.array([[d["estimates"][name] for name in STATISTICS] for d in datasets])
+    return {
+        "design": design,
+        "n_stories": spec.n_stories,
+        "n_emotions": spec.n_emotions,
+        "n_datasets": n_datasets,
+        "targets": targets,
+        "mean_estimate": dict(zip(STATISTICS, estimates.mean(axis=0).tolist(), strict=True)),
+        "summary": summarise(datasets, targets),
+    }
+
+
+def markdown_table(study: dict[str, Any]) -> str:
+    """The coverage table in Markdown (one row per cell, scheme and method)."""
+    lines = [
+        "<!-- generated by benchmarks/interval_coverage.py; do not edit -->",
+        "# Coverage of the bootstrap intervals (nominal {:.2f})".format(study["confidence"]),
+        "",
+        f"{study['n_datasets']} simulated data sets per cell ({study['n_unscaled']} for the unscaled story scheme), "
+        f"{study['n_resamples']} resamples each, "
+        f"171 emotions; design-level r = median estimate over {study['n_reference']} fresh data sets. "
+        "Coverage of the design-level r (the estimand, docs/intervals.md); in brackets, coverage of the "
+        "noise-free r. `contains` = share of intervals that contain their own estimate.",
+        "",
+        "| stories | scheme | method | data sets | design r (noise-free r) PC1-val | coverage PC1-val | contains "
+        "| width | design r (noise-free r) PC2-ar | coverage PC2-ar | contains | width |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cell in study["cells"]:
+        t = cell["targets"]
+        for variant, methods in cell["summary"].items():
+            for method, by_stat in methods.items():
+                n_sets = by_stat[STATISTICS[0]]["n_datasets"]
+                row = [str(cell["n_stories"]), variant.replace("_", ", "), method, str(n_sets)]
+                for name in STATISTICS:
+                    s = by_stat[name]
+                    row += [
+                        f"{t['design'][name]:.3f} ({t['noise_free'][name]:.3f})",
+                        f"**{s['coverage']:.3f}** ({s['coverage_noise_free']:.3f})",
+                        f"{s['contains_estimate']:.3f}",
+                        f"{s['median_width']:.3f}",
+                    ]
+                lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", type=int, default=500)
+    parser.add_argument("--resamples", type=int, default=300)
+    parser.add_argument("--unscaled-datasets", type=int, default=200, help="data sets of the unscaled story scheme")
+    parser.add_argument("--reference", type=int, default=500, help="data sets for the design-level r")
+    parser.add_argument("--stories", type=int, nargs="+", default=[3, 9])
+    parser.add_argument("--designs", nargs="+", default=["story", "emotion"], choices=["story", "emotion"])
+    parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    cells: list[dict[str, Any]] = []
+    study = {
+        "confidence": args.confidence,
+        "n_datasets": args.datasets,
+        "n_unscaled": args.unscaled_datasets,
+        "n_resamples": args.resamples,
+        "n_reference": args.reference,
+        "seed": args.seed,
+        "planted": {k: v for k, v in asdict(Planted(n_stories=0)).items() if k != "n_stories"},
+        "cells": cells,
+    }
+    for n_stories in args.stories:
+        for design in args.designs:
+            spec = Planted(n_stories=n_stories)
+            cells.append(
+                run_cell(
+                    design,
+                    spec,
+                    args.datasets,
+                    args.resamples,
+                    args.reference,
+                    args.confidence,
+                    args.seed,
+                    args.workers,
+                    args.unscaled_datasets,
+                )
+            )
+            # written after every cell, so a long study can be inspected (and is not lost) half way
+            args.json.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+            print(f"cell {design} x {n_stories} stories done at {time.perf_counter() - start:.0f} s", flush=True)
+    args.json.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
+    args.markdown.write_text(markdown_table(study))
+    print(markdown_table(study))
+    print(f"{time.perf_counter() - start:.0f} s on {args.workers} worker(s), {os.cpu_count()} CPU cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

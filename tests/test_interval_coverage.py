@@ -1,0 +1,42 @@
+"""The coverage study on a small grid (slow): the default interval contains its estimate and covers the planted
+design-level r; the percentile interval of the story scheme does not, because of the replicates' attenuation."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+STUDY = Path(__file__).resolve().parents[1] / "benchmarks" / "interval_coverage.py"
+
+
+def _study():
+    spec = importlib.util.spec_from_file_location("interval_coverage", STUDY)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("design", ["story", "emotion"])
+def test_default_interval_covers_the_planted_design_level_r_on_a_small_grid(design: str) -> None:
+    study = _study()
+    planted = study.Planted(n_stories=3, n_emotions=80, d=96)
+    cell = study.run_cell(design, planted, 60, 200, 200, 0.95, seed=1, workers=1, n_unscaled=60)
+    summary = cell["summary"][design]
+    for name in study.STATISTICS:
+        recentred = summary["recentred"][name]
+        assert recentred["contains_estimate"] == 1.0
+        assert recentred["coverage"] >= 0.85, (name, recentred)
+    if design == "story":
+        # the replicates are attenuated twice: the percentile interval misses the design-level r far more often
+        # than the recentred one, and often misses its own estimate
+        percentile = summary["percentile"]["pc1_valence_r"]
+        assert percentile["coverage"] < summary["recentred"]["pc1_valence_r"]["coverage"] - 0.2
+        assert percentile["contains_estimate"] < 0.8
+        # without the rescaled residuals the story intervals are narrower
+        unscaled = cell["summary"]["story_unscaled"]["recentred"]["pc1_valence_r"]
+        assert unscaled["median_width"] < summary["recentred"]["pc1_valence_r"]["median_width"]
