@@ -368,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dtype", help="default: the config's")
     parser.add_argument("--batch-tokens", type=int, help="padded tokens per batch (default: the config's)")
     parser.add_argument("--repeats", type=int, default=2, help="timed repetitions, interleaved (best is reported)")
-    parser.add_argument("--rss-stories", type=int, default=200, help="stories in the peak-RSS runs (and x4)")
+    parser.add_argument("--rss-stories", type=int, default=100, help="stories in the peak-RSS runs (and x4)")
     parser.add_argument("--peak-tflops", type=float, help="accelerator peak TFLOP/s for the MFU")
     parser.add_argument("--corpus-repeat", type=int, default=1, help="time N copies of the corpus (default 1)")
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-RSS child processes")

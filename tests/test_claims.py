@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -254,3 +255,23 @@ def test_cli_strict_exit_status(tmp_path, capsys, results, strict, status):
 def test_cli_without_inputs_is_a_user_error(capsys):
     assert main(["claims"]) == 2
     assert "--config" in capsys.readouterr().err
+
+
+def test_the_valence_axis_is_read_in_words_against_its_criterion() -> None:
+    from emotion_vectors.report.claims import VALENCE_AXIS_MIN_R, valence_axis_reading
+
+    run = demo_results().runs[0]
+    layer = run.peaks["valence"].layer
+
+    def with_p_fwer(r: object, p: float) -> object:
+        return with_layers(r, pc1_valence_p_fwer=[p if s.layer == layer else 1.0 for s in r.layers])
+
+    strong = with_p_fwer(with_peak(run, "valence", r=VALENCE_AXIS_MIN_R + 0.1), 0.001)
+    shown, sentence = valence_axis_reading(strong)
+    assert shown and sentence.startswith("Valence is the first principal axis") and "0.001" in sentence
+    assert not valence_axis_reading(with_p_fwer(strong, 0.02))[0]
+    shown, sentence = valence_axis_reading(with_peak(strong, "valence", r=VALENCE_AXIS_MIN_R - 0.01))
+    assert not shown and "does not follow valence clearly" in sentence and "0.39" in sentence
+    results = dataclasses.replace(demo_results(), runs=(strong,))
+    markdown = to_markdown(evaluate_claims(results, profile="demo"))
+    assert "Valence is the first principal axis of this run's emotion space" in markdown

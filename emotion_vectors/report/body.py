@@ -87,7 +87,7 @@ def _run_summary(run: RunSummary) -> str:
         f"\\PeakValenceRFixedHigh{t}]; PC2--arousal $r$~=~\\PeakArousalR{t}{{}} at layer "
         f"\\PeakArousalLayer{t}{{}} (depth \\PeakArousalDepth{t}), interval of the maximum "
         f"[\\PeakArousalRLow{t}, \\PeakArousalRHigh{t}], at that layer [\\PeakArousalRFixedLow{t}, "
-        f"\\PeakArousalRFixedHigh{t}]."
+        f"\\PeakArousalRFixedHigh{t}]. \\ValenceAxisReading{t}"
     )
 
 

@@ -125,9 +125,33 @@ def paper_arousal_maxima(paper_claims: dict[str, Any]) -> dict[str, float]:
     return best
 
 
+#: When a run is said, in words, to show valence as its first principal axis: peak PC1-valence r at least this ...
+VALENCE_AXIS_MIN_R = 0.40
+#: ... with a family-wise (max over layers) permutation p-value below this at the peak layer.
+VALENCE_AXIS_MAX_P_FWER = 0.01
+
+
+def valence_axis_reading(run: RunSummary) -> tuple[bool, str]:
+    """Whether ``run`` shows valence as its first principal axis, and one plain sentence saying so.
+
+    Shown means peak PC1-valence r >= :data:`VALENCE_AXIS_MIN_R` with family-wise permutation p below
+    :data:`VALENCE_AXIS_MAX_P_FWER` at the peak layer. The sentence is plain text (no LaTeX).
+    """
+    peak = run.peaks["valence"]
+    p_fwer = run.stats_at(peak.layer).pc1_valence_p_fwer
+    numbers = f"peak PC1-valence r {peak.r:.2f} at layer {peak.layer}, family-wise permutation p {p_fwer:.3g}"
+    if peak.r >= VALENCE_AXIS_MIN_R and p_fwer < VALENCE_AXIS_MAX_P_FWER:
+        return True, f"Valence is the first principal axis of this run's emotion space ({numbers})."
+    return False, (
+        f"The first principal axis of this run's emotion space does not follow valence clearly ({numbers}; "
+        f"the criterion is r of at least {VALENCE_AXIS_MIN_R:.2f} with p below {VALENCE_AXIS_MAX_P_FWER:g})."
+    )
+
+
 def run_context(run: RunSummary) -> dict[str, Any]:
     """This profile's own analogous measurements for one run, read from its record (no verdict)."""
     valence, arousal = run.peaks["valence"], run.peaks["arousal"]
+    shown, reading = valence_axis_reading(run)
     context: dict[str, Any] = {
         "model": run.model,
         "corpus": run.corpus,
@@ -135,6 +159,7 @@ def run_context(run: RunSummary) -> dict[str, Any]:
         "peak_valence": _peak_context(valence),
         "peak_arousal": _peak_context(arousal),
         "peak_valence_depth": valence.layer / run.info.n_blocks,
+        "valence_axis": {"shown": shown, "reading": reading},
     }
     trend = run.late_minus_early_valence
     if trend is not None:

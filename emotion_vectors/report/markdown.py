@@ -79,6 +79,7 @@ def _context_lines(report: ClaimsReport) -> list[str]:
                 f"({trend['early_layers'][0]}-{trend['early_layers'][1]}) {_num(trend['value'])} {_ci(trend['ci'])}"
             )
         lines.append(line + ".")
+        lines.append(f"  {ctx['valence_axis']['reading']}")
     return lines
 
 

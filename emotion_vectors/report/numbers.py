@@ -26,6 +26,7 @@ from emotion_vectors.report.claims import (
     ClaimsReport,
     load_paper_claims,
     paper_arousal_maxima,
+    valence_axis_reading,
 )
 from emotion_vectors.report.coverage import coverage_numbers, load_coverage
 from emotion_vectors.results import Results
@@ -318,6 +319,7 @@ def _run_numbers(run: RunSummary) -> dict[str, str]:
         f"NumLayers{tag}": str(len(layers)),
         f"FirstLayer{tag}": str(layers[0]),
         f"LastLayer{tag}": str(layers[-1]),
+        f"ValenceAxisReading{tag}": latex_escape(valence_axis_reading(run)[1]),
     }
     for which, label in (("valence", "Valence"), ("arousal", "Arousal")):
         peak = run.peaks[which]
