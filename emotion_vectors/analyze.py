@@ -27,11 +27,12 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from emotion_vectors.analysis import bootstrap, confounds, direction, geometry, stats
+from emotion_vectors.analysis.comparison import compare_runs
 from emotion_vectors.analysis.rating_axes import rating_axes
 from emotion_vectors.analysis.records import IntervalSettings, RunSummary
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
 from emotion_vectors.analysis.story_rescale import rescale_story_gram
-from emotion_vectors.analysis.summary import LayerAnalysis, compare_runs, summarise_run
+from emotion_vectors.analysis.summary import LayerAnalysis, summarise_run
 from emotion_vectors.config import AnalysisConfig, ExperimentConfig
 from emotion_vectors.errors import AnalysisError, StoreError
 from emotion_vectors.registry import MODELS

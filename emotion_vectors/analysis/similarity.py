@@ -160,10 +160,27 @@ def _flat_pair(features_a: np.ndarray, features_b: np.ndarray, paired: bool) -> 
     return fa.reshape(fa.shape[0], -1), fb.reshape(fb.shape[0], -1)
 
 
+def optional_similarity_null(
+    grams_a: np.ndarray,
+    grams_b: np.ndarray,
+    n_permutations: int,
+    rng: np.random.Generator | None,
+    *,
+    paired: bool = True,
+) -> SimilarityNull | None:
+    """:func:`similarity_null` when permutations were asked for, else ``None``."""
+    if n_permutations <= 0:
+        return None
+    if rng is None:
+        raise AnalysisError("CKA permutations need a random generator")
+    return similarity_null(grams_a, grams_b, n_permutations, rng, paired=paired)
+
+
 __all__ = [
     "SIMILARITY_KINDS",
     "SimilarityKind",
     "cosine_similarity",
+    "optional_similarity_null",
     "permutation_p_values",
     "similarity_features",
     "similarity_null",

@@ -1,4 +1,4 @@
-"""Summarise a run's per-layer analyses into its typed record: intervals, peaks, window means, cross-run CKA.
+"""Summarise a run's per-layer analyses into its typed record: intervals, peaks, window means.
 
 Every statistic the results file, the report and the claims check quote is computed here, once:
 
@@ -12,16 +12,15 @@ Every statistic the results file, the report and the claims check quote is compu
   positively correlated estimates); a difference of two windows combines their half-widths in quadrature
   (:func:`difference_ci`).
 
-Pure functions of arrays and records (no I/O); the analysis stage calls :func:`summarise_run` and
-:func:`compare_runs`.
+Pure functions of arrays and records (no I/O); the analysis stage calls :func:`summarise_run` per run and
+:func:`emotion_vectors.analysis.comparison.compare_runs` across runs.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import combinations
 
 import numpy as np
 
@@ -35,18 +34,16 @@ from emotion_vectors.analysis.records import (
     NO_INTERVAL,
     PEAK_STATISTIC,
     AtPeak,
-    CrossCKA,
     Interval,
     IntervalSettings,
     LayerStats,
     Peak,
     RunInfo,
     RunSummary,
-    SimilarityNull,
     WindowContrast,
     is_interval,
 )
-from emotion_vectors.analysis.similarity import similarity_null
+from emotion_vectors.analysis.similarity import optional_similarity_null
 from emotion_vectors.errors import AnalysisError
 
 #: Every bootstrap scheme, in the order the results file lists them.
@@ -154,7 +151,7 @@ def summarise_run(
         direction_cosine=cosine,
         cka_linear=cka.cka_matrix(grams),
         cka_debiased=cka.cka_matrix(grams, True),
-        cross_layer=_null(grams, grams, cka_permutations, rng, paired=False),
+        cross_layer=optional_similarity_null(grams, grams, cka_permutations, rng, paired=False),
         at_peak=_at_peak(outputs[layers.index(peaks["valence"].layer)], ratings, info.n_emotions),
     )
     return replace(summary, late_minus_early_valence=late_minus_early(summary))
@@ -340,124 +337,11 @@ def difference_ci(a: float, a_ci: Interval | None, b: float, b_ci: Interval | No
     return (a - b - low, a - b + high)
 
 
-# ---------------------------------------------------------------------------------------------- across runs
-
-
-def compare_runs(
-    runs: Sequence[RunSummary],
-    grams: Sequence[np.ndarray],
-    *,
-    cka_permutations: int = 0,
-    rng_of: Callable[[str], np.random.Generator] | None = None,
-) -> tuple[tuple[CrossCKA, ...], tuple[CrossCKA, ...]]:
-    """CKA between every two corpora of one model (layers both analysed) and between every two models on one
-    corpus (at matched fractional depth). ``grams[i]`` is ``[n_layers_i, n_emotions, n_emotions]`` of ``runs[i]``.
-
-    With ``cka_permutations > 0`` each entry also gets permutation p-values and RSA
-    (:func:`~emotion_vectors.analysis.similarity.similarity_null`, rows of the second run shuffled), its shuffles
-    drawn from ``rng_of("<kind>:<shared>:<first>:<second>")``.
-
-    Returns:
-        ``(cross_corpus, cross_model)``.
-    """
-    if cka_permutations > 0 and rng_of is None:
-        raise AnalysisError("CKA permutations need a random generator per comparison (rng_of)")
-    if len(runs) != len(grams):
-        raise AnalysisError(f"{len(runs)} runs but {len(grams)} Gram stacks")
-    paired = list(zip(runs, grams, strict=True))
-    cross_corpus = []
-    for model in dict.fromkeys(run.model for run in runs):
-        for a, b in combinations([p for p in paired if p[0].model == model], 2):
-            _same_emotions(a[0], b[0])
-            common = [layer for layer in a[0].block_indices if layer in b[0].block_indices]
-            if common:
-                depth = np.asarray(common, dtype=np.float64) / a[0].info.n_blocks
-                cross_corpus.append(
-                    _cross(
-                        "corpus",
-                        model,
-                        (a[0].corpus, b[0].corpus),
-                        a,
-                        b,
-                        depth,
-                        common,
-                        common,
-                        cka_permutations,
-                        rng_of,
-                    )
-                )
-    cross_model = []
-    for corpus in dict.fromkeys(run.corpus for run in runs):
-        for a, b in combinations([p for p in paired if p[0].corpus == corpus], 2):
-            _same_emotions(a[0], b[0])
-            depth, la, lb = cka.match_depth(
-                a[0].block_indices, a[0].info.n_blocks, b[0].block_indices, b[0].info.n_blocks
-            )
-            cross_model.append(
-                _cross("model", corpus, (a[0].model, b[0].model), a, b, depth, la, lb, cka_permutations, rng_of)
-            )
-    return tuple(cross_corpus), tuple(cross_model)
-
-
-def _same_emotions(a: RunSummary, b: RunSummary) -> None:
-    if a.info.emotions != b.info.emotions:
-        raise AnalysisError(
-            f"runs {a.model}/{a.corpus} and {b.model}/{b.corpus} cover different emotions; CKA needs the same items"
-        )
-
-
-def _cross(
-    kind: str,
-    shared: str,
-    pair: tuple[str, str],
-    a: tuple[RunSummary, np.ndarray],
-    b: tuple[RunSummary, np.ndarray],
-    depth: Sequence[float],
-    layers_a: Sequence[int],
-    layers_b: Sequence[int],
-    cka_permutations: int = 0,
-    rng_of: Callable[[str], np.random.Generator] | None = None,
-) -> CrossCKA:
-    """Linear and debiased CKA between layer ``layers_a[i]`` of run ``a`` and ``layers_b[i]`` of ``b``, per ``i``."""
-    ga = a[1][[a[0].block_indices.index(int(layer)) for layer in layers_a]]
-    gb = b[1][[b[0].block_indices.index(int(layer)) for layer in layers_b]]
-    return CrossCKA(
-        kind=kind,
-        shared=shared,
-        pair=pair,
-        depth=np.asarray(depth, dtype=np.float64),
-        layers_a=np.asarray(layers_a, dtype=np.int64),
-        layers_b=np.asarray(layers_b, dtype=np.int64),
-        linear=cka.paired_cka(ga, gb),
-        debiased=cka.paired_cka(ga, gb, True),
-        null=_null(
-            ga, gb, cka_permutations, None if rng_of is None else rng_of(f"{kind}:{shared}:{pair[0]}:{pair[1]}")
-        ),
-    )
-
-
-def _null(
-    grams_a: np.ndarray,
-    grams_b: np.ndarray,
-    n_permutations: int,
-    rng: np.random.Generator | None,
-    *,
-    paired: bool = True,
-) -> SimilarityNull | None:
-    """:func:`similarity_null` when permutations were asked for, else ``None``."""
-    if n_permutations <= 0:
-        return None
-    if rng is None:
-        raise AnalysisError("CKA permutations need a random generator")
-    return similarity_null(grams_a, grams_b, n_permutations, rng, paired=paired)
-
-
 __all__ = [
     "SCHEMES",
     "LayerAnalysis",
     "Ratings",
     "WindowMean",
-    "compare_runs",
     "difference_ci",
     "find_peak",
     "late_minus_early",
