@@ -25,7 +25,7 @@ from emotion_vectors import __version__, stages
 from emotion_vectors.config import ExperimentConfig
 from emotion_vectors.errors import ConfigError, IntegrityError, StoreError
 from emotion_vectors.outdir import output_lock, remove_leftovers
-from emotion_vectors.resources import project_root
+from emotion_vectors.resources import package_source_hash, project_root
 from emotion_vectors.stages import RunContext
 
 log = logging.getLogger(__name__)
@@ -286,8 +286,14 @@ def _analyze_node(ctx: RunContext, extract_keys: list[str | None]) -> _Stage:
     from emotion_vectors import analyze
 
     labels = {c.name: ctx.order_keys(c.name)[1] for c in ctx.config.corpora}  # analyze reads these labels
+    # The CPU stages rerun whenever the package's code or data change (seconds to minutes); extraction does not.
     key = _unless_unresolved(
-        [*extract_keys, *labels.values()], "analyze", dataclasses.asdict(ctx.config.analysis), extract_keys, labels
+        [*extract_keys, *labels.values()],
+        "analyze",
+        dataclasses.asdict(ctx.config.analysis),
+        extract_keys,
+        labels,
+        package_source_hash(),
     )
     results = ctx.output_dir / analyze.RESULTS_DIR
     outputs = [results / analyze.RESULTS_FILE, results / analyze.PER_LAYER_FILE]

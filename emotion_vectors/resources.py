@@ -5,6 +5,8 @@ File names are constants here so readers never spell them.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from importlib import resources
 from pathlib import Path
 
@@ -42,3 +44,15 @@ def resolve_output_dir(output_dir: str | Path, config_path: str | Path) -> Path:
     """A config's ``output_dir``: absolute as given, else relative to :func:`project_root` of the config file."""
     path = Path(output_dir)
     return path if path.is_absolute() else project_root(config_path) / path
+
+
+@functools.cache
+def package_source_hash() -> str:
+    """SHA-256 over the package's own files (code and data, not bytecode): changes with any edit or upgrade."""
+    root = Path(__file__).resolve().parent  # the package folder
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

@@ -104,6 +104,17 @@ def test_analysis_change_reruns_downstream_only(first_run: tuple[Path, Path, pip
     assert status["analyze"] == status["report"] == status["claims"] == "ran"
 
 
+def test_a_change_of_the_package_reruns_the_cpu_stages_but_not_extraction(
+    first_run: tuple[Path, Path, pipeline.PipelineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, out, _ = first_run
+    _run(config, out)
+    monkeypatch.setattr(pipeline, "package_source_hash", lambda: "an edited or upgraded package")
+    status = {s.name: s.status for s in _run(config, out).stages}
+    assert status["extract.minilm.tiny"] == "cached" and status["extract.minilm.neutral"] == "cached"
+    assert status["analyze"] == status["report"] == status["claims"] == "ran"
+
+
 def test_interrupted_extraction_resumes_byte_identical(
     first_run: tuple[Path, Path, pipeline.PipelineRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
