@@ -217,3 +217,15 @@ class ScriptedBackend:
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model_id, "revision": self.revision}
+
+
+def demo_subset(n_emotions: int = 12, per_emotion: int = 2) -> list[dict[str, Any]]:
+    """The first ``per_emotion`` bundled demo stories of each of the first ``n_emotions`` emotions, as rows."""
+    path = Path(__file__).resolve().parents[1] / "emotion_vectors" / "data" / "demo_stories.jsonl"
+    kept: dict[str, int] = {}
+    subset = []
+    for row in (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()):
+        if kept.get(row["emotion"], 0) < per_emotion and (row["emotion"] in kept or len(kept) < n_emotions):
+            kept[row["emotion"]] = kept.get(row["emotion"], 0) + 1
+            subset.append(row)
+    return subset

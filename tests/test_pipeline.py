@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers_corpus import demo_subset
 
 from emotion_vectors import pipeline, store
 from emotion_vectors.config import load_config
@@ -16,13 +17,7 @@ DATA = Path(pipeline.__file__).parent / "data"
 
 def _write_config(tmp_path: Path, resamples: int = 10) -> Path:
     """Tiny config: minilm layers 4-5, 12 emotions x 2 bundled demo stories, small bootstrap."""
-    rows = [json.loads(line) for line in (DATA / "demo_stories.jsonl").read_text(encoding="utf-8").splitlines()]
-    kept: dict[str, int] = {}
-    subset = []
-    for row in rows:
-        if kept.get(row["emotion"], 0) < 2 and (row["emotion"] in kept or len(kept) < 12):
-            kept[row["emotion"]] = kept.get(row["emotion"], 0) + 1
-            subset.append(row)
+    subset = demo_subset(12)
     corpus = tmp_path / "tiny.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in subset), encoding="utf-8")
     config = tmp_path / "configs" / "tiny.toml"

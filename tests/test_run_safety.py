@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_corpus import demo_subset
 
 from emotion_vectors import pipeline
 from emotion_vectors.cli import main
@@ -25,18 +26,9 @@ from emotion_vectors.input_checks import check_components, check_labels
 from emotion_vectors.outdir import output_lock, remove_leftovers
 from emotion_vectors.registry import is_model_reference
 
-DATA = Path(pipeline.__file__).parent / "data"
-
 
 def _rows(n_emotions: int = 12) -> list[dict]:
-    rows = [json.loads(line) for line in (DATA / "demo_stories.jsonl").read_text(encoding="utf-8").splitlines()]
-    kept: dict[str, int] = {}
-    subset = []
-    for row in rows:
-        if kept.get(row["emotion"], 0) < 2 and (row["emotion"] in kept or len(kept) < n_emotions):
-            kept[row["emotion"]] = kept.get(row["emotion"], 0) + 1
-            subset.append(row)
-    return subset
+    return demo_subset(n_emotions)
 
 
 def _setup(tmp_path: Path, rows: list[dict], extra: str = "", pca: int = 5) -> Path:
