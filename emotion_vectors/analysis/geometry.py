@@ -30,9 +30,9 @@ from emotion_vectors.errors import AnalysisError
 #: How many leading PCs are candidates for the exploratory "best arousal PC".
 AROUSAL_CANDIDATES = 5
 #: Krylov blocks after the start block in the first attempt of :func:`top_eigenpairs`.
-KRYLOV_DEPTH = 4
+KRYLOV_DEPTH = 3
 #: Residual, relative to the largest Ritz value, at which :func:`top_eigenpairs` accepts an eigenpair.
-RESIDUAL_TOL = 1e-5
+RESIDUAL_TOL = 1e-4
 #: Restarts of :func:`top_eigenpairs` (each from the previous Ritz vectors) before a matrix is solved densely.
 MAX_RESTARTS = 4
 #: Matrices up to this size are always solved densely (a dense solve is then cheaper than the Krylov step).
@@ -270,9 +270,11 @@ def top_eigenpairs(
     A block Krylov (block Lanczos with full re-orthogonalisation) Rayleigh-Ritz step started from ``start``
     (e.g. the full-sample eigenvectors), vectorised over the stack. A Ritz pair ``(theta, v)`` is accepted when
     its residual ``|G v - theta v| <= tol * theta_1``: ``v`` is then an exact eigenvector of a symmetric matrix
-    within ``sqrt(2) * tol * theta_1`` (spectral norm) of ``G``. With the default ``tol`` that is four orders of
+    within ``sqrt(2) * tol * theta_1`` (spectral norm) of ``G``. With the default ``tol`` that is three orders of
     magnitude below the perturbation a bootstrap resample causes, and it moves a correlation of the vector with
-    a rating by less than ``tol`` divided by the relative eigen-gap. Matrices where a pair fails the test (flat
+    a rating by less than ``tol`` divided by the relative eigen-gap (typically by ``tol / (gap sqrt(n))``): at
+    most 6e-4 for PC2 of a flat spectrum (PC2 and PC3 explaining 2.3 % and 1.8 %), against a Monte-Carlo error
+    of about 4e-3 in the endpoints of an interval from 2,000 replicates. Matrices where a pair fails the test (flat
     spectra converge slowly) are restarted from their Ritz vectors, up to :data:`MAX_RESTARTS` times, and then
     solved with a dense :func:`numpy.linalg.eigh`.
 
@@ -384,8 +386,10 @@ def _orthonormal_rows(rows: np.ndarray, previous: np.ndarray | None) -> tuple[np
     """Orthonormalise the rows of ``[B, p, n]`` against the orthonormal rows ``previous`` ``[B, r, n]`` and
     each other.
 
-    Two passes of: project out ``previous``, then whiten through the eigen-decomposition of the ``[p, p]``
-    Gram matrix of the rows (the second pass restores orthogonality lost to rounding).
+    Two passes of: project out ``previous``, then whiten. The first pass whitens through the eigen-decomposition
+    of the ``[p, p]`` Gram matrix of the rows, which also detects a rank-deficient block; the second, which only
+    restores orthogonality lost to rounding (its Gram matrix is close to the identity), by the inverse Cholesky
+    factor, at a tenth of the cost.
 
     Returns:
         ``(rows [B, p, n], ok [B])``: ``ok`` is False for a matrix whose block became (numerically) rank
@@ -393,16 +397,19 @@ def _orthonormal_rows(rows: np.ndarray, previous: np.ndarray | None) -> tuple[np
     """
     x = np.asarray(rows, dtype=np.float64)
     scale = np.linalg.norm(x, axis=2).max(axis=1)
-    for attempt in range(2):
-        if previous is not None:
-            x = x - (x @ previous.transpose(0, 2, 1)) @ previous
-        values, vectors = np.linalg.eigh(x @ x.transpose(0, 2, 1))
-        if attempt == 0:
-            ok = values[:, 0] > (1e-10 * np.maximum(scale, _TINY)) ** 2
-        # the floor keeps a deficient block finite; such a matrix is not accepted anyway (ok is False)
-        floor = 1e-24 * values[:, -1:] + _TINY
-        x = (vectors / np.sqrt(np.maximum(values, floor))[:, None, :]).transpose(0, 2, 1) @ x
-    return x, ok
+    if previous is not None:
+        x = x - (x @ previous.transpose(0, 2, 1)) @ previous
+    values, vectors = np.linalg.eigh(x @ x.transpose(0, 2, 1))
+    ok = values[:, 0] > (1e-10 * np.maximum(scale, _TINY)) ** 2
+    # the floor keeps a deficient block finite; such a matrix is not accepted anyway (ok is False)
+    floor = 1e-24 * values[:, -1:] + _TINY
+    x = (vectors / np.sqrt(np.maximum(values, floor))[:, None, :]).transpose(0, 2, 1) @ x
+    if previous is not None:
+        x = x - (x @ previous.transpose(0, 2, 1)) @ previous
+    gram = x @ x.transpose(0, 2, 1)
+    # a small ridge keeps the factorisation defined for the (rejected) deficient blocks
+    gram += 1e-12 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(x.shape[1]) + _TINY * np.eye(x.shape[1])
+    return np.linalg.inv(np.linalg.cholesky(gram)) @ x, ok
 
 
 def _deterministic_signs(scores: np.ndarray) -> np.ndarray:
