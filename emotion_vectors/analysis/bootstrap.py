@@ -24,7 +24,7 @@ honestly. Replicates where r is undefined (constant scores) are dropped from the
 
 **Cost**: replicates are refitted in chunks of :data:`CHUNK`; each replicate's two leading eigenpairs come from
 :func:`~emotion_vectors.analysis.geometry.top_eigenpairs` (block Krylov, warm-started from the full-sample
-components, accepted at a residual of 1e-5 of the top eigenvalue), and story-scheme replicate Gram matrices are
+components, accepted at a residual of :data:`~emotion_vectors.analysis.geometry.RESIDUAL_TOL` of the top eigenvalue), and story-scheme replicate Gram matrices are
 assembled and multiplied in float32 (:func:`_assemble_grams` says why that is safe).
 """
 
@@ -45,7 +45,7 @@ from emotion_vectors.vectors import POOLINGS, Pooling, check_matrix
 STATISTICS: tuple[str, ...] = ("pc1_valence_r", "pc1_valence_spearman", "pc2_arousal_r", "pc2_arousal_spearman")
 #: Replicates assembled at once (bounds memory: a chunk of the story scheme holds ``n_emotions x n_stories``
 #: floats per replicate).
-CHUNK = 64
+CHUNK = 128
 #: Column groups of the symmetric replicate-Gram assembly (fewer groups: less Python, more redundant work).
 ASSEMBLY_GROUPS = 10
 #: Width of the starting block (full-sample components) of the replicate eigen-solver.
@@ -146,9 +146,13 @@ def padded_story_gram(layout: StoryLayout, story_vectors: np.ndarray) -> np.ndar
         layout: The story layout.
         story_vectors: ``[n_stories, d_model]`` story means, already projected like the contrast vectors. For
             precision, subtract the full-sample mean over emotions first (it cancels in every replicate).
+
+    The product runs in float32 (half the time of the analysis's largest single product, ``N^2 d``): every
+    replicate Gram matrix is assembled from it in float32 anyway (:func:`_assemble_grams` says why that is safe),
+    and the full-sample Gram matrix the estimates come from is computed separately, in float64.
     """
-    rows = padded_rows(layout, story_vectors)
-    return rows @ rows.T
+    rows = padded_rows(layout, story_vectors).astype(np.float32)
+    return (rows @ rows.T).astype(np.float64)
 
 
 def story_resample_weights(layout: StoryLayout, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
