@@ -17,9 +17,11 @@ The output files and their schema: :mod:`emotion_vectors.results`.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +71,7 @@ def analyze_run(
         config: Analysis parameters.
         layers: Block indices to analyse (default: every layer in the store).
         progress: Show a progress bar over layers.
-        workers: Layers analysed in parallel threads (results do not depend on it).
+        workers: Layers analysed in parallel (:func:`_map_layers`; results do not depend on it).
     """
     return _analyze_run(store, neutral_store, config, layers, progress, workers)[0]
 
@@ -132,7 +134,7 @@ def analyze_runs(
         config: Analysis parameters.
         layers: Block indices to analyse per model alias (models not listed: every layer in the store).
         progress: Show progress bars.
-        workers: Parallel layer threads per run (default: up to 2, the CPU count).
+        workers: Layers analysed in parallel per run (default: up to 2, the CPU count).
     """
     if not runs:
         raise AnalysisError("no runs to analyse", fix="pass at least one activation store")
@@ -271,12 +273,31 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
     )
 
 
+#: The layer function forked workers run: set just before :func:`_map_layers` forks them, so they inherit it
+#: (with the run's stores) instead of receiving it pickled.
+_FORKED_FUNCTION: Callable[[int], LayerAnalysis] | None = None
+
+
+def _run_forked(layer: int) -> LayerAnalysis:
+    assert _FORKED_FUNCTION is not None
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _FORKED_FUNCTION(layer)
+
+
 def _map_layers(
     function: Callable[[int], LayerAnalysis], layers: Sequence[int], progress: bool, workers: int, label: str
 ) -> list[LayerAnalysis]:
-    """``[function(layer) for layer in layers]``, in threads with single-threaded BLAS (small-matrix LAPACK
-    calls are much slower with a multi-threaded BLAS, and layers are independent)."""
+    """``[function(layer) for layer in layers]``, with single-threaded BLAS (small-matrix LAPACK calls are much
+    slower with a multi-threaded BLAS, and layers are independent).
+
+    With ``workers > 1`` the layers run in forked processes where the platform forks (Linux): they share the
+    stores' pages rather than copying them, and unlike threads they do not contend for the interpreter lock,
+    which the bootstrap's many small array operations hold often (2 processes analyse about 17 % faster than 2
+    threads on 2 cores). Elsewhere they run in threads.
+    """
+    global _FORKED_FUNCTION
     bar = tqdm(total=len(layers), desc=label, unit="layer", disable=not progress)
+    pool: Executor | None = None
     try:
         with threadpool_limits(limits=1, user_api="blas"):
             if workers <= 1:
@@ -285,14 +306,22 @@ def _map_layers(
                     results.append(function(layer))
                     bar.update()
                 return results
-            with ThreadPoolExecutor(max_workers=workers) as pool:
+            if sys.platform == "linux":
+                _FORKED_FUNCTION = function
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+                futures = [pool.submit(_run_forked, layer) for layer in layers]
+            else:
+                pool = ThreadPoolExecutor(max_workers=workers)
                 futures = [pool.submit(function, layer) for layer in layers]
-                results = []
-                for future in futures:
-                    results.append(future.result())
-                    bar.update()
-                return results
+            results = []
+            for future in futures:
+                results.append(future.result())
+                bar.update()
+            return results
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        _FORKED_FUNCTION = None
         bar.close()
 
 

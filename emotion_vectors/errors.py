@@ -23,6 +23,10 @@ class EmotionVectorsError(Exception):
     def __str__(self) -> str:
         return self.message if not self.fix else f"{self.message}\n  fix: {self.fix}"
 
+    def __reduce__(self) -> tuple[type, tuple[str, str | None]]:
+        # keeps ``fix`` when the error crosses a process boundary (parallel layer analysis)
+        return (self.__class__, (self.message, self.fix))
+
 
 class ConfigError(EmotionVectorsError, ValueError):
     """An experiment config file (TOML) or a CLI option is invalid."""
@@ -50,6 +54,9 @@ class IntegrityError(StoreError):
     def __init__(self, message: str, fix: str | None = None, path: str = "") -> None:
         super().__init__(message, fix)
         self.path = path
+
+    def __reduce__(self) -> tuple[type, tuple[str, str | None, str]]:  # type: ignore[override]
+        return (self.__class__, (self.message, self.fix, self.path))
 
 
 class ExtractionError(EmotionVectorsError):
