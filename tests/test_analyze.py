@@ -15,6 +15,7 @@ from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analyze import (
     PER_LAYER_FILE,
     RESULTS_FILE,
+    _map_layers,
     analyze_run,
     analyze_runs,
     results_json,
@@ -244,3 +245,17 @@ def test_analyze_experiment_reads_the_config_layout_and_honours_reported_layers(
     missing = dataclasses.replace(config, output_dir=str(tmp_path / "nowhere"))
     with pytest.raises(AnalysisError, match="neutral store"):
         analyze_experiment(missing, tmp_path / "nowhere", progress=False)
+
+
+def _fails_on_layer_two(layer: int):
+    if layer == 2:
+        raise AnalysisError(f"layer {layer} is broken", fix="mend layer 2")
+    return layer
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_error_in_a_parallel_layer_reaches_the_caller_with_its_fix(workers: int) -> None:
+    with pytest.raises(AnalysisError) as caught:
+        _map_layers(_fails_on_layer_two, [0, 1, 2, 3], progress=False, workers=workers, label="test")
+    assert caught.value.message == "layer 2 is broken" and caught.value.fix == "mend layer 2"
+    assert _map_layers(lambda layer: layer * 10, [0, 1, 2], progress=False, workers=workers, label="t") == [0, 10, 20]
