@@ -1,0 +1,187 @@
+"""A prototype resampling world for the story and emotion bootstraps: denoised truth, noise of even energy.
+
+Not part of the package: ``benchmarks/interval_spread.py`` measures it against the shipped schemes, and
+``docs/intervals.md`` says what it shows and what it assumes. Everything works on Gram matrices, as the shipped
+bootstrap does (:mod:`emotion_vectors.analysis.bootstrap`).
+
+Why the shipped replicates spread too widely (``docs/interval_spread.md``): their truth is the sample, which
+already carries one dose of story noise, and their noise has the right mean energy but not its distribution
+(a story resample of 3 stories gives an emotion mean no noise or up to three times the average; an emotion
+resample repeats an emotion's noise in every copy). In high dimensions each emotion's noise is nearly orthogonal
+to every other's, so uneven energies become eigenvalues of their own that compete with valence and arousal.
+
+This world replaces both:
+
+- **truth** ``Mhat = P X``: the components of the sample's centred Gram matrix above the Marchenko-Pastur edge of
+  the noise, each scaled to its debiased spike strength (the inverse of the spiked-covariance eigenvalue map),
+  everything below the edge dropped. The noise level and its effective dimension come from the within-emotion
+  story residuals (:func:`noise_model`);
+- **noise**: per emotion a random combination of story residuals normalised to the emotion mean's expected noise
+  energy (story noise pooled over emotions, times the emotion's sum of squared pooling weights). In the emotion
+  scheme each row of a replicate draws its noise from a different emotion's residuals (a random permutation), so
+  copies of one emotion get independent noise, as fresh emotions would.
+
+Assumptions: story noise of the same energy in every emotion and close to isotropic in an effective dimension
+(the Marchenko-Pastur edge and the debiasing are exact for isotropic Gaussian noise), and structure below the
+noise edge negligible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from emotion_vectors.analysis.bootstrap import (
+    StoryLayout,
+    _assemble_grams,
+    reference_story_projections,
+    replicate_correlations,
+    start_block,
+)
+
+
+@dataclass(frozen=True)
+class World:
+    """The denoised world of one layer (``n`` emotions, ``w`` story slots per emotion).
+
+    Attributes:
+        projector: ``[n, n]`` ``P`` with ``Mhat = P X`` (``X`` the centred emotion means).
+        gram: ``[n, n]`` centred sample Gram matrix ``X X^T``.
+        cross: ``[n, w, n]`` story ``(e, i)`` against emotion mean ``f``.
+        residual_grams: ``[n, w, w]`` Gram matrices of each emotion's story residuals.
+        energy: ``[n]`` expected noise energy of each emotion mean.
+        story_grid: ``[n, w, n, w]`` story Gram matrix.
+        kept: ``[n, w]`` kept story slots.
+        weights: ``[n, w]`` full-sample pooling weights.
+        spikes: Debiased strengths of the kept components.
+    """
+
+    projector: np.ndarray
+    gram: np.ndarray
+    cross: np.ndarray
+    residual_grams: np.ndarray
+    energy: np.ndarray
+    story_grid: np.ndarray
+    kept: np.ndarray
+    weights: np.ndarray
+    spikes: np.ndarray
+
+
+def noise_model(story_gram: np.ndarray, layout: StoryLayout) -> tuple[np.ndarray, np.ndarray]:
+    """``(residual Gram matrices [n, w, w], noise energy of each emotion mean [n])`` from the story Gram matrix.
+
+    The story noise energy is pooled over emotions with at least two kept stories (unbiased weighted variance per
+    emotion, then the mean); an emotion mean's energy is that times the sum of its squared pooling weights.
+    """
+    n, width = layout.n_emotions, layout.width
+    weights = layout.full_weights()
+    grid = story_gram.reshape(n, width, n, width)
+    own = grid[np.arange(n), :, np.arange(n), :]
+    centring = np.eye(width)[None] - weights[:, None, :]
+    residual = centring @ own @ centring.transpose(0, 2, 1)
+    sum_sq = np.sum(weights**2, axis=1)
+    several = layout.n_kept >= 2
+    per_story = np.sum(weights * np.diagonal(residual, axis1=1, axis2=2), axis=1)[several] / (1 - sum_sq[several])
+    return residual, per_story.mean() * sum_sq
+
+
+def noise_weights(world: World, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """``[n_draws, n, w]`` story weights (rows sum to 0) of one noise draw per emotion, at its expected energy."""
+    g = rng.standard_normal((n_draws, *world.weights.shape)) * world.kept
+    energy = np.einsum("bei,eij,bej->be", g, world.residual_grams, g)
+    v = g * np.sqrt(world.energy[None, :] / np.maximum(energy, 1e-300))[:, :, None]
+    return v - v.sum(axis=2, keepdims=True) * world.weights[None]
+
+
+def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Generator, probes: int = 16) -> World:
+    """The denoised world of one layer from its (unscaled) padded story Gram matrix of centred stories."""
+    n, width = layout.n_emotions, layout.width
+    weights = layout.full_weights()
+    grid = story_gram.reshape(n, width, n, width)
+    cross = np.einsum("ekfl,fl->ekf", grid, weights)
+    centring = np.eye(n) - 1.0 / n
+    gram = centring @ np.einsum("ek,ekf->ef", weights, cross) @ centring
+    residual, energy = noise_model(story_gram, layout)
+    draft = World(np.eye(n), gram, cross, residual, energy, grid, layout.index >= 0, weights, np.empty(0))
+    by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2))
+    noise_grams = _assemble_grams(by_column, noise_weights(draft, probes, rng))
+    off = ~np.eye(n, dtype=bool)
+    d_eff = np.mean(np.outer(energy, energy)[off]) / np.mean(noise_grams[:, off] ** 2)
+    unit, gamma = n * energy.mean() / d_eff, d_eff / n
+    values, vectors = np.linalg.eigh(gram)
+    values, vectors = values[::-1], vectors[:, ::-1]
+    x = values / unit
+    above = x > (1 + np.sqrt(gamma)) ** 2
+    b = 1 + x[above] - gamma
+    ell = (b + np.sqrt(np.maximum(b * b - 4 * x[above], 0.0))) / 2  # inverse of x = ell (1 + gamma / (ell - 1))
+    spikes = unit * (ell - 1)
+    kept_vectors = vectors[:, above]
+    projector = (kept_vectors * np.sqrt(spikes / values[above])) @ kept_vectors.T
+    return World(projector, gram, cross, residual, energy, grid, layout.index >= 0, weights, spikes)
+
+
+def story_replicates(
+    world: World,
+    story_gram: np.ndarray,
+    layout: StoryLayout,
+    gram: np.ndarray,
+    scores: np.ndarray,
+    valence: np.ndarray,
+    arousal: np.ndarray,
+    n_resamples: int,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Story-scheme replicates: the same emotions, ``Mhat + fresh noise``. Ratings ``[n]`` (all rated)."""
+    n, width = layout.n_emotions, layout.width
+    p = world.projector
+    delta = noise_weights(world, n_resamples, rng)
+    by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2))
+    noise = _assemble_grams(by_column, delta)
+    signal_noise = p @ np.einsum("bfl,fle->bef", delta, world.cross)  # mhat_e . delta_f
+    grams = (p @ world.gram @ p)[None] + signal_noise + signal_noise.transpose(0, 2, 1) + noise
+    reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
+    projections = (p @ np.einsum("ei,eik->ek", world.weights, reference))[None]
+    projections = projections + np.einsum("bei,eik->bek", delta, reference)
+    return replicate_correlations(grams, projections, start_block(gram), valence[None], arousal[None])
+
+
+def emotion_replicates(
+    world: World,
+    story_gram: np.ndarray,
+    layout: StoryLayout,
+    gram: np.ndarray,
+    scores: np.ndarray,
+    valence: np.ndarray,
+    arousal: np.ndarray,
+    n_resamples: int,
+    rng: np.random.Generator,
+    chunk: int = 32,
+) -> dict[str, np.ndarray]:
+    """Emotion-scheme replicates: rows ``Mhat[idx]`` plus noise drawn, row by row, from a permutation of the
+    emotions' residuals at the energy of the row's own emotion. Ratings ``[n]`` (all rated)."""
+    n = layout.n_emotions
+    p = world.projector
+    signal = p @ world.gram @ p
+    cross_signal = np.einsum("glf,ef->gle", world.cross, p)  # story (g, l) against mhat_e
+    reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, layout.width, 2)
+    signal_projections = p @ np.einsum("ei,eik->ek", world.weights, reference)
+    start = start_block(gram)
+    outputs: dict[str, list[np.ndarray]] = {}
+    for lo in range(0, n_resamples, chunk):
+        m = min(chunk, n_resamples - lo)
+        rows = np.arange(m)[:, None]
+        idx = rng.integers(0, n, size=(m, n))
+        source = np.argsort(rng.random((m, n)), axis=1)
+        delta = (
+            noise_weights(world, m, rng)[rows, source] * np.sqrt(world.energy[idx] / world.energy[source])[..., None]
+        )
+        cross = np.einsum("bsl,bsrl->brs", delta, cross_signal[source[:, :, None], :, idx[:, None, :]])
+        blocks = world.story_grid[source[:, :, None], :, source[:, None, :], :]
+        noise = np.einsum("bri,brsij,bsj->brs", delta, blocks, delta)
+        grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
+        projections = signal_projections[idx] + np.einsum("bri,brik->brk", delta, reference[source])
+        chunk_out = replicate_correlations(grams, projections, start[idx], valence[idx], arousal[idx])
+        for name, values in chunk_out.items():
+            outputs.setdefault(name, []).append(values)
+    return {name: np.concatenate(values) for name, values in outputs.items()}
