@@ -14,7 +14,8 @@ leave-one-out check, the best of PC1-PC3 and the cross-validated arousal directi
 correlations, the story x story Gram matrix (residuals rescaled) and every story-level replicate (refitting the
 PCA through its 171 x 171 Gram matrix), then CIs, peak intervals, the CKA matrices and their permutation
 p-values with RSA (the default ``cka_permutations``). Prints the wall time and the target
-(< 60 s on 2 CPU cores).
+(< 60 s on 2 CPU cores), and a calibration figure (the GFLOP/s of a fixed fp32 matmul in numpy on one thread)
+to scale the time from one machine to another.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from emotion_vectors.analyze import analyze_run
 from emotion_vectors.config import AnalysisConfig
@@ -68,6 +70,18 @@ def synthetic_store(seed: int, n_layers: int, n_stories: int, dim: int, noise: f
     return MemoryStore(manifest=manifest, counts=counts, means=means)
 
 
+def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
+    """fp32 GFLOP/s of an ``n x n`` numpy matmul on one thread (best of ``repeats``)."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    best = float("inf")
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a @ a
+            best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best / 1e9
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--resamples", type=int, default=2000)
@@ -79,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, nargs="+", default=list(STORY_NOISE), help="per-dimension story noise")
     args = parser.parse_args(argv)
 
+    print(f"calibration: {matmul_gflops():.1f} GFLOP/s (fp32 1024 x 1024 numpy matmul, 1 thread)")
     config = AnalysisConfig(
         projection="raw", bootstrap_resamples=args.resamples, bootstrap_schemes=("story",), permutations=0
     )
