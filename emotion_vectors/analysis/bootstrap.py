@@ -147,9 +147,8 @@ def padded_story_gram(layout: StoryLayout, story_vectors: np.ndarray) -> np.ndar
         story_vectors: ``[n_stories, d_model]`` story means, already projected like the contrast vectors. For
             precision, subtract the full-sample mean over emotions first (it cancels in every replicate).
 
-    The product runs in float32 (half the time of the analysis's largest single product, ``N^2 d``): every
-    replicate Gram matrix is assembled from it in float32 anyway (:func:`_assemble_grams` says why that is safe),
-    and the full-sample Gram matrix the estimates come from is computed separately, in float64.
+    Computed in float32 (half the time of this ``N^2 d`` product): replicates are assembled from it in float32
+    anyway (:func:`_assemble_grams`); the full-sample Gram matrix of the estimates is float64, computed apart.
     """
     rows = padded_rows(layout, story_vectors).astype(np.float32)
     return (rows @ rows.T).astype(np.float64)
