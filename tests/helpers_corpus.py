@@ -229,3 +229,50 @@ def demo_subset(n_emotions: int = 12, per_emotion: int = 2) -> list[dict[str, An
             kept[row["emotion"]] = kept.get(row["emotion"], 0) + 1
             subset.append(row)
     return subset
+
+
+def tiny_demo_config(
+    tmp_path: Path,
+    rows: Sequence[dict[str, Any]],
+    *,
+    corpus_extra: str = "",
+    max_length: int | None = None,
+    pca: int = 5,
+    resamples: int = 10,
+) -> Path:
+    """A small pipeline config: MiniLM blocks 4-5 on ``rows`` (written as ``tiny.jsonl``), a small bootstrap, no
+    PDF. ``max_length`` adds an ``[extraction]`` section; ``corpus_extra`` adds keys to the corpus."""
+    corpus = write_jsonl(tmp_path / "tiny.jsonl", rows)
+    extraction = "" if max_length is None else f"[extraction]\nmax_length = {max_length}\nbatch_tokens = 4096\n"
+    config = tmp_path / "configs" / "tiny.toml"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(
+        f"""
+profile = "demo"
+output_dir = "out"
+[[models]]
+alias = "minilm"
+layers = "4-5"
+[[corpora]]
+name = "tiny"
+source = "local"
+path = "{corpus}"
+{corpus_extra}
+{extraction}[analysis]
+pca_components = {pca}
+bootstrap_resamples = {resamples}
+permutations = 10
+[report]
+build_pdf = false
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def run_tiny(config: Path, out: Path, **kwargs: Any):
+    """:func:`emotion_vectors.pipeline.run_pipeline` on a config file, without progress bars."""
+    from emotion_vectors import pipeline
+    from emotion_vectors.config import load_config
+
+    return pipeline.run_pipeline(load_config(config), out, config_path=config, progress=False, **kwargs)

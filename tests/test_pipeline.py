@@ -7,47 +7,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers_corpus import demo_subset
+from helpers_corpus import demo_subset, run_tiny, tiny_demo_config
 
 from emotion_vectors import pipeline, store
-from emotion_vectors.config import load_config
 
 DATA = Path(pipeline.__file__).parent / "data"
 
 
 def _write_config(tmp_path: Path, resamples: int = 10) -> Path:
     """Tiny config: minilm layers 4-5, 12 emotions x 2 bundled demo stories, small bootstrap."""
-    subset = demo_subset(12)
-    corpus = tmp_path / "tiny.jsonl"
-    corpus.write_text("".join(json.dumps(r) + "\n" for r in subset), encoding="utf-8")
-    config = tmp_path / "configs" / "tiny.toml"
-    config.parent.mkdir(exist_ok=True)
-    config.write_text(
-        f"""
-profile = "demo"
-description = "pipeline test"
-output_dir = "out"
-[[models]]
-alias = "minilm"
-layers = "4-5"
-[[corpora]]
-name = "tiny"
-source = "local"
-path = "{corpus}"
-[analysis]
-pca_components = 5
-bootstrap_resamples = {resamples}
-permutations = 10
-[report]
-build_pdf = false
-""",
-        encoding="utf-8",
-    )
-    return config
+    return tiny_demo_config(tmp_path, demo_subset(12), resamples=resamples)
 
 
-def _run(config_path: Path, out: Path, **kwargs: object) -> pipeline.PipelineRun:
-    return pipeline.run_pipeline(load_config(config_path), out, config_path=config_path, progress=False, **kwargs)
+_run = run_tiny
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_corpus import demo_subset
+from helpers_corpus import demo_subset, run_tiny, tiny_demo_config
 
 from emotion_vectors import pipeline
 from emotion_vectors.cli import main
-from emotion_vectors.config import ModelConfig, load_config
+from emotion_vectors.config import ModelConfig
 from emotion_vectors.corpus.schema import Corpus, Story
 from emotion_vectors.errors import BusyError, ConfigError, CorpusError, IntegrityError, StoreError
 from emotion_vectors.input_checks import check_components, check_labels
@@ -32,39 +32,10 @@ def _rows(n_emotions: int = 12) -> list[dict]:
 
 
 def _setup(tmp_path: Path, rows: list[dict], extra: str = "", pca: int = 5) -> Path:
-    corpus = tmp_path / "tiny.jsonl"
-    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    config = tmp_path / "configs" / "tiny.toml"
-    config.parent.mkdir(exist_ok=True)
-    config.write_text(
-        f"""
-profile = "demo"
-output_dir = "out"
-[[models]]
-alias = "minilm"
-layers = "4-5"
-[[corpora]]
-name = "tiny"
-source = "local"
-path = "{corpus}"
-{extra}
-[extraction]
-max_length = 256
-batch_tokens = 4096
-[analysis]
-pca_components = {pca}
-bootstrap_resamples = 10
-permutations = 10
-[report]
-build_pdf = false
-""",
-        encoding="utf-8",
-    )
-    return config
+    return tiny_demo_config(tmp_path, rows, corpus_extra=extra, max_length=256, pca=pca)
 
 
-def _run(config: Path, out: Path, **kwargs: object) -> pipeline.PipelineRun:
-    return pipeline.run_pipeline(load_config(config), out, config_path=config, progress=False, **kwargs)
+_run = run_tiny
 
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
