@@ -52,6 +52,7 @@ class World:
         residual_grams: ``[n, w, w]`` Gram matrices of each emotion's story residuals.
         energy: ``[n]`` expected noise energy of each emotion mean.
         story_grid: ``[n, w, n, w]`` story Gram matrix.
+        by_column: ``[n, n * w, w]`` the same with the column emotion first (for replicate assembly).
         kept: ``[n, w]`` kept story slots.
         weights: ``[n, w]`` full-sample pooling weights.
         spikes: Debiased strengths of the kept components.
@@ -63,6 +64,7 @@ class World:
     residual_grams: np.ndarray
     energy: np.ndarray
     story_grid: np.ndarray
+    by_column: np.ndarray
     kept: np.ndarray
     weights: np.ndarray
     spikes: np.ndarray
@@ -103,8 +105,9 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     centring = np.eye(n) - 1.0 / n
     gram = centring @ np.einsum("ek,ekf->ef", weights, cross) @ centring
     residual, energy = noise_model(story_gram, layout)
-    draft = World(np.eye(n), gram, cross, residual, energy, grid, layout.index >= 0, weights, np.empty(0))
     by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2))
+    kept = layout.index >= 0
+    draft = World(np.eye(n), gram, cross, residual, energy, grid, by_column, kept, weights, np.empty(0))
     noise_grams = _assemble_grams(by_column, noise_weights(draft, probes, rng))
     off = ~np.eye(n, dtype=bool)
     d_eff = np.mean(np.outer(energy, energy)[off]) / np.mean(noise_grams[:, off] ** 2)
@@ -118,7 +121,7 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     spikes = unit * (ell - 1)
     kept_vectors = vectors[:, above]
     projector = (kept_vectors * np.sqrt(spikes / values[above])) @ kept_vectors.T
-    return World(projector, gram, cross, residual, energy, grid, layout.index >= 0, weights, spikes)
+    return World(projector, gram, cross, residual, energy, grid, by_column, kept, weights, spikes)
 
 
 def story_replicates(
@@ -136,8 +139,7 @@ def story_replicates(
     n, width = layout.n_emotions, layout.width
     p = world.projector
     delta = noise_weights(world, n_resamples, rng)
-    by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2))
-    noise = _assemble_grams(by_column, delta)
+    noise = _assemble_grams(world.by_column, delta)
     signal_noise = p @ np.einsum("bfl,fle->bef", delta, world.cross)  # mhat_e . delta_f
     grams = (p @ world.gram @ p)[None] + signal_noise + signal_noise.transpose(0, 2, 1) + noise
     reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
