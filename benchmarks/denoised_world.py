@@ -158,10 +158,15 @@ def emotion_replicates(
     arousal: np.ndarray,
     n_resamples: int,
     rng: np.random.Generator,
-    chunk: int = 32,
+    chunk: int = 128,
 ) -> dict[str, np.ndarray]:
     """Emotion-scheme replicates: rows ``Mhat[idx]`` plus noise drawn, row by row, from a permutation of the
-    emotions' residuals at the energy of the row's own emotion. Ratings ``[n]`` (all rated)."""
+    emotions' residuals at the energy of the row's own emotion. Ratings ``[n]`` (all rated).
+
+    Each emotion's noise is drawn once per replicate and every row takes a different emotion's (a permutation),
+    so the replicate's noise Gram matrix is the emotions' noise Gram matrix re-indexed and rescaled: no story
+    Gram block is gathered per row.
+    """
     n = layout.n_emotions
     p = world.projector
     signal = p @ world.gram @ p
@@ -172,17 +177,18 @@ def emotion_replicates(
     outputs: dict[str, list[np.ndarray]] = {}
     for lo in range(0, n_resamples, chunk):
         m = min(chunk, n_resamples - lo)
-        rows = np.arange(m)[:, None]
+        batch = np.arange(m)[:, None, None]
         idx = rng.integers(0, n, size=(m, n))
         source = np.argsort(rng.random((m, n)), axis=1)
-        delta = (
-            noise_weights(world, m, rng)[rows, source] * np.sqrt(world.energy[idx] / world.energy[source])[..., None]
-        )
-        cross = np.einsum("bsl,bsrl->brs", delta, cross_signal[source[:, :, None], :, idx[:, None, :]])
-        blocks = world.story_grid[source[:, :, None], :, source[:, None, :], :]
-        noise = np.einsum("bri,brsij,bsj->brs", delta, blocks, delta)
+        unscaled = noise_weights(world, m, rng)  # [m, f, l]: one draw per source emotion
+        noise_grams = _assemble_grams(world.by_column, unscaled)
+        noise_signal = np.einsum("bfl,fle->bfe", unscaled, cross_signal)
+        noise_projections = np.einsum("bfl,flk->bfk", unscaled, reference)
+        scale = np.sqrt(world.energy[idx] / world.energy[source])  # [m, row]
+        noise = noise_grams[batch, source[:, :, None], source[:, None, :]] * scale[:, :, None] * scale[:, None, :]
+        cross = noise_signal[batch, source[:, :, None], idx[:, None, :]] * scale[:, :, None]
         grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
-        projections = signal_projections[idx] + np.einsum("bri,brik->brk", delta, reference[source])
+        projections = signal_projections[idx] + noise_projections[batch[:, :, 0], source] * scale[..., None]
         chunk_out = replicate_correlations(grams, projections, start[idx], valence[idx], arousal[idx])
         for name, values in chunk_out.items():
             outputs.setdefault(name, []).append(values)
