@@ -1,7 +1,7 @@
 """Coverage of the bootstrap intervals of PC1-valence and PC2-arousal r on planted emotion geometry.
 
 Usage: ``python benchmarks/interval_coverage.py [--datasets 500] [--resamples 300] [--unscaled-datasets 200]
-[--reference 500] [--stories 3 9] [--workers 2] [--seed 0] [--json PATH] [--markdown PATH]``
+[--reference 500] [--stories 3 9] [--workers 2] [--seed 0] [--nuisance 30] [--json PATH] [--markdown PATH]``
 
 **Planted geometry** (:class:`Planted`). 171 emotions with the NRC valence and arousal ratings (standardised:
 ``zv``, ``za``). Each emotion's noise-free vector lives in ``2 + n_nuisance`` coordinates of a
@@ -33,10 +33,18 @@ Per data set the real analysis functions run: the story scheme (rescaled residua
 comparison at 3 stories and on the first ``--unscaled-datasets`` data sets, the story scheme without the
 rescaling (``story, unscaled``); the emotion scheme; BCa's jackknife (leave-one-story-out /
 leave-one-emotion-out). Every method of
-:func:`emotion_vectors.analysis.stats.confidence_interval` is applied to the same replicates. Reported per cell,
-scheme, method and statistic: coverage of the design-level r (the documented estimand) and of the noise-free r,
+:func:`emotion_vectors.analysis.stats.confidence_interval` is applied to the same replicates. The prototype
+resampling world of ``benchmarks/denoised_world.py`` (not shipped: denoised truth, story noise of even energy)
+runs on every data set as ``story, denoised`` / ``emotion, denoised``, with the default method only. Reported per
+cell, scheme, method and statistic: coverage of the design-level r (the documented estimand) and of the noise-free r,
 the share of intervals containing their estimate, and the median width. The Monte-Carlo standard error of a
 coverage near 0.95 from 500 data sets is 0.010.
+
+**Tails.** An interval covers only if its arms are as long as the tails of the estimate's sampling distribution:
+its upper arm (estimate to upper end) must reach across the lower tail, and its lower arm across the upper tail.
+Per cell the study reports both on Fisher's z: the sampling distribution's tails (median minus its 2.5 %
+quantile, 97.5 % quantile minus median, over the ``--reference`` fresh data sets) and the median arms of the
+default interval of each scheme.
 
 Writes the results as JSON (default: the packaged ``emotion_vectors/data/interval_coverage.json``, which the
 report turns into the paper's appendix table) and as a Markdown table (default ``docs/interval_coverage.md``).
@@ -66,6 +74,9 @@ from emotion_vectors.analysis.story_rescale import rescale_story_gram
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.ratings import load_ratings
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import denoised_world  # noqa: E402  (a sibling script, not a package)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "emotion_vectors" / "data" / "interval_coverage.json"
 DEFAULT_MARKDOWN = ROOT / "docs" / "interval_coverage.md"
@@ -74,8 +85,12 @@ STATISTICS = ("pc1_valence_r", "pc2_arousal_r")
 DEFAULT_METHOD = AnalysisConfig().ci_method
 METHODS = stats.CI_METHODS
 #: Scheme variants evaluated per design (BCa needs a jackknife, computed for the shipped variants only).
-VARIANTS = {"story": ("story", "story_unscaled"), "emotion": ("emotion",)}
+VARIANTS = {"story": ("story", "story_unscaled", "story_denoised"), "emotion": ("emotion", "emotion_denoised")}
 NO_BCA = ("story_unscaled",)
+#: Row order of the tables: shipped scheme, then its comparisons.
+VARIANT_ORDER = ("story", "story_unscaled", "story_denoised", "emotion", "emotion_denoised")
+#: Variants run with the default method only: the prototype world of ``denoised_world.py`` (is it calibrated?).
+DEFAULT_ONLY = ("story_denoised", "emotion_denoised")
 #: The unscaled story scheme (for comparison) is run where the rescaling matters: ``sqrt(n / (n - 1))`` is 1.22
 #: at 3 stories, 1.06 at 9.
 UNSCALED_MAX_STORIES = 3
@@ -189,15 +204,22 @@ def noise_free_r(design: str, spec: Planted, fixed: tuple[np.ndarray, ...] | Non
 
 def design_level_r(
     design: str, spec: Planted, fixed: tuple[np.ndarray, ...] | None, n_reference: int, seed: int
-) -> tuple[float, float]:
-    """Median estimate over ``n_reference`` fresh data sets of the design (the documented estimand)."""
+) -> tuple[tuple[float, float], dict[str, dict[str, float]]]:
+    """Median estimate over ``n_reference`` fresh data sets of the design (the documented estimand), and the
+    tails of the sampling distribution on Fisher's z, ``{statistic: {"lower_tail", "upper_tail"}}`` (median
+    minus the 2.5 % quantile, 97.5 % quantile minus median)."""
     rng = np.random.default_rng([seed, 7])
     draws = []
     for _ in range(n_reference):
         valence, arousal, vectors = fixed if design == "story" else draw_emotions(spec, rng)
         draws.append(quick_estimate(spec, valence, arousal, vectors, rng))
     values = np.array(draws)
-    return float(np.median(values[:, 0])), float(np.median(values[:, 1]))
+    low, mid, high = np.quantile(np.arctanh(np.abs(values)), [0.025, 0.5, 0.975], axis=0)
+    tails = {
+        name: {"lower_tail": float(mid[k] - low[k]), "upper_tail": float(high[k] - mid[k])}
+        for k, name in enumerate(STATISTICS)
+    }
+    return (float(np.median(values[:, 0])), float(np.median(values[:, 1]))), tails
 
 
 def story_data(
@@ -242,6 +264,11 @@ def one_dataset(task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, in
                 boot = bootstrap.story_bootstrap_layer(*args, weights)
                 jack = None if variant in NO_BCA else story_jackknife_layer(*args)
                 replicates[variant] = (boot, jack)
+            world = denoised_world.build_world(story_gram, layout, rng)
+            boot = denoised_world.story_replicates(
+                world, story_gram, layout, gram, scores, valence, arousal, n_resamples, rng
+            )
+            replicates["story_denoised"] = (boot, None)
         else:
             args = (gram, scores, valence, arousal, rated)
             boot = bootstrap.emotion_bootstrap_layer(
@@ -251,10 +278,15 @@ def one_dataset(task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, in
                 *args, bootstrap.emotion_jackknife_indices(spec.n_emotions), float32=True
             )
             replicates["emotion"] = (boot, jack)
+            world = denoised_world.build_world(story_gram, layout, rng)
+            boot = denoised_world.emotion_replicates(
+                world, story_gram, layout, gram, scores, valence, arousal, n_resamples, rng
+            )
+            replicates["emotion_denoised"] = (boot, None)
     intervals: dict[str, dict[str, dict[str, list[float]]]] = {}
     for variant, (boot, jack) in replicates.items():
         intervals[variant] = {}
-        for method in METHODS:
+        for method in (DEFAULT_METHOD,) if variant in DEFAULT_ONLY else METHODS:
             if method == "bca" and jack is None:
                 continue
             intervals[variant][method] = {
@@ -274,7 +306,9 @@ def summarise(
     datasets: Sequence[dict[str, Any]], targets: dict[str, dict[str, float]]
 ) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
     """``{variant: {method: {statistic: {coverage, coverage_noise_free, contains_estimate, median_width,
-    undefined, n_datasets}}}}`` over the data sets that ran each variant."""
+    upper_arm_z, lower_arm_z, below_target, above_target, undefined, n_datasets}}}}`` over the data sets that ran
+    each variant (arms: median over data sets of the distance from the estimate to the upper and to the lower
+    end, on Fisher's z; below/above: share of intervals entirely below/above the design-level r)."""
     out: dict[str, Any] = {}
     variants = list(dict.fromkeys(v for d in datasets for v in d["intervals"]))
     for variant in variants:
@@ -290,13 +324,23 @@ def summarise(
                 design, free = targets["design"][name], targets["noise_free"][name]
                 out[variant][method][name] = {
                     "coverage": float(np.mean(finite & (lo <= design) & (design <= hi))),
+                    "below_target": float(np.mean(finite & (hi < design))),
+                    "above_target": float(np.mean(finite & (lo > design))),
                     "coverage_noise_free": float(np.mean(finite & (lo <= free) & (free <= hi))),
                     "contains_estimate": float(np.mean(finite & (lo <= estimates) & (estimates <= hi))),
                     "median_width": float(np.nanmedian(hi - lo)),
+                    "upper_arm_z": _median_arm(hi, estimates),
+                    "lower_arm_z": _median_arm(estimates, lo),
                     "undefined": float(np.mean(~finite)),
                     "n_datasets": len(ran),
                 }
     return out
+
+
+def _median_arm(upper: np.ndarray, lower: np.ndarray) -> float:
+    """Median over data sets of ``atanh(upper) - atanh(lower)`` (|r| kept below 1)."""
+    z = np.arctanh(np.clip(upper, -1 + 1e-9, 1 - 1e-9)) - np.arctanh(np.clip(lower, -1 + 1e-9, 1 - 1e-9))
+    return float(np.nanmedian(z))
 
 
 def run_cell(
@@ -312,7 +356,7 @@ def run_cell(
 ) -> dict[str, Any]:
     """Simulate one cell (design x stories per emotion) and summarise it."""
     fixed = fixed_emotions(spec, seed) if design == "story" else None
-    design_r = design_level_r(design, spec, fixed, n_reference, seed)
+    design_r, tails = design_level_r(design, spec, fixed, n_reference, seed)
     free_r = noise_free_r(design, spec, fixed, seed)
     targets = {
         "design": dict(zip(STATISTICS, design_r, strict=True)),
@@ -331,9 +375,15 @@ def run_cell(
         "n_emotions": spec.n_emotions,
         "n_datasets": n_datasets,
         "targets": targets,
+        "sampling_tails_z": tails,
         "mean_estimate": dict(zip(STATISTICS, estimates.mean(axis=0).tolist(), strict=True)),
         "summary": summarise(datasets, targets),
     }
+
+
+def in_order(mapping: dict[str, Any], order: Sequence[str]) -> list[tuple[str, Any]]:
+    """``mapping``'s items in the order of ``order`` (the JSON is written with sorted keys)."""
+    return [(key, mapping[key]) for key in order if key in mapping]
 
 
 def markdown_table(study: dict[str, Any]) -> str:
@@ -346,29 +396,60 @@ def markdown_table(study: dict[str, Any]) -> str:
         f"{study['n_resamples']} resamples each, "
         f"171 emotions; design-level r = median estimate over {study['n_reference']} fresh data sets. "
         "Coverage of the design-level r (the estimand, docs/intervals.md); in brackets, coverage of the "
-        "noise-free r; bold: the default method. `contains` = share of intervals that contain their own estimate.",
+        "noise-free r; bold: the default method of the shipped schemes. `contains` = share of intervals that contain their own estimate.",
         "",
         "| stories | scheme | method | data sets | design r (noise-free r) PC1-val | coverage PC1-val | contains "
         "| width | design r (noise-free r) PC2-ar | coverage PC2-ar | contains | width |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    shipped_default = {(DEFAULT_METHOD, "story"), (DEFAULT_METHOD, "emotion")}
     for cell in study["cells"]:
         t = cell["targets"]
-        for variant, methods in cell["summary"].items():
-            for method, by_stat in methods.items():
+        for variant, methods in in_order(cell["summary"], VARIANT_ORDER):
+            for method, by_stat in in_order(methods, METHODS):
                 n_sets = by_stat[STATISTICS[0]]["n_datasets"]
                 row = [str(cell["n_stories"]), variant.replace("_", ", "), method, str(n_sets)]
                 for name in STATISTICS:
                     s = by_stat[name]
                     row += [
                         f"{t['design'][name]:.3f} ({t['noise_free'][name]:.3f})",
-                        (f"**{s['coverage']:.3f}**" if method == DEFAULT_METHOD else f"{s['coverage']:.3f}")
+                        (f"**{s['coverage']:.3f}**" if (method, variant) in shipped_default else f"{s['coverage']:.3f}")
                         + f" ({s['coverage_noise_free']:.3f})",
                         f"{s['contains_estimate']:.3f}",
                         f"{s['median_width']:.3f}",
                     ]
                 lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + ["", *tails_table(study)]) + "\n"
+
+
+def tails_table(study: dict[str, Any]) -> list[str]:
+    """Markdown lines: the sampling distribution's tails against the default interval's arms, on Fisher's z."""
+    lines = [
+        "## Tails of the sampling distribution against the arms of the default interval (Fisher's z)",
+        "",
+        "An interval covers when its upper arm reaches across the sampling distribution's lower tail (median minus "
+        "2.5 % quantile of the estimate over fresh data sets) and its lower arm across the upper tail (97.5 % "
+        "quantile minus median). Arms: median over data sets of the distance from the estimate to each end. "
+        "Below / above: share of intervals that lie entirely below / above the design-level r.",
+        "",
+        "| stories | design | statistic | sampling lower tail | sampling upper tail | scheme | upper arm "
+        "| lower arm | coverage | below | above |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cell in study["cells"]:
+        for name in STATISTICS:
+            tail = cell["sampling_tails_z"][name]
+            for variant, methods in in_order(cell["summary"], VARIANT_ORDER):
+                if DEFAULT_METHOD not in methods:
+                    continue
+                s = methods[DEFAULT_METHOD][name]
+                lines.append(
+                    f"| {cell['n_stories']} | {cell['design']} | {name} | {tail['lower_tail']:.3f} | "
+                    f"{tail['upper_tail']:.3f} | {variant.replace('_', ', ')} | {s['upper_arm_z']:.3f} | "
+                    f"{s['lower_arm_z']:.3f} | {s['coverage']:.3f} | {s['below_target']:.3f} | "
+                    f"{s['above_target']:.3f} |"
+                )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -382,6 +463,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--nuisance", type=int, default=Planted.n_nuisance, help="axes of emotion-specific structure (a diagnostic)"
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN)
     args = parser.parse_args(argv)
@@ -394,12 +478,12 @@ def main(argv: list[str] | None = None) -> int:
         "n_resamples": args.resamples,
         "n_reference": args.reference,
         "seed": args.seed,
-        "planted": {k: v for k, v in asdict(Planted(n_stories=0)).items() if k != "n_stories"},
+        "planted": {k: v for k, v in asdict(Planted(0, n_nuisance=args.nuisance)).items() if k != "n_stories"},
         "cells": cells,
     }
     for n_stories in args.stories:
         for design in args.designs:
-            spec = Planted(n_stories=n_stories)
+            spec = Planted(n_stories=n_stories, n_nuisance=args.nuisance)
             cells.append(
                 run_cell(
                     design,

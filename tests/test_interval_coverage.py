@@ -27,10 +27,17 @@ def test_default_interval_covers_the_planted_design_level_r_on_a_small_grid(desi
     planted = study.Planted(n_stories=3, n_emotions=80, d=96)
     cell = study.run_cell(design, planted, 60, 200, 200, 0.95, seed=1, workers=1, n_unscaled=60)
     summary = cell["summary"][design]
+    prototype = cell["summary"][f"{design}_denoised"]
+    assert list(prototype) == ["recentred"]
     for name in study.STATISTICS:
         recentred = summary["recentred"][name]
         assert recentred["contains_estimate"] == 1.0
         assert recentred["coverage"] >= 0.85, (name, recentred)
+        # the prototype world's replicates spread less widely than the shipped ones (docs/intervals.md)
+        assert prototype["recentred"][name]["contains_estimate"] == 1.0
+        assert prototype["recentred"][name]["median_width"] < recentred["median_width"], name
+        tails = cell["sampling_tails_z"][name]
+        assert tails["lower_tail"] > 0 and tails["upper_tail"] > 0
     if design == "story":
         # the replicates are attenuated twice: the percentile interval misses the design-level r far more often
         # than the recentred one, and often misses its own estimate

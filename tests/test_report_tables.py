@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from helpers_report import PAPER_METADATA, built_report, demo_results, edit_run, paper_results, with_peak
 
 from emotion_vectors.report.claims import evaluate_claims
+from emotion_vectors.report.coverage import coverage_numbers, coverage_table, load_coverage
 from emotion_vectors.report.numbers import fmt_num
 from emotion_vectors.report.tables import claims_table, corpus_table, metadata_table, peaks_table
 
@@ -111,3 +113,30 @@ def test_metadata_table_tolerates_absent_metadata():
     rows = body_rows(text)
     assert ["Package", "", "n/a"] in rows and ["Wall time", "", "n/a"] in rows
     assert "No run metadata file was found" in text
+
+
+def test_coverage_range_quotes_the_shipped_schemes_only():
+    """The text's coverage range is that of the default method on the shipped schemes; the comparison rows (the
+    unscaled story scheme, the prototype world) are in the table but not in the range."""
+    study = load_coverage()
+    shipped = [
+        cell["summary"][scheme]["recentred"][name]["coverage"]
+        for cell in study["cells"]
+        for scheme in ("story", "emotion")
+        if scheme in cell["summary"]
+        for name in ("pc1_valence_r", "pc2_arousal_r")
+    ]
+    assert len(shipped) == 2 * len(study["cells"])
+    planted = json.loads(json.dumps(study))
+    for stat in planted["cells"][0]["summary"]["story_denoised"]["recentred"].values():
+        stat["coverage"] = 0.123
+    numbers = coverage_numbers(planted, "recentred")
+    assert numbers["CoverageMin"] == f"{min(shipped):.3f}"
+    assert numbers["CoverageMax"] == f"{max(shipped):.3f}"
+    table = coverage_table(planted, "recentred")
+    assert "stories, denoised$^*$ & recentred & 0.123 &" in table  # in the table, not bold: not the default
+    assert f"stories & recentred & \\textbf{{{_coverage(planted, 'story')}}}" in table
+
+
+def _coverage(study: dict, scheme: str) -> str:
+    return f"{study['cells'][0]['summary'][scheme]['recentred']['pc1_valence_r']['coverage']:.3f}"
