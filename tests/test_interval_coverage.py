@@ -4,10 +4,13 @@ design-level r; the percentile interval of the story scheme does not, because of
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy.stats import norm
 
 STUDY = Path(__file__).resolve().parents[1] / "benchmarks" / "interval_coverage.py"
 
@@ -28,7 +31,7 @@ def test_default_interval_covers_the_planted_design_level_r_on_a_small_grid(desi
     cell = study.run_cell(design, planted, 60, 200, 200, 0.95, seed=1, workers=1, n_unscaled=60)
     summary = cell["summary"][design]
     prototype = cell["summary"][f"{design}_denoised"]
-    assert list(prototype) == ["recentred"]
+    assert sorted(prototype) == ["recentred", "recentred_log_r", "recentred_log_z"]
     for name in study.STATISTICS:
         recentred = summary["recentred"][name]
         assert recentred["contains_estimate"] == 1.0
@@ -47,3 +50,16 @@ def test_default_interval_covers_the_planted_design_level_r_on_a_small_grid(desi
         # without the rescaled residuals the story intervals are narrower
         unscaled = cell["summary"]["story_unscaled"]["recentred"]["pc1_valence_r"]
         assert unscaled["median_width"] < summary["recentred"]["pc1_valence_r"]["median_width"]
+
+
+def test_recentred_on_log_r_turns_a_multiplicative_error_into_its_own_arms() -> None:
+    """Replicates that are a fixed r times a log-normal factor give the log-r interval estimate x that factor's
+    quantiles, wherever the replicates sit (closed form)."""
+    study = _study()
+    sigma = 0.3
+    factor = np.exp(sigma * norm.ppf((np.arange(20_000) + 0.5) / 20_000))
+    for world_r in (0.05, 0.1, 0.3):  # every replicate inside (0, 1)
+        low, high = study.recentred_on_log_scale("recentred_log_r", 0.5, world_r * factor, 0.95)
+        assert low == pytest.approx(0.5 * math.exp(-1.96 * sigma), rel=2e-3)
+        assert high == pytest.approx(0.5 * math.exp(1.96 * sigma), rel=2e-3)
+    assert all(math.isnan(v) for v in study.recentred_on_log_scale("recentred_log_z", -0.1, factor / 10, 0.95))
