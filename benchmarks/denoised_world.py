@@ -51,7 +51,6 @@ class World:
         cross: ``[n, w, n]`` story ``(e, i)`` against emotion mean ``f``.
         residual_grams: ``[n, w, w]`` Gram matrices of each emotion's story residuals.
         energy: ``[n]`` expected noise energy of each emotion mean.
-        story_grid: ``[n, w, n, w]`` story Gram matrix.
         by_column: ``[n, n * w, w]`` the same with the column emotion first (for replicate assembly).
         kept: ``[n, w]`` kept story slots.
         weights: ``[n, w]`` full-sample pooling weights.
@@ -63,7 +62,6 @@ class World:
     cross: np.ndarray
     residual_grams: np.ndarray
     energy: np.ndarray
-    story_grid: np.ndarray
     by_column: np.ndarray
     kept: np.ndarray
     weights: np.ndarray
@@ -107,7 +105,7 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     residual, energy = noise_model(story_gram, layout)
     by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2))
     kept = layout.index >= 0
-    draft = World(np.eye(n), gram, cross, residual, energy, grid, by_column, kept, weights, np.empty(0))
+    draft = World(np.eye(n), gram, cross, residual, energy, by_column, kept, weights, np.empty(0))
     noise_grams = _assemble_grams(by_column, noise_weights(draft, probes, rng))
     off = ~np.eye(n, dtype=bool)
     d_eff = np.mean(np.outer(energy, energy)[off]) / np.mean(noise_grams[:, off] ** 2)
@@ -121,7 +119,7 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     spikes = unit * (ell - 1)
     kept_vectors = vectors[:, above]
     projector = (kept_vectors * np.sqrt(spikes / values[above])) @ kept_vectors.T
-    return World(projector, gram, cross, residual, energy, grid, by_column, kept, weights, spikes)
+    return World(projector, gram, cross, residual, energy, by_column, kept, weights, spikes)
 
 
 def story_replicates(
