@@ -55,6 +55,8 @@ class World:
         kept: ``[n, w]`` kept story slots.
         weights: ``[n, w]`` full-sample pooling weights.
         spikes: Debiased strengths of the kept components.
+        eigenvalues: ``[n]`` eigenvalues of ``gram``, descending.
+        eigenvectors: ``[n, n]`` the matching eigenvectors (columns).
     """
 
     projector: np.ndarray
@@ -66,6 +68,8 @@ class World:
     kept: np.ndarray
     weights: np.ndarray
     spikes: np.ndarray
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
 
 
 def noise_model(story_gram: np.ndarray, layout: StoryLayout) -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +109,8 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     residual, energy = noise_model(story_gram, layout)
     by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2))
     kept = layout.index >= 0
-    draft = World(np.eye(n), gram, cross, residual, energy, by_column, kept, weights, np.empty(0))
+    empty = np.empty(0)
+    draft = World(np.eye(n), gram, cross, residual, energy, by_column, kept, weights, empty, empty, empty)
     noise_grams = _assemble_grams(by_column, noise_weights(draft, probes, rng))
     off = ~np.eye(n, dtype=bool)
     d_eff = np.mean(np.outer(energy, energy)[off]) / np.mean(noise_grams[:, off] ** 2)
@@ -119,7 +124,7 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     spikes = unit * (ell - 1)
     kept_vectors = vectors[:, above]
     projector = (kept_vectors * np.sqrt(spikes / values[above])) @ kept_vectors.T
-    return World(projector, gram, cross, residual, energy, by_column, kept, weights, spikes)
+    return World(projector, gram, cross, residual, energy, by_column, kept, weights, spikes, values, vectors)
 
 
 def story_replicates(
@@ -139,7 +144,7 @@ def story_replicates(
     delta = noise_weights(world, n_resamples, rng)
     noise = _assemble_grams(world.by_column, delta)
     signal_noise = p @ np.einsum("bfl,fle->bef", delta, world.cross)  # mhat_e . delta_f
-    grams = (p @ world.gram @ p)[None] + signal_noise + signal_noise.transpose(0, 2, 1) + noise
+    grams = (p @ world.gram @ p.T)[None] + signal_noise + signal_noise.transpose(0, 2, 1) + noise
     reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
     projections = (p @ np.einsum("ei,eik->ek", world.weights, reference))[None]
     projections = projections + np.einsum("bei,eik->bek", delta, reference)
@@ -167,7 +172,7 @@ def emotion_replicates(
     """
     n = layout.n_emotions
     p = world.projector
-    signal = p @ world.gram @ p
+    signal = p @ world.gram @ p.T
     cross_signal = np.einsum("glf,ef->gle", world.cross, p)  # story (g, l) against mhat_e
     reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, layout.width, 2)
     signal_projections = p @ np.einsum("ei,eik->ek", world.weights, reference)
@@ -191,3 +196,98 @@ def emotion_replicates(
         for name, values in chunk_out.items():
             outputs.setdefault(name, []).append(values)
     return {name: np.concatenate(values) for name, values in outputs.items()}
+
+
+# ------------------------------------------------------------------------------ test inversion over a tilt
+
+
+def rating_plane(vectors: np.ndarray, rating: np.ndarray, component: int) -> tuple[float, float, np.ndarray]:
+    """The plane a component is turned in: ``(alpha, gamma, outside)`` with ``alpha`` the correlation of column
+    ``component`` of ``vectors`` ``[n, m]`` (orthonormal, centred) with ``rating`` ``[n]``, ``outside`` the unit
+    part of the centred rating orthogonal to every column and ``gamma`` its share; a column turned by ``angle``,
+    ``cos(angle) u + sin(angle) outside``, correlates with the rating at ``alpha cos(angle) + gamma sin(angle)``."""
+    unit = rating - rating.mean()
+    unit = unit / np.linalg.norm(unit)
+    outside = unit - vectors @ (vectors.T @ unit)
+    gamma = float(np.linalg.norm(outside))
+    return float(vectors[:, component] @ unit), gamma, outside / gamma
+
+
+#: How a tilted component's strength is set (:func:`tilted_projectors`).
+STRENGTH_RULES = ("rating_energy", "spike")
+
+
+def tilted_projectors(
+    world: World, rating: np.ndarray, component: int, n_grid: int, strength_rule: str = "rating_energy"
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Worlds whose truth has component ``component`` turned towards ``rating``, for a grid of alignments.
+
+    The component's eigenvector ``u`` is turned inside the plane of ``u`` and the rating's part outside the kept
+    eigenvectors, from no correlation with the rating to the most the plane allows (``n_grid`` angles). Its
+    strength, by ``strength_rule``:
+
+    - ``"rating_energy"``: the truth's energy along the rating equals its unbiased estimate
+      (``a^T G a - sum_e a_e^2 E_e`` for the unit centred rating ``a``, noise energies ``E``), capped at the
+      sample eigenvalue;
+    - ``"spike"``: the component's debiased spike strength when it is kept, the rating-energy strength when it
+      lies below the noise edge (which the plain world drops).
+
+    Why tilt: with the
+    sample's eigenvectors the truth inherits their misalignment, so its correlations with the ratings are already
+    attenuated and the replicates attenuate them again (``docs/world_diagnosis.md``).
+
+    Args:
+        world: The denoised world of one layer.
+        rating: ``[n]`` ratings (all emotions rated).
+        component: 0 for PC1, 1 for PC2.
+        n_grid: Number of alignments.
+        strength_rule: One of :data:`STRENGTH_RULES`.
+
+    Returns:
+        ``(alignments [n_grid], projectors)``: the tilted component's correlation with the rating and, per
+        alignment, the ``[n, n]`` projector ``P`` of the world's truth ``P X``.
+    """
+    if strength_rule not in STRENGTH_RULES:
+        raise ValueError(f"strength_rule must be one of {STRENGTH_RULES}, got {strength_rule!r}")
+    m = max(world.spikes.size, component + 1)
+    u, values = world.eigenvectors[:, :m], world.eigenvalues[:m]
+    strengths = np.zeros(m)
+    strengths[: world.spikes.size] = world.spikes
+    unit = rating - rating.mean()
+    unit = unit / np.linalg.norm(unit)
+    along = float(unit @ world.gram @ unit - np.sum(unit**2 * world.energy))
+    alpha, gamma, outside = rating_plane(u, rating, component)
+    others = sum(strengths[j] * float(u[:, j] @ unit) ** 2 for j in range(m) if j != component)
+    angles = np.linspace(np.arctan2(-alpha, gamma), np.arctan2(gamma, alpha), n_grid)
+    alignments = alpha * np.cos(angles) + gamma * np.sin(angles)
+    own = u[:, component]
+    base = world.projector - np.sqrt(strengths[component] / values[component]) * np.outer(own, own)
+    projectors = []
+    for angle, r in zip(angles, alignments, strict=True):
+        tilted = np.cos(angle) * own + np.sin(angle) * outside
+        strength = min(max(along - others, 0.0) / max(r * r, 1e-12), values[component])
+        if strength_rule == "spike" and strengths[component] > 0:
+            strength = strengths[component]
+        projectors.append(base + np.sqrt(strength / values[component]) * np.outer(tilted, own))
+    return alignments, projectors
+
+
+def inverted_interval(estimate: float, quantiles: np.ndarray, fine: int = 1001) -> list[float]:
+    """Test inversion: the medians of the worlds whose central range contains the estimate.
+
+    Args:
+        estimate: The sample's r.
+        quantiles: ``[G, 3]`` lower quantile, median and upper quantile of the replicates of ``G`` worlds along
+            a one-parameter family, in family order (interpolated linearly in between).
+        fine: Points of the interpolation.
+
+    Returns:
+        ``[low, high]``: the range of the medians of the accepted worlds, widened to contain the estimate (a no-op
+        when the medians span it); ``[nan, nan]`` when no world accepts the estimate.
+    """
+    grid = np.linspace(0, len(quantiles) - 1, fine)
+    low, mid, high = (np.interp(grid, np.arange(len(quantiles)), quantiles[:, j]) for j in range(3))
+    accepted = (low <= estimate) & (estimate <= high)
+    if not np.any(accepted):
+        return [float("nan"), float("nan")]
+    return [float(min(mid[accepted].min(), estimate)), float(max(mid[accepted].max(), estimate))]

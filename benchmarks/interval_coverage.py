@@ -1,7 +1,8 @@
 """Coverage of the bootstrap intervals of PC1-valence and PC2-arousal r on planted emotion geometry.
 
 Usage: ``python benchmarks/interval_coverage.py [--datasets 500] [--resamples 300] [--unscaled-datasets 200]
-[--reference 500] [--stories 3 9] [--workers 2] [--seed 0] [--nuisance 30] [--json PATH] [--markdown PATH]``
+[--reference 500] [--stories 3 9] [--workers 2] [--seed 0] [--nuisance 30] [--inversion GRID REPLICATES]
+[--inversion-strength {rating_energy,spike}] [--json PATH] [--markdown PATH]``
 
 **Planted geometry** (:class:`Planted`). 171 emotions with the NRC valence and arousal ratings (standardised:
 ``zv``, ``za``). Each emotion's noise-free vector lives in ``2 + n_nuisance`` coordinates of a
@@ -37,7 +38,8 @@ leave-one-emotion-out). Every method of
 resampling world of ``benchmarks/denoised_world.py`` (not shipped: denoised truth, story noise of even energy)
 runs on every data set as ``story, denoised`` / ``emotion, denoised``, with the default method only, and with the
 same recentring on two log scales as an exploration (``recentred_log_r``, ``recentred_log_z``: not analysis
-methods). Reported per cell, scheme, method and statistic: coverage of the design-level r (the documented
+methods); with ``--inversion GRID REPLICATES`` also by test inversion over a tilt of the world's component
+(``inverted``, :func:`denoised_world.tilted_projectors`; slow, an exploration). Reported per cell, scheme, method and statistic: coverage of the design-level r (the documented
 estimand) and of the noise-free r, the share of intervals containing their estimate, and the median width. The Monte-Carlo standard error of a
 coverage near 0.95 from 500 data sets is 0.010.
 
@@ -61,7 +63,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,8 @@ LOG_SCALES = {
     "recentred_log_r": (np.log, np.exp),
     "recentred_log_z": (lambda r: np.log(np.arctanh(r)), lambda y: np.tanh(np.exp(y))),
 }
+#: The prototype's test-inversion interval (``--inversion``; this study only, not an analysis method).
+INVERTED = "inverted"
 #: The unscaled story scheme (for comparison) is run where the rescaling matters: ``sqrt(n / (n - 1))`` is 1.22
 #: at 3 stories, 1.06 at 9.
 UNSCALED_MAX_STORIES = 3
@@ -248,9 +252,11 @@ def story_data(
     return layout, rows @ rows.T, contrast @ contrast.T
 
 
-def one_dataset(task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, int, float, int, int]) -> dict[str, Any]:
+def one_dataset(
+    task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, int, float, int, int, tuple[int, int, str]],
+) -> dict[str, Any]:
     """Estimates and every interval of one simulated data set."""
-    design, spec, fixed, index, n_resamples, confidence, seed, n_unscaled = task
+    design, spec, fixed, index, n_resamples, confidence, seed, n_unscaled, inversion = task
     rng = np.random.default_rng([seed, spec.n_stories, 0 if design == "story" else 1, index])
     with threadpool_limits(limits=1, user_api="blas"):
         valence, arousal, vectors = fixed if design == "story" else draw_emotions(spec, rng)
@@ -283,6 +289,14 @@ def one_dataset(task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, in
         prototype = denoised_world.story_replicates if design == "story" else denoised_world.emotion_replicates
         boot = prototype(world, story_gram, layout, gram, scores, valence, arousal, n_resamples, rng)
         replicates[f"{design}_denoised"] = (boot, None)
+        inverted = {}
+        if inversion[0] > 0:
+            data = (story_gram, layout, gram, scores, valence, arousal)
+            stream = [seed, spec.n_stories, 0 if design == "story" else 1, index, 5]
+            inverted = {
+                name: inversion_interval(world, prototype, data, name, estimates[name], inversion, confidence, stream)
+                for name in STATISTICS
+            }
     intervals: dict[str, dict[str, dict[str, list[float]]]] = {}
     for variant, (boot, jack) in replicates.items():
         intervals[variant] = {}
@@ -304,7 +318,38 @@ def one_dataset(task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, in
                 intervals[variant][method] = {
                     name: recentred_on_log_scale(method, estimates[name], boot[name], confidence) for name in STATISTICS
                 }
+    if inverted:
+        intervals[f"{design}_denoised"][INVERTED] = inverted
     return {"estimates": estimates, "intervals": intervals}
+
+
+def inversion_interval(
+    world: denoised_world.World,
+    prototype: Any,
+    data: tuple[Any, ...],
+    name: str,
+    estimate: float,
+    inversion: tuple[int, int, str],
+    confidence: float,
+    stream: list[int],
+) -> list[float]:
+    """The prototype's test-inversion interval of one statistic (:func:`denoised_world.inverted_interval`).
+
+    The world's component is tilted along a grid (``inversion = (grid points, replicates per point, strength
+    rule)``, :func:`denoised_world.tilted_projectors`); every point draws the same random numbers (``stream``), and
+    each point's replicates (|r|, as the sign rule reports) give its quantiles."""
+    story_gram, layout, gram, scores, valence, arousal = data
+    component = STATISTICS.index(name)
+    rating = (valence, arousal)[component]
+    _, projectors = denoised_world.tilted_projectors(world, rating, component, inversion[0], inversion[2])
+    alpha = (1 - confidence) / 2
+    quantiles = []
+    for projector in projectors:
+        tilted = replace(world, projector=projector)
+        rng = np.random.default_rng(stream)
+        values = prototype(tilted, story_gram, layout, gram, scores, valence, arousal, inversion[1], rng)[name]
+        quantiles.append(np.quantile(np.abs(values[np.isfinite(values)]), [alpha, 0.5, 1 - alpha]))
+    return denoised_world.inverted_interval(estimate, np.array(quantiles))
 
 
 def recentred_on_log_scale(method: str, estimate: float, replicates: np.ndarray, confidence: float) -> list[float]:
@@ -372,6 +417,7 @@ def run_cell(
     seed: int,
     workers: int,
     n_unscaled: int = 0,
+    inversion: tuple[int, int, str] = (0, 0, "rating_energy"),
 ) -> dict[str, Any]:
     """Simulate one cell (design x stories per emotion) and summarise it."""
     fixed = fixed_emotions(spec, seed) if design == "story" else None
@@ -381,7 +427,7 @@ def run_cell(
         "design": dict(zip(STATISTICS, design_r, strict=True)),
         "noise_free": dict(zip(STATISTICS, free_r, strict=True)),
     }
-    tasks = [(design, spec, fixed, i, n_resamples, confidence, seed, n_unscaled) for i in range(n_datasets)]
+    tasks = [(design, spec, fixed, i, n_resamples, confidence, seed, n_unscaled, inversion) for i in range(n_datasets)]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             datasets = list(pool.map(one_dataset, tasks, chunksize=4))
@@ -416,7 +462,13 @@ def markdown_table(study: dict[str, Any]) -> str:
         f"171 emotions; design-level r = median estimate over {study['n_reference']} fresh data sets. "
         "Coverage of the design-level r (the estimand, docs/intervals.md); in brackets, coverage of the "
         "noise-free r; bold: the default method of the shipped schemes. `contains` = share of intervals that "
-        "contain their own estimate.",
+        "contain their own estimate."
+        + (
+            " `inverted`: the prototype's test inversion over a tilt, {} grid points x {} replicates, strength rule "
+            "`{}`.".format(*study["inversion"])
+            if study.get("inversion", [0])[0]
+            else ""
+        ),
         "",
         "| stories | scheme | method | data sets | design r (noise-free r) PC1-val | coverage PC1-val | contains "
         "| width | design r (noise-free r) PC2-ar | coverage PC2-ar | contains | width |",
@@ -426,7 +478,7 @@ def markdown_table(study: dict[str, Any]) -> str:
     for cell in study["cells"]:
         t = cell["targets"]
         for variant, methods in in_order(cell["summary"], VARIANT_ORDER):
-            for method, by_stat in in_order(methods, (*METHODS, *LOG_SCALES)):
+            for method, by_stat in in_order(methods, (*METHODS, *LOG_SCALES, INVERTED)):
                 n_sets = by_stat[STATISTICS[0]]["n_datasets"]
                 row = [str(cell["n_stories"]), variant.replace("_", ", "), method, str(n_sets)]
                 for name in STATISTICS:
@@ -486,6 +538,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--nuisance", type=int, default=Planted.n_nuisance, help="axes of emotion-specific structure (a diagnostic)"
     )
+    parser.add_argument(
+        "--inversion",
+        type=int,
+        nargs=2,
+        default=(0, 0),
+        metavar=("GRID", "REPLICATES"),
+        help="also the prototype's test-inversion interval: grid points of the tilt, replicates per point",
+    )
+    parser.add_argument(
+        "--inversion-strength",
+        default="rating_energy",
+        choices=denoised_world.STRENGTH_RULES,
+        help="how the tilted component's strength is set (denoised_world.tilted_projectors)",
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN)
     args = parser.parse_args(argv)
@@ -496,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_datasets": args.datasets,
         "n_unscaled": args.unscaled_datasets,
         "n_resamples": args.resamples,
+        "inversion": [*args.inversion, args.inversion_strength],
         "n_reference": args.reference,
         "seed": args.seed,
         "planted": {k: v for k, v in asdict(Planted(0, n_nuisance=args.nuisance)).items() if k != "n_stories"},
@@ -515,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.seed,
                     args.workers,
                     args.unscaled_datasets,
+                    (*args.inversion, args.inversion_strength),
                 )
             )
             # written after every cell, so a long study can be inspected (and is not lost) half way

@@ -63,3 +63,56 @@ def test_recentred_on_log_r_turns_a_multiplicative_error_into_its_own_arms() -> 
         assert low == pytest.approx(0.5 * math.exp(-1.96 * sigma), rel=2e-3)
         assert high == pytest.approx(0.5 * math.exp(1.96 * sigma), rel=2e-3)
     assert all(math.isnan(v) for v in study.recentred_on_log_scale("recentred_log_z", -0.1, factor / 10, 0.95))
+
+
+@pytest.mark.parametrize(("below", "above"), [(0.2, 0.2), (0.3, 0.1)])
+def test_inverted_interval_of_a_location_family_is_the_estimate_plus_the_mirrored_tails(
+    below: float, above: float
+) -> None:
+    """Worlds whose replicates sit at ``t - below .. t + above`` around median ``t`` accept the estimate exactly
+    for ``t`` in ``[estimate - above, estimate + below]`` (closed form): the arms are the tails swapped."""
+    study = _study()
+    centres = np.linspace(0.0, 1.0, 11)
+    quantiles = np.stack([centres - below, centres, centres + above], axis=1)
+    low, high = study.denoised_world.inverted_interval(0.55, quantiles)
+    assert low == pytest.approx(0.55 - above, abs=1e-3)
+    assert high == pytest.approx(0.55 + below, abs=1e-3)
+    # an estimate no world accepts has no interval
+    assert all(math.isnan(v) for v in study.denoised_world.inverted_interval(1.5, quantiles))
+
+
+def test_tilted_worlds_turn_one_component_and_keep_the_truths_energy_along_the_rating() -> None:
+    """Every tilted truth ``P X`` has the tilted vector as an eigenvector, correlated with the rating as stated,
+    and (where its strength is not capped) the estimated energy along the rating; the other kept components are
+    untouched."""
+    study = _study()
+    world_module = study.denoised_world
+    spec = study.Planted(n_stories=3, n_emotions=80, d=96)
+    rng = np.random.default_rng(4)
+    valence, arousal, vectors = study.fixed_emotions(spec, 2)
+    layout, story_gram, _ = study.story_data(spec, valence, arousal, vectors, rng)
+    world = world_module.build_world(story_gram, layout, rng)
+    unit = (arousal - arousal.mean()) / np.linalg.norm(arousal - arousal.mean())
+    along = unit @ world.gram @ unit - np.sum(unit**2 * world.energy)
+    alignments, projectors = world_module.tilted_projectors(world, arousal, 1, 7)
+    assert alignments[0] == pytest.approx(0.0, abs=1e-12)
+    assert np.all(np.diff(alignments) > 0)
+    kept_others = [world.eigenvectors[:, j] for j in range(world.spikes.size) if j != 1]
+    for r, projector in zip(alignments[1:], projectors[1:], strict=True):
+        truth_gram = projector @ world.gram @ projector.T
+        values, eigenvectors = np.linalg.eigh(truth_gram)
+        present = values > 1e-8 * values.max()
+        # the other kept components are eigenvectors with their own strengths, untouched
+        for j, other in enumerate(kept_others):
+            strength = world.spikes[j if j < 1 else j + 1]
+            assert truth_gram @ other == pytest.approx(strength * other, abs=1e-6 * strength)
+        # the remaining eigenvector is the tilted one: correlated with the rating as stated
+        new = [
+            eigenvectors[:, i]
+            for i in np.flatnonzero(present)
+            if all(abs(eigenvectors[:, i] @ other) < 1 - 1e-6 for other in kept_others)
+        ]
+        assert len(new) == 1
+        assert abs(new[0] @ unit) == pytest.approx(r, abs=1e-8)
+        if new[0] @ truth_gram @ new[0] < world.eigenvalues[1] * (1 - 1e-9):  # strength not capped
+            assert unit @ truth_gram @ unit == pytest.approx(along, rel=1e-8)
