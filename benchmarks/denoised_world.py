@@ -28,7 +28,9 @@ noise edge negligible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -291,3 +293,39 @@ def inverted_interval(estimate: float, quantiles: np.ndarray, fine: int = 1001) 
     if not np.any(accepted):
         return [float("nan"), float("nan")]
     return [float(min(mid[accepted].min(), estimate)), float(max(mid[accepted].max(), estimate))]
+
+
+def inverted_replicate_interval(
+    world: World,
+    replicates: Callable[..., dict[str, np.ndarray]],
+    data: tuple[Any, ...],
+    component: int,
+    estimate: float,
+    inversion: tuple[int, int, str],
+    confidence: float,
+    stream: list[int],
+) -> list[float]:
+    """The test-inversion interval of PC1-valence (``component`` 0) or PC2-arousal r (1).
+
+    The world's component is tilted along a grid (``inversion = (grid points, replicates per point, strength
+    rule)``, :func:`tilted_projectors`); every point draws the same random numbers (seed ``stream``), so the
+    quantile curves are smooth along the grid, and each point's replicates (|r|, as the analysis's sign rule
+    reports the estimate) give its quantiles for :func:`inverted_interval`.
+
+    Args:
+        replicates: :func:`story_replicates` or :func:`emotion_replicates`.
+        data: ``(story_gram, layout, gram, scores, valence, arousal)`` as those take them.
+    """
+    story_gram, layout, gram, scores, valence, arousal = data
+    name = ("pc1_valence_r", "pc2_arousal_r")[component]
+    grid, n_replicates, rule = inversion
+    _, projectors = tilted_projectors(world, (valence, arousal)[component], component, grid, rule)
+    alpha = (1 - confidence) / 2
+    quantiles = []
+    for projector in projectors:
+        tilted = replace(world, projector=projector)
+        draws = replicates(
+            tilted, story_gram, layout, gram, scores, valence, arousal, n_replicates, np.random.default_rng(stream)
+        )[name]
+        quantiles.append(np.quantile(np.abs(draws[np.isfinite(draws)]), [alpha, 0.5, 1 - alpha]))
+    return inverted_interval(estimate, np.array(quantiles))

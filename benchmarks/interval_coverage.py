@@ -63,7 +63,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -294,7 +294,9 @@ def one_dataset(
             data = (story_gram, layout, gram, scores, valence, arousal)
             stream = [seed, spec.n_stories, 0 if design == "story" else 1, index, 5]
             inverted = {
-                name: inversion_interval(world, prototype, data, name, estimates[name], inversion, confidence, stream)
+                name: denoised_world.inverted_replicate_interval(
+                    world, prototype, data, STATISTICS.index(name), estimates[name], inversion, confidence, stream
+                )
                 for name in STATISTICS
             }
     intervals: dict[str, dict[str, dict[str, list[float]]]] = {}
@@ -321,35 +323,6 @@ def one_dataset(
     if inverted:
         intervals[f"{design}_denoised"][INVERTED] = inverted
     return {"estimates": estimates, "intervals": intervals}
-
-
-def inversion_interval(
-    world: denoised_world.World,
-    prototype: Any,
-    data: tuple[Any, ...],
-    name: str,
-    estimate: float,
-    inversion: tuple[int, int, str],
-    confidence: float,
-    stream: list[int],
-) -> list[float]:
-    """The prototype's test-inversion interval of one statistic (:func:`denoised_world.inverted_interval`).
-
-    The world's component is tilted along a grid (``inversion = (grid points, replicates per point, strength
-    rule)``, :func:`denoised_world.tilted_projectors`); every point draws the same random numbers (``stream``), and
-    each point's replicates (|r|, as the sign rule reports) give its quantiles."""
-    story_gram, layout, gram, scores, valence, arousal = data
-    component = STATISTICS.index(name)
-    rating = (valence, arousal)[component]
-    _, projectors = denoised_world.tilted_projectors(world, rating, component, inversion[0], inversion[2])
-    alpha = (1 - confidence) / 2
-    quantiles = []
-    for projector in projectors:
-        tilted = replace(world, projector=projector)
-        rng = np.random.default_rng(stream)
-        values = prototype(tilted, story_gram, layout, gram, scores, valence, arousal, inversion[1], rng)[name]
-        quantiles.append(np.quantile(np.abs(values[np.isfinite(values)]), [alpha, 0.5, 1 - alpha]))
-    return denoised_world.inverted_interval(estimate, np.array(quantiles))
 
 
 def recentred_on_log_scale(method: str, estimate: float, replicates: np.ndarray, confidence: float) -> list[float]:
