@@ -3,24 +3,17 @@ design-level r; the percentile interval of the story scheme does not, because of
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.stats import norm
 
-STUDY = Path(__file__).resolve().parents[1] / "benchmarks" / "interval_coverage.py"
+from tests.helpers_benchmarks import load_benchmark
 
 
 def _study():
-    spec = importlib.util.spec_from_file_location("interval_coverage", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("interval_coverage")
 
 
 @pytest.mark.slow

@@ -4,21 +4,14 @@ does across fresh story sets, and the prototype's denoised world brings the spre
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-STUDY = Path(__file__).resolve().parents[1] / "benchmarks" / "interval_spread.py"
+from tests.helpers_benchmarks import load_benchmark
 
 
 def _study():
-    spec = importlib.util.spec_from_file_location("interval_spread", STUDY)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("interval_spread")
 
 
 @pytest.mark.slow

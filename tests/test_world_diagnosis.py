@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "world_diagnosis.py"
+from tests.helpers_benchmarks import load_benchmark
 
 
 def _diagnosis():
-    spec = importlib.util.spec_from_file_location("world_diagnosis", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("world_diagnosis")
 
 
 @pytest.mark.parametrize("target", [0.2, 0.6, 0.95])
