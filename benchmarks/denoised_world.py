@@ -100,6 +100,17 @@ def noise_weights(world: World, n_draws: int, rng: np.random.Generator) -> np.nd
     return v - v.sum(axis=2, keepdims=True) * world.weights[None]
 
 
+def debiased_spikes(values: np.ndarray, unit: float, gamma: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(above [k] bool, strengths)``: which eigenvalues ``values`` (descending) of a centred Gram matrix lie above
+    the Marchenko-Pastur edge ``unit (1 + sqrt(gamma))^2``, and the debiased spike strength of each of those (the
+    inverse of the spiked-covariance map ``x = ell (1 + gamma / (ell - 1))`` in units of ``unit``)."""
+    x = values / unit
+    above = x > (1 + np.sqrt(gamma)) ** 2
+    b = 1 + x[above] - gamma
+    ell = (b + np.sqrt(np.maximum(b * b - 4 * x[above], 0.0))) / 2
+    return above, unit * (ell - 1)
+
+
 def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Generator, probes: int = 16) -> World:
     """The denoised world of one layer from its (unscaled) padded story Gram matrix of centred stories."""
     n, width = layout.n_emotions, layout.width
@@ -119,11 +130,7 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     unit, gamma = n * energy.mean() / d_eff, d_eff / n
     values, vectors = np.linalg.eigh(gram)
     values, vectors = values[::-1], vectors[:, ::-1]
-    x = values / unit
-    above = x > (1 + np.sqrt(gamma)) ** 2
-    b = 1 + x[above] - gamma
-    ell = (b + np.sqrt(np.maximum(b * b - 4 * x[above], 0.0))) / 2  # inverse of x = ell (1 + gamma / (ell - 1))
-    spikes = unit * (ell - 1)
+    above, spikes = debiased_spikes(values, unit, gamma)
     kept_vectors = vectors[:, above]
     projector = (kept_vectors * np.sqrt(spikes / values[above])) @ kept_vectors.T
     return World(projector, gram, cross, residual, energy, by_column, kept, weights, spikes, values, vectors)
@@ -203,13 +210,18 @@ def emotion_replicates(
 # ------------------------------------------------------------------------------ test inversion over a tilt
 
 
+def centred_unit(rating: np.ndarray) -> np.ndarray:
+    """``[n]`` the rating centred and scaled to unit length (inner products with it are correlations)."""
+    unit = rating - rating.mean()
+    return unit / np.linalg.norm(unit)
+
+
 def rating_plane(vectors: np.ndarray, rating: np.ndarray, component: int) -> tuple[float, float, np.ndarray]:
     """The plane a component is turned in: ``(alpha, gamma, outside)`` with ``alpha`` the correlation of column
     ``component`` of ``vectors`` ``[n, m]`` (orthonormal, centred) with ``rating`` ``[n]``, ``outside`` the unit
     part of the centred rating orthogonal to every column and ``gamma`` its share; a column turned by ``angle``,
     ``cos(angle) u + sin(angle) outside``, correlates with the rating at ``alpha cos(angle) + gamma sin(angle)``."""
-    unit = rating - rating.mean()
-    unit = unit / np.linalg.norm(unit)
+    unit = centred_unit(rating)
     outside = unit - vectors @ (vectors.T @ unit)
     gamma = float(np.linalg.norm(outside))
     return float(vectors[:, component] @ unit), gamma, outside / gamma
@@ -255,8 +267,7 @@ def tilted_projectors(
     u, values = world.eigenvectors[:, :m], world.eigenvalues[:m]
     strengths = np.zeros(m)
     strengths[: world.spikes.size] = world.spikes
-    unit = rating - rating.mean()
-    unit = unit / np.linalg.norm(unit)
+    unit = centred_unit(rating)
     along = float(unit @ world.gram @ unit - np.sum(unit**2 * world.energy))
     alpha, gamma, outside = rating_plane(u, rating, component)
     others = sum(strengths[j] * float(u[:, j] @ unit) ** 2 for j in range(m) if j != component)
@@ -267,9 +278,10 @@ def tilted_projectors(
     projectors = []
     for angle, r in zip(angles, alignments, strict=True):
         tilted = np.cos(angle) * own + np.sin(angle) * outside
-        strength = min(max(along - others, 0.0) / max(r * r, 1e-12), values[component])
         if strength_rule == "spike" and strengths[component] > 0:
             strength = strengths[component]
+        else:
+            strength = min(max(along - others, 0.0) / max(r * r, 1e-12), values[component])
         projectors.append(base + np.sqrt(strength / values[component]) * np.outer(tilted, own))
     return alignments, projectors
 

@@ -39,9 +39,10 @@ resampling world of ``benchmarks/denoised_world.py`` (not shipped: denoised trut
 runs on every data set as ``story, denoised`` / ``emotion, denoised``, with the default method only, and with the
 same recentring on two log scales as an exploration (``recentred_log_r``, ``recentred_log_z``: not analysis
 methods); with ``--inversion GRID REPLICATES`` also by test inversion over a tilt of the world's component
-(``inverted``, :func:`denoised_world.tilted_projectors`; slow, an exploration). Reported per cell, scheme, method and statistic: coverage of the design-level r (the documented
-estimand) and of the noise-free r, the share of intervals containing their estimate, and the median width. The Monte-Carlo standard error of a
-coverage near 0.95 from 500 data sets is 0.010.
+(``inverted``, :func:`denoised_world.tilted_projectors`; slow, an exploration). Reported per cell, scheme,
+method and statistic: coverage of the design-level r (the documented estimand) and of the noise-free r, the
+share of intervals containing their estimate, and the median width. The Monte-Carlo standard error of a coverage
+near 0.95 from 500 data sets is 0.010.
 
 **Tails.** An interval covers only if its arms are as long as the tails of the estimate's sampling distribution:
 its upper arm (estimate to upper end) must reach across the lower tail, and its lower arm across the upper tail.
@@ -257,7 +258,8 @@ def one_dataset(
 ) -> dict[str, Any]:
     """Estimates and every interval of one simulated data set."""
     design, spec, fixed, index, n_resamples, confidence, seed, n_unscaled, inversion = task
-    rng = np.random.default_rng([seed, spec.n_stories, 0 if design == "story" else 1, index])
+    stream = [seed, spec.n_stories, 0 if design == "story" else 1, index]
+    rng = np.random.default_rng(stream)
     with threadpool_limits(limits=1, user_api="blas"):
         valence, arousal, vectors = fixed if design == "story" else draw_emotions(spec, rng)
         rated = np.arange(spec.n_emotions)
@@ -292,10 +294,9 @@ def one_dataset(
         inverted = {}
         if inversion[0] > 0:
             data = (story_gram, layout, gram, scores, valence, arousal)
-            stream = [seed, spec.n_stories, 0 if design == "story" else 1, index, 5]
             inverted = {
                 name: denoised_world.inverted_replicate_interval(
-                    world, prototype, data, STATISTICS.index(name), estimates[name], inversion, confidence, stream
+                    world, prototype, data, STATISTICS.index(name), estimates[name], inversion, confidence, [*stream, 5]
                 )
                 for name in STATISTICS
             }

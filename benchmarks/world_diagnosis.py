@@ -83,23 +83,25 @@ def tilt(vectors: np.ndarray, k: int, rating: np.ndarray, target: float) -> np.n
     return out
 
 
-def debiased_truth(sample: np.ndarray, level: np.ndarray) -> np.ndarray:
+def debiased_truth(sample: np.ndarray, level: np.ndarray, eigen_pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """The prototype's truth from ``[n, d]`` centred emotion means with per-emotion noise variance ``level``
-    (per dimension): components above the Marchenko-Pastur edge, each scaled to its debiased strength."""
+    (per dimension) and their Gram eigenpairs (:func:`eigen`): components above the Marchenko-Pastur edge, each
+    scaled to its debiased strength (:func:`denoised_world.debiased_spikes`)."""
     n, d = sample.shape
-    values, vectors = eigen(sample)
-    unit, gamma = n * level.mean(), d / n
-    x = values / unit
-    above = x > (1 + math.sqrt(gamma)) ** 2
-    b = 1 + x[above] - gamma
-    ell = (b + np.sqrt(np.maximum(b * b - 4 * x[above], 0.0))) / 2
+    values, vectors = eigen_pairs
+    above, spikes = denoised_world.debiased_spikes(values, n * level.mean(), d / n)
     kept = vectors[:, above]
-    return (kept * np.sqrt(unit * (ell - 1) / values[above])) @ kept.T @ sample
+    return (kept * np.sqrt(spikes / values[above])) @ kept.T @ sample
 
 
-def spectrum_truth(sample: np.ndarray, true_values: np.ndarray, components: np.ndarray | None = None) -> np.ndarray:
+def spectrum_truth(
+    sample: np.ndarray,
+    eigen_pairs: tuple[np.ndarray, np.ndarray],
+    true_values: np.ndarray,
+    components: np.ndarray | None = None,
+) -> np.ndarray:
     """The sample's eigenvectors (or ``components`` ``[n, k]`` in their place) carrying ``true_values`` ``[k]``."""
-    values, vectors = eigen(sample)
+    values, vectors = eigen_pairs
     k = true_values.size
     left = vectors[:, :k] if components is None else components
     return (left * np.sqrt(true_values / values[:k])) @ vectors[:, :k].T @ sample
@@ -143,15 +145,15 @@ def diagnose_sample(
         return draw * np.sqrt(level * d / np.sum(draw**2, axis=1))[:, None]
 
     true_values = eigen(truth - truth.mean(axis=0))[0][:SPECTRUM_COMPONENTS]
-    sample_vectors = eigen(sample)[1][:, :SPECTRUM_COMPONENTS]
-    tilted = tilt(tilt(sample_vectors, 0, valence, free_r[0]), 1, arousal, free_r[1])
+    pairs = eigen(sample)
+    tilted = tilt(tilt(pairs[1][:, :SPECTRUM_COMPONENTS], 0, valence, free_r[0]), 1, arousal, free_r[1])
     truths = {
         "oracle truth": (truth, gaussian),
         "oracle truth, residual noise": (truth, from_residuals),
-        "denoised truth": (debiased_truth(sample, level), gaussian),
-        "true spectrum, sample eigenvectors": (spectrum_truth(sample, true_values), gaussian),
-        "true spectrum, tilted": (spectrum_truth(sample, true_values, tilted), gaussian),
-        "two components, tilted": (spectrum_truth(sample, true_values[:2], tilted[:, :2]), gaussian),
+        "denoised truth": (debiased_truth(sample, level, pairs), gaussian),
+        "true spectrum, sample eigenvectors": (spectrum_truth(sample, pairs, true_values), gaussian),
+        "true spectrum, tilted": (spectrum_truth(sample, pairs, true_values, tilted), gaussian),
+        "two components, tilted": (spectrum_truth(sample, pairs, true_values[:2], tilted[:, :2]), gaussian),
     }
     return {
         name: tails(world_draws(world, noise, (valence, arousal), n_replicates, rng))

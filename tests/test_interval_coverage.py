@@ -109,3 +109,15 @@ def test_tilted_worlds_turn_one_component_and_keep_the_truths_energy_along_the_r
         assert abs(new[0] @ unit) == pytest.approx(r, abs=1e-8)
         if new[0] @ truth_gram @ new[0] < world.eigenvalues[1] * (1 - 1e-9):  # strength not capped
             assert unit @ truth_gram @ unit == pytest.approx(along, rel=1e-8)
+
+
+def test_tilted_worlds_refuse_an_unknown_strength_rule() -> None:
+    study = _study()
+    world_module = study.denoised_world
+    spec = study.Planted(n_stories=3, n_emotions=40, d=48)
+    rng = np.random.default_rng(5)
+    valence, arousal, vectors = study.fixed_emotions(spec, 3)
+    layout, story_gram, _ = study.story_data(spec, valence, arousal, vectors, rng)
+    world = world_module.build_world(story_gram, layout, rng)
+    with pytest.raises(ValueError, match="strength_rule must be one of"):
+        world_module.tilted_projectors(world, valence, 0, 5, "loudest")

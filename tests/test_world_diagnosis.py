@@ -42,7 +42,7 @@ def test_debiased_truth_recovers_a_strong_spikes_strength() -> None:
     truth = np.outer(scores / np.linalg.norm(scores) * np.sqrt(strength), direction)
     sample = truth + np.sqrt(sigma2) * rng.standard_normal((n, d))
     sample -= sample.mean(axis=0)
-    estimate = diagnosis.debiased_truth(sample, np.full(n, sigma2))
+    estimate = diagnosis.debiased_truth(sample, np.full(n, sigma2), diagnosis.eigen(sample))
     top_sample = np.linalg.eigvalsh(sample @ sample.T)[-1]
     assert np.sum(estimate**2) == pytest.approx(strength, rel=0.1)
     assert top_sample > 1.3 * strength  # the uncorrected sample eigenvalue is far off
