@@ -74,17 +74,21 @@ def test_inverted_interval_of_a_location_family_is_the_estimate_plus_the_mirrore
     assert all(math.isnan(v) for v in study.denoised_world.inverted_interval(1.5, quantiles))
 
 
+def _small_world(n_emotions: int, d: int, seed: int, rng_seed: int):
+    """``(denoised_world module, the world of one 3-story data set, valence, arousal)`` of a small planted cell."""
+    study = _study()
+    spec = study.Planted(n_stories=3, n_emotions=n_emotions, d=d)
+    rng = np.random.default_rng(rng_seed)
+    valence, arousal, vectors = study.fixed_emotions(spec, seed)
+    layout, story_gram, _ = study.story_data(spec, valence, arousal, vectors, rng)
+    return study.denoised_world, study.denoised_world.build_world(story_gram, layout, rng), valence, arousal
+
+
 def test_tilted_worlds_turn_one_component_and_keep_the_truths_energy_along_the_rating() -> None:
     """Every tilted truth ``P X`` has the tilted vector as an eigenvector, correlated with the rating as stated,
     and (where its strength is not capped) the estimated energy along the rating; the other kept components are
     untouched."""
-    study = _study()
-    world_module = study.denoised_world
-    spec = study.Planted(n_stories=3, n_emotions=80, d=96)
-    rng = np.random.default_rng(4)
-    valence, arousal, vectors = study.fixed_emotions(spec, 2)
-    layout, story_gram, _ = study.story_data(spec, valence, arousal, vectors, rng)
-    world = world_module.build_world(story_gram, layout, rng)
+    world_module, world, _, arousal = _small_world(n_emotions=80, d=96, seed=2, rng_seed=4)
     unit = (arousal - arousal.mean()) / np.linalg.norm(arousal - arousal.mean())
     along = unit @ world.gram @ unit - np.sum(unit**2 * world.energy)
     alignments, projectors = world_module.tilted_projectors(world, arousal, 1, 7)
@@ -112,12 +116,6 @@ def test_tilted_worlds_turn_one_component_and_keep_the_truths_energy_along_the_r
 
 
 def test_tilted_worlds_refuse_an_unknown_strength_rule() -> None:
-    study = _study()
-    world_module = study.denoised_world
-    spec = study.Planted(n_stories=3, n_emotions=40, d=48)
-    rng = np.random.default_rng(5)
-    valence, arousal, vectors = study.fixed_emotions(spec, 3)
-    layout, story_gram, _ = study.story_data(spec, valence, arousal, vectors, rng)
-    world = world_module.build_world(story_gram, layout, rng)
+    world_module, world, valence, _ = _small_world(n_emotions=40, d=48, seed=3, rng_seed=5)
     with pytest.raises(ValueError, match="strength_rule must be one of"):
         world_module.tilted_projectors(world, valence, 0, 5, "loudest")
