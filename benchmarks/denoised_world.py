@@ -28,9 +28,7 @@ noise edge negligible.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,6 +57,8 @@ class World:
         spikes: Debiased strengths of the kept components.
         eigenvalues: ``[n]`` eigenvalues of ``gram``, descending.
         eigenvectors: ``[n, n]`` the matching eigenvectors (columns).
+        edge_strength: Debiased strength of a spike exactly at the Marchenko-Pastur edge (``unit sqrt(gamma)``,
+            :func:`debiased_spikes`): the scale of the joint inversion's strength grid.
     """
 
     projector: np.ndarray
@@ -72,6 +72,7 @@ class World:
     spikes: np.ndarray
     eigenvalues: np.ndarray
     eigenvectors: np.ndarray
+    edge_strength: float
 
 
 def noise_model(story_gram: np.ndarray, layout: StoryLayout) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +124,7 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2))
     kept = layout.index >= 0
     empty = np.empty(0)
-    draft = World(np.eye(n), gram, cross, residual, energy, by_column, kept, weights, empty, empty, empty)
+    draft = World(np.eye(n), gram, cross, residual, energy, by_column, kept, weights, empty, empty, empty, 0.0)
     noise_grams = _assemble_grams(by_column, noise_weights(draft, probes, rng))
     off = ~np.eye(n, dtype=bool)
     d_eff = np.mean(np.outer(energy, energy)[off]) / np.mean(noise_grams[:, off] ** 2)
@@ -133,7 +134,10 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     above, spikes = debiased_spikes(values, unit, gamma)
     kept_vectors = vectors[:, above]
     projector = (kept_vectors * np.sqrt(spikes / values[above])) @ kept_vectors.T
-    return World(projector, gram, cross, residual, energy, by_column, kept, weights, spikes, values, vectors)
+    edge_strength = unit * float(np.sqrt(gamma))
+    return World(
+        projector, gram, cross, residual, energy, by_column, kept, weights, spikes, values, vectors, edge_strength
+    )
 
 
 def story_replicates(
@@ -147,7 +151,10 @@ def story_replicates(
     n_resamples: int,
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
-    """Story-scheme replicates: the same emotions, ``Mhat + fresh noise``. Ratings ``[n]`` (all rated)."""
+    """Story-scheme replicates: the same emotions, ``Mhat + fresh noise``. Ratings ``[n]`` (all rated).
+
+    Returns :func:`replicate_correlations`' statistics and the replicates' top two eigenvalues (``"eigenvalues"``).
+    """
     n, width = layout.n_emotions, layout.width
     p = world.projector
     delta = noise_weights(world, n_resamples, rng)
@@ -157,7 +164,7 @@ def story_replicates(
     reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
     projections = (p @ np.einsum("ei,eik->ek", world.weights, reference))[None]
     projections = projections + np.einsum("bei,eik->bek", delta, reference)
-    return replicate_correlations(grams, projections, start_block(gram), valence[None], arousal[None])
+    return replicate_correlations(grams, projections, start_block(gram), valence[None], arousal[None], eigenvalues=True)
 
 
 def emotion_replicates(
@@ -177,7 +184,7 @@ def emotion_replicates(
 
     Each emotion's noise is drawn once per replicate and every row takes a different emotion's (a permutation),
     so the replicate's noise Gram matrix is the emotions' noise Gram matrix re-indexed and rescaled: no story
-    Gram block is gathered per row.
+    Gram block is gathered per row. Returns what :func:`story_replicates` does.
     """
     n = layout.n_emotions
     p = world.projector
@@ -201,143 +208,7 @@ def emotion_replicates(
         cross = noise_signal[batch, source[:, :, None], idx[:, None, :]] * scale[:, :, None]
         grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
         projections = signal_projections[idx] + noise_projections[batch[:, :, 0], source] * scale[..., None]
-        chunk_out = replicate_correlations(grams, projections, start[idx], valence[idx], arousal[idx])
+        chunk_out = replicate_correlations(grams, projections, start[idx], valence[idx], arousal[idx], eigenvalues=True)
         for name, values in chunk_out.items():
             outputs.setdefault(name, []).append(values)
     return {name: np.concatenate(values) for name, values in outputs.items()}
-
-
-# ------------------------------------------------------------------------------ test inversion over a tilt
-
-
-def centred_unit(rating: np.ndarray) -> np.ndarray:
-    """``[n]`` the rating centred and scaled to unit length (inner products with it are correlations)."""
-    unit = rating - rating.mean()
-    return unit / np.linalg.norm(unit)
-
-
-def rating_plane(vectors: np.ndarray, rating: np.ndarray, component: int) -> tuple[float, float, np.ndarray]:
-    """The plane a component is turned in: ``(alpha, gamma, outside)`` with ``alpha`` the correlation of column
-    ``component`` of ``vectors`` ``[n, m]`` (orthonormal, centred) with ``rating`` ``[n]``, ``outside`` the unit
-    part of the centred rating orthogonal to every column and ``gamma`` its share; a column turned by ``angle``,
-    ``cos(angle) u + sin(angle) outside``, correlates with the rating at ``alpha cos(angle) + gamma sin(angle)``."""
-    unit = centred_unit(rating)
-    outside = unit - vectors @ (vectors.T @ unit)
-    gamma = float(np.linalg.norm(outside))
-    return float(vectors[:, component] @ unit), gamma, outside / gamma
-
-
-#: How a tilted component's strength is set (:func:`tilted_projectors`).
-STRENGTH_RULES = ("rating_energy", "spike")
-
-
-def tilted_projectors(
-    world: World, rating: np.ndarray, component: int, n_grid: int, strength_rule: str = "rating_energy"
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Worlds whose truth has component ``component`` turned towards ``rating``, for a grid of alignments.
-
-    The component's eigenvector ``u`` is turned inside the plane of ``u`` and the rating's part outside the kept
-    eigenvectors, from no correlation with the rating to the most the plane allows (``n_grid`` angles). Its
-    strength, by ``strength_rule``:
-
-    - ``"rating_energy"``: the truth's energy along the rating equals its unbiased estimate
-      (``a^T G a - sum_e a_e^2 E_e`` for the unit centred rating ``a``, noise energies ``E``), capped at the
-      sample eigenvalue;
-    - ``"spike"``: the component's debiased spike strength when it is kept, the rating-energy strength when it
-      lies below the noise edge (which the plain world drops).
-
-    Why tilt: with the
-    sample's eigenvectors the truth inherits their misalignment, so its correlations with the ratings are already
-    attenuated and the replicates attenuate them again (``docs/world_diagnosis.md``).
-
-    Args:
-        world: The denoised world of one layer.
-        rating: ``[n]`` ratings (all emotions rated).
-        component: 0 for PC1, 1 for PC2.
-        n_grid: Number of alignments.
-        strength_rule: One of :data:`STRENGTH_RULES`.
-
-    Returns:
-        ``(alignments [n_grid], projectors)``: the tilted component's correlation with the rating and, per
-        alignment, the ``[n, n]`` projector ``P`` of the world's truth ``P X``.
-    """
-    if strength_rule not in STRENGTH_RULES:
-        raise ValueError(f"strength_rule must be one of {STRENGTH_RULES}, got {strength_rule!r}")
-    m = max(world.spikes.size, component + 1)
-    u, values = world.eigenvectors[:, :m], world.eigenvalues[:m]
-    strengths = np.zeros(m)
-    strengths[: world.spikes.size] = world.spikes
-    unit = centred_unit(rating)
-    along = float(unit @ world.gram @ unit - np.sum(unit**2 * world.energy))
-    alpha, gamma, outside = rating_plane(u, rating, component)
-    others = sum(strengths[j] * float(u[:, j] @ unit) ** 2 for j in range(m) if j != component)
-    angles = np.linspace(np.arctan2(-alpha, gamma), np.arctan2(gamma, alpha), n_grid)
-    alignments = alpha * np.cos(angles) + gamma * np.sin(angles)
-    own = u[:, component]
-    base = world.projector - np.sqrt(strengths[component] / values[component]) * np.outer(own, own)
-    projectors = []
-    for angle, r in zip(angles, alignments, strict=True):
-        tilted = np.cos(angle) * own + np.sin(angle) * outside
-        if strength_rule == "spike" and strengths[component] > 0:
-            strength = strengths[component]
-        else:
-            strength = min(max(along - others, 0.0) / max(r * r, 1e-12), values[component])
-        projectors.append(base + np.sqrt(strength / values[component]) * np.outer(tilted, own))
-    return alignments, projectors
-
-
-def inverted_interval(estimate: float, quantiles: np.ndarray, fine: int = 1001) -> list[float]:
-    """Test inversion: the medians of the worlds whose central range contains the estimate.
-
-    Args:
-        estimate: The sample's r.
-        quantiles: ``[G, 3]`` lower quantile, median and upper quantile of the replicates of ``G`` worlds along
-            a one-parameter family, in family order (interpolated linearly in between).
-        fine: Points of the interpolation.
-
-    Returns:
-        ``[low, high]``: the range of the medians of the accepted worlds, widened to contain the estimate (a no-op
-        when the medians span it); ``[nan, nan]`` when no world accepts the estimate.
-    """
-    grid = np.linspace(0, len(quantiles) - 1, fine)
-    low, mid, high = (np.interp(grid, np.arange(len(quantiles)), quantiles[:, j]) for j in range(3))
-    accepted = (low <= estimate) & (estimate <= high)
-    if not np.any(accepted):
-        return [float("nan"), float("nan")]
-    return [float(min(mid[accepted].min(), estimate)), float(max(mid[accepted].max(), estimate))]
-
-
-def inverted_replicate_interval(
-    world: World,
-    replicates: Callable[..., dict[str, np.ndarray]],
-    data: tuple[Any, ...],
-    component: int,
-    estimate: float,
-    inversion: tuple[int, int, str],
-    confidence: float,
-    stream: list[int],
-) -> list[float]:
-    """The test-inversion interval of PC1-valence (``component`` 0) or PC2-arousal r (1).
-
-    The world's component is tilted along a grid (``inversion = (grid points, replicates per point, strength
-    rule)``, :func:`tilted_projectors`); every point draws the same random numbers (seed ``stream``), so the
-    quantile curves are smooth along the grid, and each point's replicates (|r|, as the analysis's sign rule
-    reports the estimate) give its quantiles for :func:`inverted_interval`.
-
-    Args:
-        replicates: :func:`story_replicates` or :func:`emotion_replicates`.
-        data: ``(story_gram, layout, gram, scores, valence, arousal)`` as those take them.
-    """
-    story_gram, layout, gram, scores, valence, arousal = data
-    name = ("pc1_valence_r", "pc2_arousal_r")[component]
-    grid, n_replicates, rule = inversion
-    _, projectors = tilted_projectors(world, (valence, arousal)[component], component, grid, rule)
-    alpha = (1 - confidence) / 2
-    quantiles = []
-    for projector in projectors:
-        tilted = replace(world, projector=projector)
-        draws = replicates(
-            tilted, story_gram, layout, gram, scores, valence, arousal, n_replicates, np.random.default_rng(stream)
-        )[name]
-        quantiles.append(np.quantile(np.abs(draws[np.isfinite(draws)]), [alpha, 0.5, 1 - alpha]))
-    return inverted_interval(estimate, np.array(quantiles))

@@ -45,6 +45,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import denoised_world  # noqa: E402  (sibling scripts, not a package)
 import interval_coverage as ic  # noqa: E402
+import world_inversion  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MARKDOWN = ROOT / "docs" / "world_diagnosis.md"
@@ -75,8 +76,8 @@ def eigen(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def tilt(vectors: np.ndarray, k: int, rating: np.ndarray, target: float) -> np.ndarray:
     """``vectors`` with column ``k`` turned towards ``rating``'s part outside their span until its correlation
-    with ``rating`` is ``target`` (as close as the plane allows; :func:`denoised_world.rating_plane`)."""
-    alpha, gamma, outside = denoised_world.rating_plane(vectors, rating, k)
+    with ``rating`` is ``target`` (as close as the plane allows; :func:`world_inversion.rating_plane`)."""
+    alpha, gamma, outside = world_inversion.rating_plane(vectors, rating, k)
     angle = math.asin(min(target / math.hypot(alpha, gamma), 1.0)) - math.atan2(alpha, gamma)
     out = vectors.copy()
     out[:, k] = math.cos(angle) * vectors[:, k] + math.sin(angle) * outside

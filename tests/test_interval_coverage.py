@@ -67,21 +67,21 @@ def test_inverted_interval_of_a_location_family_is_the_estimate_plus_the_mirrore
     study = _study()
     centres = np.linspace(0.0, 1.0, 11)
     quantiles = np.stack([centres - below, centres, centres + above], axis=1)
-    low, high = study.denoised_world.inverted_interval(0.55, quantiles)
+    low, high = study.world_inversion.inverted_interval(0.55, quantiles)
     assert low == pytest.approx(0.55 - above, abs=1e-3)
     assert high == pytest.approx(0.55 + below, abs=1e-3)
     # an estimate no world accepts has no interval
-    assert all(math.isnan(v) for v in study.denoised_world.inverted_interval(1.5, quantiles))
+    assert all(math.isnan(v) for v in study.world_inversion.inverted_interval(1.5, quantiles))
 
 
 def _small_world(n_emotions: int, d: int, seed: int, rng_seed: int):
-    """``(denoised_world module, the world of one 3-story data set, valence, arousal)`` of a small planted cell."""
+    """``(world_inversion module, the world of one 3-story data set, valence, arousal)`` of a small planted cell."""
     study = _study()
     spec = study.Planted(n_stories=3, n_emotions=n_emotions, d=d)
     rng = np.random.default_rng(rng_seed)
     valence, arousal, vectors = study.fixed_emotions(spec, seed)
     layout, story_gram, _ = study.story_data(spec, valence, arousal, vectors, rng)
-    return study.denoised_world, study.denoised_world.build_world(story_gram, layout, rng), valence, arousal
+    return study.world_inversion, study.denoised_world.build_world(story_gram, layout, rng), valence, arousal
 
 
 def test_tilted_worlds_turn_one_component_and_keep_the_truths_energy_along_the_rating() -> None:
@@ -119,3 +119,64 @@ def test_tilted_worlds_refuse_an_unknown_strength_rule() -> None:
     world_module, world, valence, _ = _small_world(n_emotions=40, d=48, seed=3, rng_seed=5)
     with pytest.raises(ValueError, match="strength_rule must be one of"):
         world_module.tilted_projectors(world, valence, 0, 5, "loudest")
+    with pytest.raises(ValueError, match="strength_rule must be one of"):
+        world_module.tilted_projectors(world, valence, 0, 5, "joint")  # a grid of strengths, not one
+
+
+def test_joint_inversion_keeps_the_worlds_that_also_hold_the_second_statistic() -> None:
+    """Rows of location families whose tails grow with the row, ``a_s = 0.1 + 0.05 s`` above and
+    ``b_s = 0.2 + 0.05 s`` below the median ``t``, accept the estimate for ``t`` in ``[est - a_s, est + b_s]``
+    (closed form). Without a companion every row counts, so the interval is that of the last row; a companion
+    statistic whose central range ``[s - 0.5, s + 0.5]`` holds the observed 2 keeps rows ``1.5 <= s <= 2.5``,
+    so the interval is that of row 2.5 (rows are interpolated linearly)."""
+    module = _study().world_inversion
+    rows, centres = np.arange(5.0), np.linspace(0.0, 1.0, 11)
+    above, below = 0.1 + 0.05 * rows, 0.2 + 0.05 * rows
+    quantiles = np.stack(
+        [np.stack([centres - b, centres, centres + a], axis=1) for a, b in zip(above, below, strict=True)]
+    )
+    low, high = module.inverted_interval(0.5, quantiles)
+    assert (low, high) == pytest.approx((0.5 - above[-1], 0.5 + below[-1]), abs=1e-3)
+    ranges = np.broadcast_to(np.stack([rows - 0.5, rows + 0.5], axis=1)[:, None, :], (5, 11, 2))
+    low, high = module.inverted_interval(0.5, quantiles, (2.0, ranges))
+    assert (low, high) == pytest.approx((0.5 - (0.1 + 0.05 * 2.5), 0.5 + (0.2 + 0.05 * 2.5)), abs=1e-3)
+    # a one-row family with a companion that always holds is the one-parameter inversion
+    one_row = module.inverted_interval(0.5, quantiles[1])
+    assert module.inverted_interval(0.5, quantiles[1:2], (0.0, np.full((1, 11, 2), [-1.0, 1.0]))) == one_row
+    # no world holds the companion: no interval
+    assert all(math.isnan(v) for v in module.inverted_interval(0.5, quantiles, (9.0, ranges)))
+
+
+def test_joint_worlds_give_the_tilted_component_each_grid_strength_and_keep_its_rank() -> None:
+    """Every world of the joint grid has the turned vector as an eigenvector of its truth Gram matrix, with the
+    grid strength as its eigenvalue and the stated correlation with the rating; the grid is the edge strength
+    times :data:`JOINT_STRENGTHS`, less the strengths that would swap PC1 and PC2."""
+    world_module, world, valence, arousal = _small_world(n_emotions=80, d=96, seed=2, rng_seed=4)
+    assert world.spikes.size >= 2
+    for component, rating in ((0, valence), (1, arousal)):
+        strengths = world_module.joint_strengths(world, component)
+        assert strengths.size >= 2
+        grid = np.asarray(world_module.JOINT_STRENGTHS) * world.edge_strength
+        if component == 0:  # PC1 stays above PC2: the lowest strengths go
+            assert strengths == pytest.approx(grid[grid > world.spikes[1]])
+        else:  # PC2 stays below PC1: the highest go
+            assert strengths == pytest.approx(grid[grid < world.spikes[0]])
+        assert strengths.size < grid.size
+        family = world_module.tilt_family(world, rating, component, 5)
+        unit = (rating - rating.mean()) / np.linalg.norm(rating - rating.mean())
+        for index in (1, 4):
+            for strength in strengths[[0, -1]]:
+                truth_gram = family.projector(index, strength) @ world.gram @ family.projector(index, strength).T
+                vector = family.tilted[index]
+                assert truth_gram @ vector == pytest.approx(strength * vector, abs=1e-8 * strength)
+                assert vector @ unit == pytest.approx(family.alignments[index], abs=1e-10)
+
+
+def test_edge_strength_matches_the_planted_noise() -> None:
+    """With isotropic story noise ``sigma`` in ``d`` dimensions the debiased strength at the Marchenko-Pastur edge
+    is ``n s2 sqrt(d / n)`` for the emotion means' noise variance per dimension ``s2`` (about ``sigma^2 sum w^2``;
+    the world estimates the effective dimension, so within 15 %)."""
+    _, world, _, _ = _small_world(n_emotions=80, d=96, seed=2, rng_seed=4)
+    n, d = 80, 96
+    per_dimension = world.energy.mean() / d
+    assert world.edge_strength == pytest.approx(n * per_dimension * math.sqrt(d / n), rel=0.15)

@@ -399,6 +399,8 @@ def replicate_correlations(
     start: np.ndarray,
     valence: np.ndarray,
     arousal: np.ndarray,
+    *,
+    eigenvalues: bool = False,
 ) -> dict[str, np.ndarray]:
     """PC1-valence and PC2-arousal correlations of replicate Gram matrices.
 
@@ -407,8 +409,10 @@ def replicate_correlations(
         projections: ``[B, m, 2]`` the replicate rows projected on the full-sample PC1/PC2 directions.
         start: ``[m, p]`` or ``[B, m, p]`` warm start of the eigen-solver.
         valence, arousal: ``[B, m]`` or ``[1, m]`` ratings of each replicate row (NaN where unrated).
+        eigenvalues: Also return the replicates' top two eigenvalues of the centred Gram matrix
+            (``"eigenvalues"``, ``[B, 2]``).
     """
-    _, vectors, _ = top_eigenpairs(grams, 2, start, centre=True)
+    values, vectors, _ = top_eigenpairs(grams, 2, start, centre=True)
     reference = projections - projections.mean(axis=1, keepdims=True)
     signs = np.sign(np.einsum("bmk,bmk->bk", vectors, reference))
     signs[signs == 0] = 1.0
@@ -429,6 +433,8 @@ def replicate_correlations(
             mask = np.broadcast_to(mask, component.shape)
             out[f"{name}_r"] = _masked_pearson(component, target)
             out[f"{name}_spearman"] = _masked_pearson(_masked_ranks(component, mask), ranks)
+    if eigenvalues:
+        out["eigenvalues"] = values
     return out
 
 

@@ -1,0 +1,256 @@
+"""Test inversion over the prototype world of ``benchmarks/denoised_world.py``: worlds whose PC1 or PC2 is turned
+towards a rating (and, with the ``"joint"`` rule, set to a grid of strengths), and the interval of the worlds
+whose replicates hold the sample's estimate.
+
+Not part of the package: ``benchmarks/interval_coverage.py`` runs it (``--inversion``) and ``docs/intervals.md``
+says what it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from denoised_world import World  # a sibling script, not a package
+
+
+def centred_unit(rating: np.ndarray) -> np.ndarray:
+    """``[n]`` the rating centred and scaled to unit length (inner products with it are correlations)."""
+    unit = rating - rating.mean()
+    return unit / np.linalg.norm(unit)
+
+
+def rating_plane(vectors: np.ndarray, rating: np.ndarray, component: int) -> tuple[float, float, np.ndarray]:
+    """The plane a component is turned in: ``(alpha, gamma, outside)`` with ``alpha`` the correlation of column
+    ``component`` of ``vectors`` ``[n, m]`` (orthonormal, centred) with ``rating`` ``[n]``, ``outside`` the unit
+    part of the centred rating orthogonal to every column and ``gamma`` its share; a column turned by ``angle``,
+    ``cos(angle) u + sin(angle) outside``, correlates with the rating at ``alpha cos(angle) + gamma sin(angle)``."""
+    unit = centred_unit(rating)
+    outside = unit - vectors @ (vectors.T @ unit)
+    gamma = float(np.linalg.norm(outside))
+    return float(vectors[:, component] @ unit), gamma, outside / gamma
+
+
+#: How a tilted component's strength is set (:func:`tilted_projectors`); ``"joint"`` inverts over a grid of
+#: strengths as well (:func:`joint_strengths`).
+STRENGTH_RULES = ("rating_energy", "spike", "joint")
+#: The joint inversion's strengths, in units of the debiased strength at the noise edge
+#: (:attr:`World.edge_strength`), before those that would change the component's rank are dropped.
+JOINT_STRENGTHS = (0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0, 5.6, 8.0)
+
+
+@dataclass(frozen=True)
+class TiltFamily:
+    """One component of a world turned towards a rating along a grid of alignments (:func:`tilt_family`).
+
+    Attributes:
+        alignments: ``[G]`` correlation of the turned vector with the rating, from none to the most the plane
+            allows.
+        tilted: ``[G, n]`` the turned unit vectors.
+        own: ``[n]`` the component's sample eigenvector (the right factor of its projector term).
+        base: ``[n, n]`` the world's projector without the component.
+        value: The component's sample eigenvalue.
+        spike: Its debiased spike strength (0 when it lies below the noise edge).
+        along: Unbiased estimate of the truth's energy along the rating, less the other components' share.
+    """
+
+    alignments: np.ndarray
+    tilted: np.ndarray
+    own: np.ndarray
+    base: np.ndarray
+    value: float
+    spike: float
+    along: float
+
+    def projector(self, index: int, strength: float) -> np.ndarray:
+        """``[n, n]`` projector of the world whose component is ``tilted[index]`` at ``strength``: its truth
+        Gram matrix has that vector as an eigenvector with eigenvalue ``strength``."""
+        return self.base + np.sqrt(strength / self.value) * np.outer(self.tilted[index], self.own)
+
+
+def tilt_family(world: World, rating: np.ndarray, component: int, n_grid: int) -> TiltFamily:
+    """Component ``component`` (0 for PC1, 1 for PC2) of ``world`` turned towards ``rating`` ``[n]``.
+
+    The eigenvector ``u`` is turned inside the plane of ``u`` and the rating's part outside the kept eigenvectors
+    (:func:`rating_plane`), through ``n_grid`` angles. Why tilt: with the sample's eigenvectors the truth inherits
+    their misalignment, so its correlations with the ratings are already attenuated and the replicates attenuate
+    them again (``docs/world_diagnosis.md``).
+    """
+    m = max(world.spikes.size, component + 1)
+    u, values = world.eigenvectors[:, :m], world.eigenvalues[:m]
+    strengths = np.zeros(m)
+    strengths[: world.spikes.size] = world.spikes
+    unit = centred_unit(rating)
+    along = float(unit @ world.gram @ unit - np.sum(unit**2 * world.energy))
+    others = sum(strengths[j] * float(u[:, j] @ unit) ** 2 for j in range(m) if j != component)
+    alpha, gamma, outside = rating_plane(u, rating, component)
+    angles = np.linspace(np.arctan2(-alpha, gamma), np.arctan2(gamma, alpha), n_grid)
+    own = u[:, component]
+    return TiltFamily(
+        alignments=alpha * np.cos(angles) + gamma * np.sin(angles),
+        tilted=np.cos(angles)[:, None] * own[None] + np.sin(angles)[:, None] * outside[None],
+        own=own,
+        base=world.projector - np.sqrt(strengths[component] / values[component]) * np.outer(own, own),
+        value=float(values[component]),
+        spike=float(strengths[component]),
+        along=along - others,
+    )
+
+
+def tilted_projectors(
+    world: World, rating: np.ndarray, component: int, n_grid: int, strength_rule: str = "rating_energy"
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Worlds whose truth has component ``component`` turned towards ``rating``, for a grid of alignments
+    (:func:`tilt_family`). The component's strength, by ``strength_rule``:
+
+    - ``"rating_energy"``: the truth's energy along the rating equals its unbiased estimate
+      (``a^T G a - sum_e a_e^2 E_e`` for the unit centred rating ``a``, noise energies ``E``), capped at the
+      sample eigenvalue;
+    - ``"spike"``: the component's debiased spike strength when it is kept, the rating-energy strength when it
+      lies below the noise edge (which the plain world drops).
+
+    (``"joint"`` takes a grid of strengths: :func:`joint_strengths`.)
+
+    Args:
+        world: The denoised world of one layer.
+        rating: ``[n]`` ratings (all emotions rated).
+        component: 0 for PC1, 1 for PC2.
+        n_grid: Number of alignments.
+        strength_rule: ``"rating_energy"`` or ``"spike"``.
+
+    Returns:
+        ``(alignments [n_grid], projectors)``: the tilted component's correlation with the rating and, per
+        alignment, the ``[n, n]`` projector ``P`` of the world's truth ``P X``.
+    """
+    if strength_rule not in STRENGTH_RULES[:2]:
+        raise ValueError(f"strength_rule must be one of {STRENGTH_RULES[:2]}, got {strength_rule!r}")
+    family = tilt_family(world, rating, component, n_grid)
+    projectors = []
+    for index, r in enumerate(family.alignments):
+        if strength_rule == "spike" and family.spike > 0:
+            strength = family.spike
+        else:
+            strength = min(max(family.along, 0.0) / max(r * r, 1e-12), family.value)
+        projectors.append(family.projector(index, strength))
+    return family.alignments, projectors
+
+
+def joint_strengths(world: World, component: int) -> np.ndarray:
+    """The joint inversion's strengths of component ``component``: :data:`JOINT_STRENGTHS` times the world's
+    edge strength, less those that would change its rank (PC1 must stay above PC2's debiased strength, PC2
+    below PC1's)."""
+    grid = world.edge_strength * np.asarray(JOINT_STRENGTHS)
+    if component == 0:
+        return grid[grid > (world.spikes[1] if world.spikes.size > 1 else 0.0)]
+    return grid[grid < world.spikes[0]] if world.spikes.size else grid
+
+
+def inverted_interval(
+    estimate: float,
+    quantiles: np.ndarray,
+    companion: tuple[float, np.ndarray] | None = None,
+    fine: int = 1001,
+    fine_rows: int = 20,
+) -> list[float]:
+    """Test inversion: the medians of the worlds whose central range contains the estimate.
+
+    Args:
+        estimate: The sample's r.
+        quantiles: ``[G, 3]`` lower quantile, median and upper quantile of the replicates of ``G`` worlds along
+            a one-parameter family, in family order, or ``[S, G, 3]`` for a two-parameter family (rows: strengths
+            in order); interpolated linearly in between.
+        companion: ``(observed, ranges [S, G, 2])``: a second statistic of the sample and each world's central
+            range of it; a world is accepted only when both contain the sample's values.
+        fine: Interpolation points along a row.
+        fine_rows: Interpolation steps between neighbouring rows.
+
+    Returns:
+        ``[low, high]``: the range of the medians of the accepted worlds, widened to contain the estimate (a no-op
+        when the medians span it); ``[nan, nan]`` when no world accepts the estimate.
+    """
+    grid = np.asarray(quantiles, dtype=np.float64)
+    grid = grid[None] if grid.ndim == 2 else grid
+    if companion is not None:
+        grid = np.concatenate([grid, np.asarray(companion[1], dtype=np.float64)], axis=2)
+    grid = _interpolate_rows(_interpolate_columns(grid, fine), fine_rows)
+    accepted = (grid[..., 0] <= estimate) & (estimate <= grid[..., 2])
+    if companion is not None:
+        accepted &= (grid[..., 3] <= companion[0]) & (companion[0] <= grid[..., 4])
+    if not np.any(accepted):
+        return [float("nan"), float("nan")]
+    medians = grid[..., 1][accepted]
+    return [float(min(medians.min(), estimate)), float(max(medians.max(), estimate))]
+
+
+def _interpolate_columns(grid: np.ndarray, fine: int) -> np.ndarray:
+    """``[S, G, q]`` -> ``[S, fine, q]``, linear along the second axis."""
+    columns = grid.shape[1]
+    points = np.linspace(0, columns - 1, fine)
+    return np.stack(
+        [
+            np.stack([np.interp(points, np.arange(columns), row[:, j]) for j in range(grid.shape[2])], axis=1)
+            for row in grid
+        ]
+    )
+
+
+def _interpolate_rows(grid: np.ndarray, steps: int) -> np.ndarray:
+    """``[S, F, q]`` -> ``[(S - 1) steps + 1, F, q]``, linear between neighbouring rows."""
+    if grid.shape[0] == 1:
+        return grid
+    position = np.linspace(0, grid.shape[0] - 1, (grid.shape[0] - 1) * steps + 1)
+    low = np.minimum(np.floor(position).astype(int), grid.shape[0] - 2)
+    weight = (position - low)[:, None, None]
+    return (1 - weight) * grid[low] + weight * grid[low + 1]
+
+
+def inverted_replicate_interval(
+    world: World,
+    replicates: Callable[..., dict[str, np.ndarray]],
+    data: tuple[Any, ...],
+    component: int,
+    estimate: float,
+    inversion: tuple[int, int, str],
+    confidence: float,
+    stream: list[int],
+) -> list[float]:
+    """The test-inversion interval of PC1-valence (``component`` 0) or PC2-arousal r (1).
+
+    The world's component is tilted along a grid (``inversion = (grid points, replicates per point, strength
+    rule)``, :func:`tilted_projectors`); every point draws the same random numbers (seed ``stream``), so the
+    quantile curves are smooth along the grid, and each point's replicates (|r|, as the analysis's sign rule
+    reports the estimate) give its quantiles for :func:`inverted_interval`. With the ``"joint"`` rule the grid
+    is alignments x :func:`joint_strengths`, and a world must also hold the sample's eigenvalue of the component
+    within the central range of its replicates' (the strength is what that eigenvalue measures).
+
+    Args:
+        replicates: :func:`story_replicates` or :func:`emotion_replicates`.
+        data: ``(story_gram, layout, gram, scores, valence, arousal)`` as those take them.
+    """
+    story_gram, layout, gram, scores, valence, arousal = data
+    name = ("pc1_valence_r", "pc2_arousal_r")[component]
+    grid, n_replicates, rule = inversion
+    rating = (valence, arousal)[component]
+    if rule == "joint":
+        family = tilt_family(world, rating, component, grid)
+        rows = [[family.projector(i, strength) for i in range(grid)] for strength in joint_strengths(world, component)]
+        if not rows:
+            return [float("nan"), float("nan")]
+    else:
+        rows = [tilted_projectors(world, rating, component, grid, rule)[1]]
+    alpha = (1 - confidence) / 2
+    quantiles, eigenvalue_ranges = [], []
+    for row in rows:
+        for projector in row:
+            draws = replicates(replace(world, projector=projector), *data, n_replicates, np.random.default_rng(stream))
+            r = np.abs(draws[name][np.isfinite(draws[name])])
+            quantiles.append(np.quantile(r, [alpha, 0.5, 1 - alpha]))
+            eigenvalue_ranges.append(np.quantile(draws["eigenvalues"][:, component], [alpha, 1 - alpha]))
+    shape = (len(rows), grid)
+    quantiles_grid = np.reshape(quantiles, (*shape, 3))
+    if rule != "joint":
+        return inverted_interval(estimate, quantiles_grid[0])
+    companion = (float(world.eigenvalues[component]), np.reshape(eigenvalue_ranges, (*shape, 2)))
+    return inverted_interval(estimate, quantiles_grid, companion)
