@@ -37,7 +37,8 @@ def rating_plane(vectors: np.ndarray, rating: np.ndarray, component: int) -> tup
 #: strengths as well (:func:`joint_strengths`).
 STRENGTH_RULES = ("rating_energy", "spike", "joint")
 #: The joint inversion's strengths, in units of the debiased strength at the noise edge
-#: (:attr:`World.edge_strength`), before those that would change the component's rank are dropped.
+#: (:attr:`World.edge_strength`), before the grid is continued upwards and the strengths that would change the
+#: component's rank are dropped (:func:`joint_strengths`).
 JOINT_STRENGTHS = (0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0, 5.6, 8.0)
 
 
@@ -139,9 +140,15 @@ def tilted_projectors(
 
 def joint_strengths(world: World, component: int) -> np.ndarray:
     """The joint inversion's strengths of component ``component``: :data:`JOINT_STRENGTHS` times the world's
-    edge strength, less those that would change its rank (PC1 must stay above PC2's debiased strength, PC2
-    below PC1's)."""
-    grid = world.edge_strength * np.asarray(JOINT_STRENGTHS)
+    edge strength, continued in steps of ``sqrt(2)`` until it passes twice PC1's debiased strength (with little
+    noise, as at 9 stories, PC1 lies far above 8 edge strengths and a grid that stops there holds no world with
+    the sample's eigenvalue), less those that would change its rank (PC1 must stay above PC2's debiased
+    strength, PC2 below PC1's)."""
+    steps = list(JOINT_STRENGTHS)
+    top = 2 * world.spikes[0] if world.spikes.size else 0.0
+    while steps[-1] * world.edge_strength < top:
+        steps.append(steps[-1] * np.sqrt(2))
+    grid = world.edge_strength * np.asarray(steps)
     if component == 0:
         return grid[grid > (world.spikes[1] if world.spikes.size > 1 else 0.0)]
     return grid[grid < world.spikes[0]] if world.spikes.size else grid

@@ -4,6 +4,7 @@ design-level r; the percentile interval of the story scheme does not, because of
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -149,19 +150,28 @@ def test_joint_inversion_keeps_the_worlds_that_also_hold_the_second_statistic() 
 
 def test_joint_worlds_give_the_tilted_component_each_grid_strength_and_keep_its_rank() -> None:
     """Every world of the joint grid has the turned vector as an eigenvector of its truth Gram matrix, with the
-    grid strength as its eigenvalue and the stated correlation with the rating; the grid is the edge strength
-    times :data:`JOINT_STRENGTHS`, less the strengths that would swap PC1 and PC2."""
+    grid strength as its eigenvalue and the stated correlation with the rating. The grid starts at the edge
+    strength times :data:`JOINT_STRENGTHS`, steps by about sqrt(2), brackets each component's debiased
+    strength and keeps its rank, also when the noise edge is ten times lower (little noise, PC1 far above 8 edge
+    strengths: a grid that stopped there would hold no world with the sample's eigenvalue)."""
     world_module, world, valence, arousal = _small_world(n_emotions=80, d=96, seed=2, rng_seed=4)
     assert world.spikes.size >= 2
+    quiet = replace(world, edge_strength=world.edge_strength / 10)
+    for case in (world, quiet):
+        for component in (0, 1):
+            strengths = world_module.joint_strengths(case, component)
+            assert strengths.size >= 2
+            assert np.all(np.diff(strengths) > 0)
+            assert np.all(strengths[1:] / strengths[:-1] < 1.5)  # steps of about sqrt(2)
+            assert strengths[0] < case.spikes[component] < strengths[-1]  # the sample's own strength is inside
+            if component == 0:  # PC1 stays above PC2, and the grid reaches twice PC1's strength
+                assert strengths[0] > case.spikes[1]
+                assert strengths[-1] >= 2 * case.spikes[0]
+            else:  # PC2 stays below PC1; the grid starts at half the edge strength
+                assert strengths[-1] < case.spikes[0]
+                assert strengths[0] == pytest.approx(world_module.JOINT_STRENGTHS[0] * case.edge_strength)
     for component, rating in ((0, valence), (1, arousal)):
         strengths = world_module.joint_strengths(world, component)
-        assert strengths.size >= 2
-        grid = np.asarray(world_module.JOINT_STRENGTHS) * world.edge_strength
-        if component == 0:  # PC1 stays above PC2: the lowest strengths go
-            assert strengths == pytest.approx(grid[grid > world.spikes[1]])
-        else:  # PC2 stays below PC1: the highest go
-            assert strengths == pytest.approx(grid[grid < world.spikes[0]])
-        assert strengths.size < grid.size
         family = world_module.tilt_family(world, rating, component, 5)
         unit = (rating - rating.mean()) / np.linalg.norm(rating - rating.mean())
         for index in (1, 4):
