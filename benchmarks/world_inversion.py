@@ -33,9 +33,10 @@ def rating_plane(vectors: np.ndarray, rating: np.ndarray, component: int) -> tup
     return float(vectors[:, component] @ unit), gamma, outside / gamma
 
 
-#: How a tilted component's strength is set (:func:`tilted_projectors`); ``"joint"`` inverts over a grid of
-#: strengths as well (:func:`joint_strengths`).
-STRENGTH_RULES = ("rating_energy", "spike", "joint")
+#: How :func:`tilted_projectors` sets a tilted component's one strength.
+SINGLE_STRENGTH_RULES = ("rating_energy", "spike")
+#: Every rule of the inversion: ``"joint"`` inverts over a grid of strengths as well (:func:`joint_strengths`).
+STRENGTH_RULES = (*SINGLE_STRENGTH_RULES, "joint")
 #: The joint inversion's strengths, in units of the debiased strength at the noise edge
 #: (:attr:`World.edge_strength`), before the grid is continued upwards and the strengths that would change the
 #: component's rank are dropped (:func:`joint_strengths`).
@@ -125,8 +126,8 @@ def tilted_projectors(
         ``(alignments [n_grid], projectors)``: the tilted component's correlation with the rating and, per
         alignment, the ``[n, n]`` projector ``P`` of the world's truth ``P X``.
     """
-    if strength_rule not in STRENGTH_RULES[:2]:
-        raise ValueError(f"strength_rule must be one of {STRENGTH_RULES[:2]}, got {strength_rule!r}")
+    if strength_rule not in SINGLE_STRENGTH_RULES:
+        raise ValueError(f"strength_rule must be one of {SINGLE_STRENGTH_RULES}, got {strength_rule!r}")
     family = tilt_family(world, rating, component, n_grid)
     projectors = []
     for index, r in enumerate(family.alignments):
@@ -236,15 +237,13 @@ def inverted_replicate_interval(
         replicates: :func:`story_replicates` or :func:`emotion_replicates`.
         data: ``(story_gram, layout, gram, scores, valence, arousal)`` as those take them.
     """
-    story_gram, layout, gram, scores, valence, arousal = data
     name = ("pc1_valence_r", "pc2_arousal_r")[component]
+    rating = data[4 + component]  # valence or arousal
     grid, n_replicates, rule = inversion
-    rating = (valence, arousal)[component]
-    if rule == "joint":
+    joint = rule == "joint"
+    if joint:
         family = tilt_family(world, rating, component, grid)
         rows = [[family.projector(i, strength) for i in range(grid)] for strength in joint_strengths(world, component)]
-        if not rows:
-            return [float("nan"), float("nan")]
     else:
         rows = [tilted_projectors(world, rating, component, grid, rule)[1]]
     alpha = (1 - confidence) / 2
@@ -254,10 +253,11 @@ def inverted_replicate_interval(
             draws = replicates(replace(world, projector=projector), *data, n_replicates, np.random.default_rng(stream))
             r = np.abs(draws[name][np.isfinite(draws[name])])
             quantiles.append(np.quantile(r, [alpha, 0.5, 1 - alpha]))
-            eigenvalue_ranges.append(np.quantile(draws["eigenvalues"][:, component], [alpha, 1 - alpha]))
+            if joint:
+                eigenvalue_ranges.append(np.quantile(draws["eigenvalues"][:, component], [alpha, 1 - alpha]))
     shape = (len(rows), grid)
     quantiles_grid = np.reshape(quantiles, (*shape, 3))
-    if rule != "joint":
+    if not joint:
         return inverted_interval(estimate, quantiles_grid[0])
     companion = (float(world.eigenvalues[component]), np.reshape(eigenvalue_ranges, (*shape, 2)))
     return inverted_interval(estimate, quantiles_grid, companion)
