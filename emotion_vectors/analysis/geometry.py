@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 from scipy.stats import rankdata
 
 from emotion_vectors.errors import AnalysisError
@@ -375,11 +376,21 @@ def _krylov_step(
 
 
 def _dense_top(grams: np.ndarray, k: int, centre: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` eigenpairs of each matrix of ``[B, n, n]`` by a dense solve.
+
+    LAPACK's ``syevx`` (bisection and inverse iteration for the wanted pairs only) is about three times as
+    fast as a full batched ``eigh`` for two pairs of a 171 x 171 matrix.
+    """
     grams = grams.astype(np.float64, copy=False)
     if centre:
         grams = double_centre(grams)
-    values, vectors = np.linalg.eigh(grams)
-    return values[:, ::-1][:, :k].copy(), vectors[:, :, ::-1][:, :, :k].copy()
+    n = grams.shape[-1]
+    values = np.empty((grams.shape[0], k))
+    vectors = np.empty((grams.shape[0], n, k))
+    for b, gram in enumerate(grams):
+        w, v = scipy.linalg.eigh(gram, subset_by_index=(n - k, n - 1), driver="evx", check_finite=False)
+        values[b], vectors[b] = w[::-1], v[:, ::-1]
+    return values, vectors
 
 
 def _orthonormal_rows(rows: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
