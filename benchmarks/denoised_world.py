@@ -37,7 +37,6 @@ from emotion_vectors.analysis.bootstrap import (
     _assemble_grams,
     reference_story_projections,
     replicate_correlations,
-    start_block,
 )
 
 
@@ -142,6 +141,7 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
 
 def story_replicates(
     world: World,
+    projectors: np.ndarray,
     story_gram: np.ndarray,
     layout: StoryLayout,
     gram: np.ndarray,
@@ -150,25 +150,35 @@ def story_replicates(
     arousal: np.ndarray,
     n_resamples: int,
     rng: np.random.Generator,
-) -> dict[str, np.ndarray]:
+) -> list[dict[str, np.ndarray]]:
     """Story-scheme replicates: the same emotions, ``Mhat + fresh noise``. Ratings ``[n]`` (all rated).
 
-    Returns :func:`replicate_correlations`' statistics and the replicates' top two eigenvalues (``"eigenvalues"``).
+    ``projectors`` ``[W, n, n]`` are the truths ``Mhat = P X`` of ``W`` worlds that share ``world``'s noise model
+    (``world.projector[None]`` for the world itself): every world gets the same noise draws, and the noise Gram
+    matrices, the most expensive part after the eigen-solver, are assembled once for all of them.
+
+    Returns, per world, :func:`replicate_correlations`' statistics and the replicates' top two eigenvalues
+    (``"eigenvalues"``).
     """
     n, width = layout.n_emotions, layout.width
-    p = world.projector
     delta = noise_weights(world, n_resamples, rng)
     noise = _assemble_grams(world.by_column, delta)
-    signal_noise = p @ np.einsum("bfl,fle->bef", delta, world.cross)  # mhat_e . delta_f
-    grams = (p @ world.gram @ p.T)[None] + signal_noise + signal_noise.transpose(0, 2, 1) + noise
+    noise_means = np.einsum("bfl,fle->bef", delta, world.cross)  # x_e . delta_f
     reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
-    projections = (p @ np.einsum("ei,eik->ek", world.weights, reference))[None]
-    projections = projections + np.einsum("bei,eik->bek", delta, reference)
-    return replicate_correlations(grams, projections, start_block(gram), valence[None], arousal[None], eigenvalues=True)
+    noise_projections = np.einsum("bei,eik->bek", delta, reference)
+    mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
+    out = []
+    for p in projectors:
+        signal_noise = p @ noise_means  # mhat_e . delta_f
+        grams = (p @ world.gram @ p.T)[None] + signal_noise + signal_noise.transpose(0, 2, 1) + noise
+        projections = (p @ mean_projections)[None] + noise_projections
+        out.append(replicate_correlations(grams, projections, None, valence[None], arousal[None], eigenvalues=True))
+    return out
 
 
 def emotion_replicates(
     world: World,
+    projectors: np.ndarray,
     story_gram: np.ndarray,
     layout: StoryLayout,
     gram: np.ndarray,
@@ -178,22 +188,19 @@ def emotion_replicates(
     n_resamples: int,
     rng: np.random.Generator,
     chunk: int = 128,
-) -> dict[str, np.ndarray]:
+) -> list[dict[str, np.ndarray]]:
     """Emotion-scheme replicates: rows ``Mhat[idx]`` plus noise drawn, row by row, from a permutation of the
     emotions' residuals at the energy of the row's own emotion. Ratings ``[n]`` (all rated).
 
     Each emotion's noise is drawn once per replicate and every row takes a different emotion's (a permutation),
     so the replicate's noise Gram matrix is the emotions' noise Gram matrix re-indexed and rescaled: no story
-    Gram block is gathered per row. Returns what :func:`story_replicates` does.
+    Gram block is gathered per row. ``projectors`` and the return value are as in :func:`story_replicates`
+    (every world draws the same emotions, permutations and noise).
     """
     n = layout.n_emotions
-    p = world.projector
-    signal = p @ world.gram @ p.T
-    cross_signal = np.einsum("glf,ef->gle", world.cross, p)  # story (g, l) against mhat_e
     reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, layout.width, 2)
-    signal_projections = p @ np.einsum("ei,eik->ek", world.weights, reference)
-    start = start_block(gram)
-    outputs: dict[str, list[np.ndarray]] = {}
+    mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
+    outputs: list[dict[str, list[np.ndarray]]] = [{} for _ in projectors]
     for lo in range(0, n_resamples, chunk):
         m = min(chunk, n_resamples - lo)
         batch = np.arange(m)[:, None, None]
@@ -201,14 +208,18 @@ def emotion_replicates(
         source = np.argsort(rng.random((m, n)), axis=1)
         unscaled = noise_weights(world, m, rng)  # [m, f, l]: one draw per source emotion
         noise_grams = _assemble_grams(world.by_column, unscaled)
-        noise_signal = np.einsum("bfl,fle->bfe", unscaled, cross_signal)
+        noise_means = np.einsum("bfl,flg->bfg", unscaled, world.cross)  # noise of f against x_g
         noise_projections = np.einsum("bfl,flk->bfk", unscaled, reference)
         scale = np.sqrt(world.energy[idx] / world.energy[source])  # [m, row]
         noise = noise_grams[batch, source[:, :, None], source[:, None, :]] * scale[:, :, None] * scale[:, None, :]
-        cross = noise_signal[batch, source[:, :, None], idx[:, None, :]] * scale[:, :, None]
-        grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
-        projections = signal_projections[idx] + noise_projections[batch[:, :, 0], source] * scale[..., None]
-        chunk_out = replicate_correlations(grams, projections, start[idx], valence[idx], arousal[idx], eigenvalues=True)
-        for name, values in chunk_out.items():
-            outputs.setdefault(name, []).append(values)
-    return {name: np.concatenate(values) for name, values in outputs.items()}
+        projections_noise = noise_projections[batch[:, :, 0], source] * scale[..., None]
+        for p, outputs_p in zip(projectors, outputs, strict=True):
+            signal = p @ world.gram @ p.T
+            noise_signal = noise_means @ p.T  # noise of f against mhat_e
+            cross = noise_signal[batch, source[:, :, None], idx[:, None, :]] * scale[:, :, None]
+            grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
+            projections = (p @ mean_projections)[idx] + projections_noise
+            chunk_out = replicate_correlations(grams, projections, None, valence[idx], arousal[idx], eigenvalues=True)
+            for name, values in chunk_out.items():
+                outputs_p.setdefault(name, []).append(values)
+    return [{name: np.concatenate(values) for name, values in out.items()} for out in outputs]

@@ -133,7 +133,10 @@ def one_dataset(task: tuple[str, Any, Any, int, int, int, np.ndarray]) -> dict[s
             out["coverage_shipped"] = covers(z, estimate, target)
             replicates = denoised_world.emotion_replicates
         world = denoised_world.build_world(story_gram, layout, rng)
-        z = fisher(replicates(world, story_gram, layout, gram, scores, valence, arousal, n_resamples, rng))
+        draws = replicates(
+            world, world.projector[None], story_gram, layout, gram, scores, valence, arousal, n_resamples, rng
+        )
+        z = fisher(draws[0])
         out["spread_denoised"] = robust_sd(z).tolist()
         out["coverage_denoised"] = covers(z, estimate, target)
     return out

@@ -9,7 +9,7 @@ says what it shows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -161,6 +161,7 @@ def inverted_interval(
     companion: tuple[float, np.ndarray] | None = None,
     fine: int = 1001,
     fine_rows: int = 20,
+    profile: bool = False,
 ) -> list[float]:
     """Test inversion: the medians of the worlds whose central range contains the estimate.
 
@@ -169,10 +170,14 @@ def inverted_interval(
         quantiles: ``[G, 3]`` lower quantile, median and upper quantile of the replicates of ``G`` worlds along
             a one-parameter family, in family order, or ``[S, G, 3]`` for a two-parameter family (rows: strengths
             in order); interpolated linearly in between.
-        companion: ``(observed, ranges [S, G, 2])``: a second statistic of the sample and each world's central
-            range of it; a world is accepted only when both contain the sample's values.
+        companion: ``(observed, ranges [S, G, 3])``: a second statistic of the sample and each world's lower
+            quantile, median and upper quantile of it; a world is accepted only when both central ranges contain
+            the sample's values.
         fine: Interpolation points along a row.
         fine_rows: Interpolation steps between neighbouring rows.
+        profile: With a companion, test in each column (alignment) only the row whose companion median lies
+            closest to the observed value (the strength the sample's eigenvalue points to), instead of every row
+            whose companion range holds it.
 
     Returns:
         ``[low, high]``: the range of the medians of the accepted worlds, widened to contain the estimate (a no-op
@@ -185,7 +190,10 @@ def inverted_interval(
     grid = _interpolate_rows(_interpolate_columns(grid, fine), fine_rows)
     accepted = (grid[..., 0] <= estimate) & (estimate <= grid[..., 2])
     if companion is not None:
-        accepted &= (grid[..., 3] <= companion[0]) & (companion[0] <= grid[..., 4])
+        accepted &= (grid[..., 3] <= companion[0]) & (companion[0] <= grid[..., 5])
+        if profile:
+            closest = np.argmin(np.abs(grid[..., 4] - companion[0]), axis=0)
+            accepted &= np.arange(grid.shape[0])[:, None] == closest[None, :]
     if not np.any(accepted):
         return [float("nan"), float("nan")]
     medians = grid[..., 1][accepted]
@@ -223,8 +231,8 @@ def inverted_replicate_interval(
     inversion: tuple[int, int, str],
     confidence: float,
     stream: list[int],
-) -> list[float]:
-    """The test-inversion interval of PC1-valence (``component`` 0) or PC2-arousal r (1).
+) -> dict[str, list[float]]:
+    """The test-inversion intervals of PC1-valence (``component`` 0) or PC2-arousal r (1).
 
     The world's component is tilted along a grid (``inversion = (grid points, replicates per point, strength
     rule)``, :func:`tilted_projectors`); every point draws the same random numbers (seed ``stream``), so the
@@ -232,6 +240,9 @@ def inverted_replicate_interval(
     reports the estimate) give its quantiles for :func:`inverted_interval`. With the ``"joint"`` rule the grid
     is alignments x :func:`joint_strengths`, and a world must also hold the sample's eigenvalue of the component
     within the central range of its replicates' (the strength is what that eigenvalue measures).
+
+    Returns ``{"inverted": interval}``; with the ``"joint"`` rule also ``"inverted_profile"``, the same grid
+    inverted with ``profile=True`` (:func:`inverted_interval`).
 
     Args:
         replicates: :func:`story_replicates` or :func:`emotion_replicates`.
@@ -248,16 +259,18 @@ def inverted_replicate_interval(
         rows = [tilted_projectors(world, rating, component, grid, rule)[1]]
     alpha = (1 - confidence) / 2
     quantiles, eigenvalue_ranges = [], []
-    for row in rows:
-        for projector in row:
-            draws = replicates(replace(world, projector=projector), *data, n_replicates, np.random.default_rng(stream))
-            r = np.abs(draws[name][np.isfinite(draws[name])])
-            quantiles.append(np.quantile(r, [alpha, 0.5, 1 - alpha]))
-            if joint:
-                eigenvalue_ranges.append(np.quantile(draws["eigenvalues"][:, component], [alpha, 1 - alpha]))
+    projectors = np.array([projector for row in rows for projector in row])
+    for draws in replicates(world, projectors, *data, n_replicates, np.random.default_rng(stream)):
+        r = np.abs(draws[name][np.isfinite(draws[name])])
+        quantiles.append(np.quantile(r, [alpha, 0.5, 1 - alpha]))
+        if joint:
+            eigenvalue_ranges.append(np.quantile(draws["eigenvalues"][:, component], [alpha, 0.5, 1 - alpha]))
     shape = (len(rows), grid)
     quantiles_grid = np.reshape(quantiles, (*shape, 3))
     if not joint:
-        return inverted_interval(estimate, quantiles_grid[0])
-    companion = (float(world.eigenvalues[component]), np.reshape(eigenvalue_ranges, (*shape, 2)))
-    return inverted_interval(estimate, quantiles_grid, companion)
+        return {"inverted": inverted_interval(estimate, quantiles_grid[0])}
+    companion = (float(world.eigenvalues[component]), np.reshape(eigenvalue_ranges, (*shape, 3)))
+    return {
+        "inverted": inverted_interval(estimate, quantiles_grid, companion),
+        "inverted_profile": inverted_interval(estimate, quantiles_grid, companion, profile=True),
+    }

@@ -129,7 +129,8 @@ def test_joint_inversion_keeps_the_worlds_that_also_hold_the_second_statistic() 
     ``b_s = 0.2 + 0.05 s`` below the median ``t``, accept the estimate for ``t`` in ``[est - a_s, est + b_s]``
     (closed form). Without a companion every row counts, so the interval is that of the last row; a companion
     statistic whose central range ``[s - 0.5, s + 0.5]`` holds the observed 2 keeps rows ``1.5 <= s <= 2.5``,
-    so the interval is that of row 2.5 (rows are interpolated linearly)."""
+    so the interval is that of row 2.5 (rows are interpolated linearly); its profile keeps only the row whose
+    companion median ``s`` is the observed value."""
     module = _study().world_inversion
     rows, centres = np.arange(5.0), np.linspace(0.0, 1.0, 11)
     above, below = 0.1 + 0.05 * rows, 0.2 + 0.05 * rows
@@ -138,14 +139,20 @@ def test_joint_inversion_keeps_the_worlds_that_also_hold_the_second_statistic() 
     )
     low, high = module.inverted_interval(0.5, quantiles)
     assert (low, high) == pytest.approx((0.5 - above[-1], 0.5 + below[-1]), abs=1e-3)
-    ranges = np.broadcast_to(np.stack([rows - 0.5, rows + 0.5], axis=1)[:, None, :], (5, 11, 2))
+    ranges = np.broadcast_to(np.stack([rows - 0.5, rows, rows + 0.5], axis=1)[:, None, :], (5, 11, 3))
     low, high = module.inverted_interval(0.5, quantiles, (2.0, ranges))
     assert (low, high) == pytest.approx((0.5 - (0.1 + 0.05 * 2.5), 0.5 + (0.2 + 0.05 * 2.5)), abs=1e-3)
-    # a one-row family with a companion that always holds is the one-parameter inversion
+    # the profile tests only the row whose companion median is the observed value: row 2.3 for 2.3
+    low, high = module.inverted_interval(0.5, quantiles, (2.3, ranges), profile=True)
+    assert (low, high) == pytest.approx((0.5 - (0.1 + 0.05 * 2.3), 0.5 + (0.2 + 0.05 * 2.3)), abs=1e-3)
+    # a one-row family with a companion that always holds is the one-parameter inversion, with or without profile
     one_row = module.inverted_interval(0.5, quantiles[1])
-    assert module.inverted_interval(0.5, quantiles[1:2], (0.0, np.full((1, 11, 2), [-1.0, 1.0]))) == one_row
+    always = (0.0, np.full((1, 11, 3), [-1.0, 0.0, 1.0]))
+    assert module.inverted_interval(0.5, quantiles[1:2], always) == one_row
+    assert module.inverted_interval(0.5, quantiles[1:2], always, profile=True) == one_row
     # no world holds the companion: no interval
     assert all(math.isnan(v) for v in module.inverted_interval(0.5, quantiles, (9.0, ranges)))
+    assert all(math.isnan(v) for v in module.inverted_interval(0.5, quantiles, (9.0, ranges), profile=True))
 
 
 def test_joint_worlds_give_the_tilted_component_each_grid_strength_and_keep_its_rank() -> None:
@@ -190,3 +197,29 @@ def test_edge_strength_matches_the_planted_noise() -> None:
     n, d = 80, 96
     per_dimension = world.energy.mean() / d
     assert world.edge_strength == pytest.approx(n * per_dimension * math.sqrt(d / n), rel=0.15)
+
+
+@pytest.mark.parametrize("design", ["story", "emotion"])
+def test_a_family_of_worlds_draws_what_each_world_draws_alone(design: str) -> None:
+    """The replicate functions take several truths at once and share their noise draws: the replicates of a
+    family equal those of each world run alone from the same seed (the noise is assembled once, not per world)."""
+    study = _study()
+    spec = study.Planted(n_stories=3, n_emotions=40, d=48)
+    rng = np.random.default_rng(7)
+    valence, arousal, vectors = study.fixed_emotions(spec, 3)
+    layout, story_gram, gram = study.story_data(spec, valence, arousal, vectors, rng)
+    scores = study.layer_geometry(gram, valence, arousal, np.arange(spec.n_emotions)).scores[:, :2]
+    world = study.denoised_world.build_world(story_gram, layout, rng)
+    family = study.world_inversion.tilt_family(world, arousal, 1, 3)
+    projectors = np.array([family.projector(i, strength) for i in (0, 2) for strength in (0.5, 2.0)])
+    replicates = getattr(study.denoised_world, f"{design}_replicates")
+    data = (story_gram, layout, gram, scores, valence, arousal)
+    together = replicates(world, projectors, *data, 40, np.random.default_rng(11))
+    assert len(together) == len(projectors)
+    for projector, drawn in zip(projectors, together, strict=True):
+        alone = replicates(world, projector[None], *data, 40, np.random.default_rng(11))[0]
+        assert sorted(drawn) == sorted(alone)
+        for name in alone:
+            np.testing.assert_allclose(drawn[name], alone[name], rtol=1e-12, atol=1e-12)
+    # the worlds differ, so their draws do
+    assert not np.allclose(together[0]["pc2_arousal_r"], together[-1]["pc2_arousal_r"])

@@ -396,7 +396,7 @@ def _masked_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 def replicate_correlations(
     grams: np.ndarray,
     projections: np.ndarray,
-    start: np.ndarray,
+    start: np.ndarray | None,
     valence: np.ndarray,
     arousal: np.ndarray,
     *,
@@ -407,7 +407,9 @@ def replicate_correlations(
     Args:
         grams: ``[B, m, m]`` uncentred replicate Gram matrices.
         projections: ``[B, m, 2]`` the replicate rows projected on the full-sample PC1/PC2 directions.
-        start: ``[m, p]`` or ``[B, m, p]`` warm start of the eigen-solver.
+        start: ``[m, p]`` or ``[B, m, p]`` warm start of the eigen-solver; ``None`` solves every replicate
+            densely (faster when most replicates' PC2 lies close to the noise bulk, where the Krylov solver
+            restarts and then falls back to a dense solve anyway).
         valence, arousal: ``[B, m]`` or ``[1, m]`` ratings of each replicate row (NaN where unrated).
         eigenvalues: Also return the replicates' top two eigenvalues of the centred Gram matrix
             (``"eigenvalues"``, ``[B, 2]``).
