@@ -104,7 +104,7 @@ LOG_SCALES = {
 }
 #: The prototype's test-inversion intervals (``--inversion``; this study only, not analysis methods): every
 #: strength rule gives ``inverted``, the joint rule also ``inverted_profile``
-#: (:func:`world_inversion.inverted_replicate_interval`).
+#: (:func:`world_inversion.grid_intervals`).
 INVERTED = ("inverted", "inverted_profile")
 PROFILE_NOTE = (
     " `inverted_profile`: each alignment tested only at the strength whose eigenvalue median is the sample's."
@@ -301,14 +301,21 @@ def one_dataset(
         )[0]
         replicates[f"{design}_denoised"] = (boot, None)
         inverted: dict[str, dict[str, list[float]]] = {}
+        grids: dict[str, dict[str, Any]] = {}
         if inversion[0] > 0:
             data = (story_gram, layout, gram, scores, valence, arousal)
-            for name in STATISTICS:
-                by_method = world_inversion.inverted_replicate_interval(
-                    world, prototype, data, STATISTICS.index(name), estimates[name], inversion, confidence, [*stream, 5]
+            for component, name in enumerate(STATISTICS):
+                grid = world_inversion.replicate_grid(
+                    world, prototype, data, component, inversion, confidence, [*stream, 5]
                 )
-                for method, interval in by_method.items():
+                eigenvalue = float(world.eigenvalues[component])
+                for method, interval in world_inversion.grid_intervals(
+                    grid, estimates[name], eigenvalue, confidence
+                ).items():
                     inverted.setdefault(method, {})[name] = interval
+                grids[name] = {"estimate": estimates[name], "eigenvalue": eigenvalue} | {
+                    key: value.tolist() for key, value in asdict(grid).items()
+                }
     intervals: dict[str, dict[str, dict[str, list[float]]]] = {}
     for variant, (boot, jack) in replicates.items():
         intervals[variant] = {}
@@ -331,7 +338,7 @@ def one_dataset(
                     name: recentred_on_log_scale(method, estimates[name], boot[name], confidence) for name in STATISTICS
                 }
     intervals[f"{design}_denoised"].update(inverted)
-    return {"estimates": estimates, "intervals": intervals}
+    return {"estimates": estimates, "intervals": intervals, "grids": grids}
 
 
 def recentred_on_log_scale(method: str, estimate: float, replicates: np.ndarray, confidence: float) -> list[float]:
@@ -425,6 +432,7 @@ def run_cell(
         "sampling_tails_z": tails,
         "mean_estimate": dict(zip(STATISTICS, estimates.mean(axis=0).tolist(), strict=True)),
         "summary": summarise(datasets, targets),
+        "grids": [d["grids"] for d in datasets if d["grids"]],
     }
 
 
@@ -537,9 +545,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN)
+    parser.add_argument(
+        "--grids",
+        type=Path,
+        help="with --inversion: write every data set's inversion grid (quantiles of each world's replicates, "
+        "world_inversion.ReplicateGrid) here, per cell, to invert them at other levels without new replicates",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     cells: list[dict[str, Any]] = []
+    grid_cells: list[dict[str, Any]] = []
     study = {
         "confidence": args.confidence,
         "n_datasets": args.datasets,
@@ -554,20 +569,23 @@ def main(argv: list[str] | None = None) -> int:
     for n_stories in args.stories:
         for design in args.designs:
             spec = Planted(n_stories=n_stories, n_nuisance=args.nuisance)
-            cells.append(
-                run_cell(
-                    design,
-                    spec,
-                    args.datasets,
-                    args.resamples,
-                    args.reference,
-                    args.confidence,
-                    args.seed,
-                    args.workers,
-                    args.unscaled_datasets,
-                    (*args.inversion, args.inversion_strength),
-                )
+            cell = run_cell(
+                design,
+                spec,
+                args.datasets,
+                args.resamples,
+                args.reference,
+                args.confidence,
+                args.seed,
+                args.workers,
+                args.unscaled_datasets,
+                (*args.inversion, args.inversion_strength),
             )
+            grids = cell.pop("grids")
+            cells.append(cell)
+            if args.grids is not None:
+                grid_cells.append({"design": design, "n_stories": n_stories, "seed": args.seed, "datasets": grids})
+                args.grids.write_text(json.dumps(grid_cells) + "\n")
             # written after every cell, so a long study can be inspected (and is not lost) half way
             args.json.write_text(json.dumps(study, indent=1, sort_keys=True) + "\n")
             print(f"cell {design} x {n_stories} stories done at {time.perf_counter() - start:.0f} s", flush=True)

@@ -222,27 +222,50 @@ def _interpolate_rows(grid: np.ndarray, steps: int) -> np.ndarray:
     return (1 - weight) * grid[low] + weight * grid[low + 1]
 
 
-def inverted_replicate_interval(
+#: Quantile levels of |r| and of the component's eigenvalue kept for every world of a grid
+#: (:func:`replicate_grid`): enough to invert the same grid at other test levels without new replicates.
+GRID_LEVELS = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
+
+
+@dataclass(frozen=True)
+class ReplicateGrid:
+    """Quantiles of the replicates of every world of an inversion grid.
+
+    Attributes:
+        levels: ``[L]`` quantile levels, ascending (:data:`GRID_LEVELS` plus the interval's own).
+        r: ``[S, G, L]`` quantiles of |r| per strength row (one row for a single-strength rule) and alignment.
+        eigenvalue: ``[S, G, L]`` quantiles of the component's eigenvalue.
+        strengths: ``[S]`` the rows' strengths in units of the world's edge strength (empty for a single-strength
+            rule).
+        alignments: ``[G]`` the tilted component's correlation with its rating.
+    """
+
+    levels: np.ndarray
+    r: np.ndarray
+    eigenvalue: np.ndarray
+    strengths: np.ndarray
+    alignments: np.ndarray
+
+    def at(self, level: float) -> int:
+        """Index of ``level`` in :attr:`levels`."""
+        return int(np.argmin(np.abs(self.levels - level)))
+
+
+def replicate_grid(
     world: World,
-    replicates: Callable[..., dict[str, np.ndarray]],
+    replicates: Callable[..., list[dict[str, np.ndarray]]],
     data: tuple[Any, ...],
     component: int,
-    estimate: float,
     inversion: tuple[int, int, str],
     confidence: float,
     stream: list[int],
-) -> dict[str, list[float]]:
-    """The test-inversion intervals of PC1-valence (``component`` 0) or PC2-arousal r (1).
+) -> ReplicateGrid:
+    """Replicates of every world of the inversion grid of PC1-valence (``component`` 0) or PC2-arousal r (1).
 
     The world's component is tilted along a grid (``inversion = (grid points, replicates per point, strength
     rule)``, :func:`tilted_projectors`); every point draws the same random numbers (seed ``stream``), so the
-    quantile curves are smooth along the grid, and each point's replicates (|r|, as the analysis's sign rule
-    reports the estimate) give its quantiles for :func:`inverted_interval`. With the ``"joint"`` rule the grid
-    is alignments x :func:`joint_strengths`, and a world must also hold the sample's eigenvalue of the component
-    within the central range of its replicates' (the strength is what that eigenvalue measures).
-
-    Returns ``{"inverted": interval}``; with the ``"joint"`` rule also ``"inverted_profile"``, the same grid
-    inverted with ``profile=True`` (:func:`inverted_interval`).
+    quantile curves are smooth along the grid. With the ``"joint"`` rule the grid is alignments x
+    :func:`joint_strengths`.
 
     Args:
         replicates: :func:`story_replicates` or :func:`emotion_replicates`.
@@ -250,27 +273,48 @@ def inverted_replicate_interval(
     """
     name = ("pc1_valence_r", "pc2_arousal_r")[component]
     rating = data[4 + component]  # valence or arousal
-    grid, n_replicates, rule = inversion
-    joint = rule == "joint"
-    if joint:
-        family = tilt_family(world, rating, component, grid)
-        rows = [[family.projector(i, strength) for i in range(grid)] for strength in joint_strengths(world, component)]
-    else:
-        rows = [tilted_projectors(world, rating, component, grid, rule)[1]]
+    n_grid, n_replicates, rule = inversion
     alpha = (1 - confidence) / 2
-    quantiles, eigenvalue_ranges = [], []
-    projectors = np.array([projector for row in rows for projector in row])
-    for draws in replicates(world, projectors, *data, n_replicates, np.random.default_rng(stream)):
-        r = np.abs(draws[name][np.isfinite(draws[name])])
-        quantiles.append(np.quantile(r, [alpha, 0.5, 1 - alpha]))
-        if joint:
-            eigenvalue_ranges.append(np.quantile(draws["eigenvalues"][:, component], [alpha, 0.5, 1 - alpha]))
-    shape = (len(rows), grid)
-    quantiles_grid = np.reshape(quantiles, (*shape, 3))
-    if not joint:
-        return {"inverted": inverted_interval(estimate, quantiles_grid[0])}
-    companion = (float(world.eigenvalues[component]), np.reshape(eigenvalue_ranges, (*shape, 3)))
+    levels = np.unique(np.round([*GRID_LEVELS, alpha, 0.5, 1 - alpha], 12))
+    if rule == "joint":
+        family = tilt_family(world, rating, component, n_grid)
+        strengths = joint_strengths(world, component)
+        alignments = family.alignments
+        projectors = [family.projector(i, strength) for strength in strengths for i in range(n_grid)]
+    else:
+        alignments, projectors = tilted_projectors(world, rating, component, n_grid, rule)
+        strengths = np.empty(0)
+    r_quantiles, eigenvalue_quantiles = [], []
+    for draws in replicates(world, np.array(projectors), *data, n_replicates, np.random.default_rng(stream)):
+        r_quantiles.append(np.quantile(np.abs(draws[name][np.isfinite(draws[name])]), levels))
+        eigenvalue_quantiles.append(np.quantile(draws["eigenvalues"][:, component], levels))
+    shape = (max(strengths.size, 1), n_grid, levels.size)
+    return ReplicateGrid(
+        levels=levels,
+        r=np.reshape(r_quantiles, shape),
+        eigenvalue=np.reshape(eigenvalue_quantiles, shape),
+        strengths=strengths / world.edge_strength,
+        alignments=np.asarray(alignments),
+    )
+
+
+def grid_intervals(
+    grid: ReplicateGrid, estimate: float, eigenvalue: float, confidence: float
+) -> dict[str, list[float]]:
+    """The test-inversion intervals of one grid: ``{"inverted": ...}`` and, for a grid of strengths, also
+    ``"inverted_profile"`` (:func:`inverted_interval` with ``profile=True``).
+
+    Each world's central ``confidence`` range of |r| (|r|, as the analysis's sign rule reports the estimate)
+    must hold ``estimate``; in a grid of strengths its range of the component's eigenvalue must also hold the
+    sample's ``eigenvalue`` (the strength is what that eigenvalue measures).
+    """
+    alpha = (1 - confidence) / 2
+    columns = [grid.at(alpha), grid.at(0.5), grid.at(1 - alpha)]
+    r = grid.r[..., columns]
+    if grid.strengths.size == 0:
+        return {"inverted": inverted_interval(estimate, r[0])}
+    companion = (eigenvalue, grid.eigenvalue[..., columns])
     return {
-        "inverted": inverted_interval(estimate, quantiles_grid, companion),
-        "inverted_profile": inverted_interval(estimate, quantiles_grid, companion, profile=True),
+        "inverted": inverted_interval(estimate, r, companion),
+        "inverted_profile": inverted_interval(estimate, r, companion, profile=True),
     }
