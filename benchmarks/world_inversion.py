@@ -235,6 +235,9 @@ class ReplicateGrid:
         levels: ``[L]`` quantile levels, ascending (:data:`GRID_LEVELS` plus the interval's own).
         r: ``[S, G, L]`` quantiles of |r| per strength row (one row for a single-strength rule) and alignment.
         eigenvalue: ``[S, G, L]`` quantiles of the component's eigenvalue.
+        conditional: ``[S, G, L]`` quantiles of |r| given that the eigenvalue equals the sample's (a least-squares
+            line of |r| on the eigenvalue over the world's replicates, at the sample's eigenvalue, plus the
+            quantiles of the residuals).
         strengths: ``[S]`` the rows' strengths in units of the world's edge strength (empty for a single-strength
             rule).
         alignments: ``[G]`` the tilted component's correlation with its rating.
@@ -243,6 +246,7 @@ class ReplicateGrid:
     levels: np.ndarray
     r: np.ndarray
     eigenvalue: np.ndarray
+    conditional: np.ndarray
     strengths: np.ndarray
     alignments: np.ndarray
 
@@ -284,15 +288,22 @@ def replicate_grid(
     else:
         alignments, projectors = tilted_projectors(world, rating, component, n_grid, rule)
         strengths = np.empty(0)
-    r_quantiles, eigenvalue_quantiles = [], []
+    observed = float(world.eigenvalues[component])
+    r_quantiles, eigenvalue_quantiles, conditional = [], [], []
     for draws in replicates(world, np.array(projectors), *data, n_replicates, np.random.default_rng(stream)):
-        r_quantiles.append(np.quantile(np.abs(draws[name][np.isfinite(draws[name])]), levels))
-        eigenvalue_quantiles.append(np.quantile(draws["eigenvalues"][:, component], levels))
+        finite = np.isfinite(draws[name])
+        r, eigenvalue = np.abs(draws[name][finite]), draws["eigenvalues"][finite, component]
+        r_quantiles.append(np.quantile(r, levels))
+        eigenvalue_quantiles.append(np.quantile(eigenvalue, levels))
+        slope, intercept = np.polyfit(eigenvalue, r, 1)
+        residual = r - (intercept + slope * eigenvalue)
+        conditional.append(intercept + slope * observed + np.quantile(residual, levels))
     shape = (max(strengths.size, 1), n_grid, levels.size)
     return ReplicateGrid(
         levels=levels,
         r=np.reshape(r_quantiles, shape),
         eigenvalue=np.reshape(eigenvalue_quantiles, shape),
+        conditional=np.reshape(conditional, shape),
         strengths=strengths / world.edge_strength,
         alignments=np.asarray(alignments),
     )
@@ -302,7 +313,10 @@ def grid_intervals(
     grid: ReplicateGrid, estimate: float, eigenvalue: float, confidence: float
 ) -> dict[str, list[float]]:
     """The test-inversion intervals of one grid: ``{"inverted": ...}`` and, for a grid of strengths, also
-    ``"inverted_profile"`` (:func:`inverted_interval` with ``profile=True``).
+    ``"inverted_profile"`` (:func:`inverted_interval` with ``profile=True``) and ``"inverted_conditional"``: each
+    world tested by the range of |r| given the sample's eigenvalue (:attr:`ReplicateGrid.conditional`), which
+    the strength barely moves when the eigenvalue measures it, so the union over strengths adds little; the
+    interval is still the range of the accepted worlds' (unconditional) medians.
 
     Each world's central ``confidence`` range of |r| (|r|, as the analysis's sign rule reports the estimate)
     must hold ``estimate``; in a grid of strengths its range of the component's eigenvalue must also hold the
@@ -314,7 +328,9 @@ def grid_intervals(
     if grid.strengths.size == 0:
         return {"inverted": inverted_interval(estimate, r[0])}
     companion = (eigenvalue, grid.eigenvalue[..., columns])
+    conditional = np.stack([grid.conditional[..., columns[0]], r[..., 1], grid.conditional[..., columns[2]]], axis=-1)
     return {
         "inverted": inverted_interval(estimate, r, companion),
         "inverted_profile": inverted_interval(estimate, r, companion, profile=True),
+        "inverted_conditional": inverted_interval(estimate, conditional, companion),
     }
