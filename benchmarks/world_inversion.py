@@ -255,6 +255,16 @@ class ReplicateGrid:
         return int(np.argmin(np.abs(self.levels - level)))
 
 
+def conditional_quantiles(r: np.ndarray, eigenvalue: np.ndarray, observed: float, levels: np.ndarray) -> np.ndarray:
+    """``[L]`` quantiles of ``r`` ``[B]`` given ``eigenvalue`` ``[B]`` at ``observed``: the least-squares line of
+    ``r`` on the eigenvalue at ``observed`` plus the quantiles of the residuals (a shift of the whole
+    distribution along the line; valid near the replicates' own eigenvalues, so callers require ``observed``
+    inside their range)."""
+    slope, intercept = np.polyfit(eigenvalue, r, 1)
+    residual = r - (intercept + slope * eigenvalue)
+    return intercept + slope * observed + np.quantile(residual, levels)
+
+
 def replicate_grid(
     world: World,
     replicates: Callable[..., list[dict[str, np.ndarray]]],
@@ -295,9 +305,7 @@ def replicate_grid(
         r, eigenvalue = np.abs(draws[name][finite]), draws["eigenvalues"][finite, component]
         r_quantiles.append(np.quantile(r, levels))
         eigenvalue_quantiles.append(np.quantile(eigenvalue, levels))
-        slope, intercept = np.polyfit(eigenvalue, r, 1)
-        residual = r - (intercept + slope * eigenvalue)
-        conditional.append(intercept + slope * observed + np.quantile(residual, levels))
+        conditional.append(conditional_quantiles(r, eigenvalue, observed, levels))
     shape = (max(strengths.size, 1), n_grid, levels.size)
     return ReplicateGrid(
         levels=levels,

@@ -223,3 +223,41 @@ def test_a_family_of_worlds_draws_what_each_world_draws_alone(design: str) -> No
             np.testing.assert_allclose(drawn[name], alone[name], rtol=1e-12, atol=1e-12)
     # the worlds differ, so their draws do
     assert not np.allclose(together[0]["pc2_arousal_r"], together[-1]["pc2_arousal_r"])
+
+
+def test_conditional_quantiles_shift_the_residuals_along_the_line() -> None:
+    """Replicates ``r = 0.2 + 0.5 lambda + e`` with residuals ``e`` orthogonal to ``1`` and ``lambda`` (so least
+    squares recovers the line exactly): the quantiles given ``lambda = 0.8`` are ``0.6`` plus those of ``e``;
+    the unconditional ones are wider, because they also carry the spread of ``lambda``."""
+    module = _study().world_inversion
+    eigenvalue = np.repeat(np.linspace(0.0, 1.0, 11), 4)
+    e = np.tile([-0.03, -0.01, 0.01, 0.03], 11)  # mean 0 within every eigenvalue, so orthogonal to both
+    r = 0.2 + 0.5 * eigenvalue + e
+    levels = np.array([0.025, 0.5, 0.975])
+    conditional = module.conditional_quantiles(r, eigenvalue, 0.8, levels)
+    np.testing.assert_allclose(conditional, 0.6 + np.quantile(e, levels), atol=1e-12)
+    marginal = np.quantile(r, levels)
+    assert marginal[2] - marginal[0] > 5 * (conditional[2] - conditional[0])
+
+
+def test_the_conditional_inversion_tests_each_world_given_the_sample_eigenvalue() -> None:
+    """Worlds (row ``s`` = strength, column ``c`` = alignment) whose replicates have eigenvalue ``s + 0.5 u`` and
+    ``|r| = c + 0.05 (u + v)`` (``u``, ``v`` independent standard normals), so every world's median is ``c``.
+    The marginal test keeps the columns within ``1.96 x 0.05 sqrt(2)`` of the estimate 0.5. Given the sample's
+    eigenvalue 0, ``u = -2 s``, so |r| is ``c - 0.1 s + 0.05 v``: the conditional test keeps ``c`` within
+    ``1.96 x 0.05`` of ``0.5 + 0.1 s``, for every row whose eigenvalue range (``s +- 0.98``) holds 0, and the
+    interval is the range of those worlds' medians (closed forms; rows are interpolated in steps of 0.025)."""
+    module = _study().world_inversion
+    levels = np.array(module.GRID_LEVELS)
+    z = norm.ppf(levels)
+    rows, columns = np.linspace(-1.0, 1.0, 5), np.linspace(0.2, 0.8, 13)
+    shape = (rows.size, columns.size, levels.size)
+    eigenvalue = np.broadcast_to(rows[:, None, None] + 0.5 * z, shape).copy()
+    marginal = np.broadcast_to(columns[None, :, None] + 0.05 * np.sqrt(2) * z, shape).copy()
+    conditional = columns[None, :, None] - 0.1 * rows[:, None, None] + 0.05 * z
+    grid = module.ReplicateGrid(levels, marginal, eigenvalue, conditional, rows, columns)
+    intervals = module.grid_intervals(grid, 0.5, 0.0, 0.95)
+    half = 1.96 * 0.05
+    assert intervals["inverted"] == pytest.approx([0.5 - half * np.sqrt(2), 0.5 + half * np.sqrt(2)], abs=2e-3)
+    reach = half + 0.1 * 0.975  # the last interpolated row whose eigenvalue range holds 0
+    assert intervals["inverted_conditional"] == pytest.approx([0.5 - reach, 0.5 + reach], abs=2e-3)
