@@ -314,7 +314,7 @@ def one_dataset(
                     grid, estimates[name], eigenvalue, confidence
                 ).items():
                     inverted.setdefault(method, {})[name] = interval
-                grids[name] = {"estimate": estimates[name], "eigenvalue": eigenvalue} | {
+                grids[name] = {"estimate": estimates[name], "observed_eigenvalue": eigenvalue} | {
                     key: value.tolist() for key, value in asdict(grid).items()
                 }
     intervals: dict[str, dict[str, dict[str, list[float]]]] = {}

@@ -318,24 +318,30 @@ def replicate_grid(
 
 
 def grid_intervals(
-    grid: ReplicateGrid, estimate: float, eigenvalue: float, confidence: float
+    grid: ReplicateGrid,
+    estimate: float,
+    eigenvalue: float,
+    confidence: float,
+    eigenvalue_confidence: float | None = None,
 ) -> dict[str, list[float]]:
     """The test-inversion intervals of one grid: ``{"inverted": ...}`` and, for a grid of strengths, also
     ``"inverted_profile"`` (:func:`inverted_interval` with ``profile=True``) and ``"inverted_conditional"``: each
-    world tested by the range of |r| given the sample's eigenvalue (:attr:`ReplicateGrid.conditional`), which
-    the strength barely moves when the eigenvalue measures it, so the union over strengths adds little; the
-    interval is still the range of the accepted worlds' (unconditional) medians.
+    world tested by its range of |r| given the sample's eigenvalue (:attr:`ReplicateGrid.conditional`), so the
+    spread of |r| that the eigenvalue explains no longer widens every world's range; the interval is still the
+    range of the accepted worlds' (unconditional) medians, the estimand.
 
     Each world's central ``confidence`` range of |r| (|r|, as the analysis's sign rule reports the estimate)
-    must hold ``estimate``; in a grid of strengths its range of the component's eigenvalue must also hold the
-    sample's ``eigenvalue`` (the strength is what that eigenvalue measures).
+    must hold ``estimate``; in a grid of strengths its central ``eigenvalue_confidence`` range (default
+    ``confidence``) of the component's eigenvalue must also hold the sample's ``eigenvalue`` (the strength is
+    what that eigenvalue measures).
     """
     alpha = (1 - confidence) / 2
     columns = [grid.at(alpha), grid.at(0.5), grid.at(1 - alpha)]
     r = grid.r[..., columns]
     if grid.strengths.size == 0:
         return {"inverted": inverted_interval(estimate, r[0])}
-    companion = (eigenvalue, grid.eigenvalue[..., columns])
+    beta = (1 - (confidence if eigenvalue_confidence is None else eigenvalue_confidence)) / 2
+    companion = (eigenvalue, grid.eigenvalue[..., [grid.at(beta), grid.at(0.5), grid.at(1 - beta)]])
     conditional = np.stack([grid.conditional[..., columns[0]], r[..., 1], grid.conditional[..., columns[2]]], axis=-1)
     return {
         "inverted": inverted_interval(estimate, r, companion),
