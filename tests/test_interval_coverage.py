@@ -3,6 +3,7 @@ design-level r; the percentile interval of the story scheme does not, because of
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 
@@ -261,3 +262,34 @@ def test_the_conditional_inversion_tests_each_world_given_the_sample_eigenvalue(
     assert intervals["inverted"] == pytest.approx([0.5 - half * np.sqrt(2), 0.5 + half * np.sqrt(2)], abs=2e-3)
     reach = half + 0.1 * 0.975  # the last interpolated row whose eigenvalue range holds 0
     assert intervals["inverted_conditional"] == pytest.approx([0.5 - reach, 0.5 + reach], abs=2e-3)
+
+
+@pytest.mark.slow
+def test_saved_grids_inverted_again_at_the_study_levels_give_the_study_coverage(tmp_path) -> None:
+    """``invert_grids.py`` re-inverts the grids a study saved (``--grids``); at the study's own levels it must
+    reproduce the study's coverage and widths of every inversion rule, data set for data set."""
+    study_json, grids_json = tmp_path / "study.json", tmp_path / "grids.json"
+    args = "--seed 1 --stories 3 --designs story --datasets 3 --resamples 40 --reference 16 --unscaled-datasets 0"
+    args += " --inversion 3 20 --inversion-strength joint --workers 1"
+    argv = [
+        *args.split(),
+        "--json",
+        str(study_json),
+        "--markdown",
+        str(tmp_path / "study.md"),
+        "--grids",
+        str(grids_json),
+    ]
+    assert _study().main(argv) == 0
+    study = json.loads(study_json.read_text())
+    (cell,) = json.loads(grids_json.read_text())
+    assert len(cell["datasets"]) == 3
+    again = load_benchmark("invert_grids").cell_coverage(
+        cell["datasets"], study["cells"][0]["targets"]["design"], 0.95, 0.95
+    )
+    summary = study["cells"][0]["summary"]["story_denoised"]
+    assert sorted(again) == ["inverted", "inverted_conditional", "inverted_profile"]
+    for rule, by_name in again.items():
+        for name, result in by_name.items():
+            assert result["coverage"] == summary[rule][name]["coverage"]
+            assert result["median_width"] == pytest.approx(summary[rule][name]["median_width"], rel=1e-12, nan_ok=True)
