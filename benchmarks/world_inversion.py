@@ -251,8 +251,11 @@ class ReplicateGrid:
     alignments: np.ndarray
 
     def at(self, level: float) -> int:
-        """Index of ``level`` in :attr:`levels`."""
-        return int(np.argmin(np.abs(self.levels - level)))
+        """Index of ``level`` in :attr:`levels` (a level the grid does not hold is an error, not its neighbour)."""
+        index = int(np.argmin(np.abs(self.levels - level)))
+        if abs(self.levels[index] - level) > 1e-9:
+            raise ValueError(f"the grid holds quantiles at {self.levels.tolist()}, not at {level:.4g}")
+        return index
 
 
 def conditional_quantiles(r: np.ndarray, eigenvalue: np.ndarray, observed: float, levels: np.ndarray) -> np.ndarray:

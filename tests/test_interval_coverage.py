@@ -293,3 +293,12 @@ def test_saved_grids_inverted_again_at_the_study_levels_give_the_study_coverage(
         for name, result in by_name.items():
             assert result["coverage"] == summary[rule][name]["coverage"]
             assert result["median_width"] == pytest.approx(summary[rule][name]["median_width"], rel=1e-12, nan_ok=True)
+
+
+def test_a_grid_refuses_a_level_it_does_not_hold() -> None:
+    module = _study().world_inversion
+    levels = np.array(module.GRID_LEVELS)
+    grid = module.ReplicateGrid(levels, *(np.zeros((1, 2, levels.size)),) * 3, np.ones(1), np.zeros(2))
+    assert grid.at(0.975) == levels.size - 1
+    with pytest.raises(ValueError, match=r"not at 0\.005"):
+        module.grid_intervals(grid, 0.5, 0.0, 0.95, eigenvalue_confidence=0.99)
