@@ -105,10 +105,11 @@ LOG_SCALES = {
 #: The prototype's test-inversion intervals (``--inversion``; this study only, not analysis methods): every
 #: strength rule gives ``inverted``, the joint rule also ``inverted_profile``
 #: (:func:`world_inversion.grid_intervals`).
-INVERTED = ("inverted", "inverted_profile", "inverted_conditional")
+INVERTED = ("inverted", "inverted_profile", "inverted_conditional", "inverted_hybrid")
 PROFILE_NOTE = (
     " `inverted_profile`: each alignment tested only at the strength whose eigenvalue median is the sample's;"
-    " `inverted_conditional`: every world tested by its range of |r| given the sample's eigenvalue."
+    " `inverted_conditional`: every world tested by its range of |r| given the sample's eigenvalue;"
+    " `inverted_hybrid`: the profile where the eigenvalue lies above every edge spike's range, the union elsewhere."
 )
 #: The unscaled story scheme (for comparison) is run where the rescaling matters: ``sqrt(n / (n - 1))`` is 1.22
 #: at 3 stories, 1.06 at 9.

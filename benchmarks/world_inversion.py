@@ -331,7 +331,9 @@ def grid_intervals(
     ``"inverted_profile"`` (:func:`inverted_interval` with ``profile=True``) and ``"inverted_conditional"``: each
     world tested by its range of |r| given the sample's eigenvalue (:attr:`ReplicateGrid.conditional`), so the
     spread of |r| that the eigenvalue explains no longer widens every world's range; the interval is still the
-    range of the accepted worlds' (unconditional) medians, the estimand.
+    range of the accepted worlds' (unconditional) medians, the estimand. ``"inverted_hybrid"`` is the profile
+    where the eigenvalue tells the component apart from a spike at the noise edge (:func:`above_edge`, so the
+    eigenvalue measures its strength) and the union over strengths elsewhere.
 
     Each world's central ``confidence`` range of |r| (|r|, as the analysis's sign rule reports the estimate)
     must hold ``estimate``; in a grid of strengths its central ``eigenvalue_confidence`` range (default
@@ -346,8 +348,22 @@ def grid_intervals(
     beta = (1 - (confidence if eigenvalue_confidence is None else eigenvalue_confidence)) / 2
     companion = (eigenvalue, grid.eigenvalue[..., [grid.at(beta), grid.at(0.5), grid.at(1 - beta)]])
     conditional = np.stack([grid.conditional[..., columns[0]], r[..., 1], grid.conditional[..., columns[2]]], axis=-1)
+    union = inverted_interval(estimate, r, companion)
+    profile = inverted_interval(estimate, r, companion, profile=True)
     return {
-        "inverted": inverted_interval(estimate, r, companion),
-        "inverted_profile": inverted_interval(estimate, r, companion, profile=True),
+        "inverted": union,
+        "inverted_profile": profile,
         "inverted_conditional": inverted_interval(estimate, conditional, companion),
+        "inverted_hybrid": profile if above_edge(grid, eigenvalue, 1 - alpha) else union,
     }
+
+
+def above_edge(grid: ReplicateGrid, eigenvalue: float, level: float) -> bool:
+    """Whether the sample's ``eigenvalue`` lies above the ``level`` quantile of the replicates' eigenvalue of every
+    world whose component sits exactly at the noise edge (strength 1 in :attr:`ReplicateGrid.strengths`): a
+    component the eigenvalue tells apart from an edge spike, whose strength it therefore measures. A grid that
+    starts above the edge (PC1, kept above PC2's strength) counts as above."""
+    at_edge = np.flatnonzero(np.abs(grid.strengths - 1.0) < 1e-9)
+    if at_edge.size == 0:
+        return bool(grid.strengths.min() > 1.0)
+    return bool(eigenvalue > grid.eigenvalue[at_edge[0], :, grid.at(level)].max())

@@ -288,7 +288,7 @@ def test_saved_grids_inverted_again_at_the_study_levels_give_the_study_coverage(
         cell["datasets"], study["cells"][0]["targets"]["design"], 0.95, 0.95
     )
     summary = study["cells"][0]["summary"]["story_denoised"]
-    assert sorted(again) == ["inverted", "inverted_conditional", "inverted_profile"]
+    assert sorted(again) == ["inverted", "inverted_conditional", "inverted_hybrid", "inverted_profile"]
     for rule, by_name in again.items():
         for name, result in by_name.items():
             assert result["coverage"] == summary[rule][name]["coverage"]
@@ -302,3 +302,24 @@ def test_a_grid_refuses_a_level_it_does_not_hold() -> None:
     assert grid.at(0.975) == levels.size - 1
     with pytest.raises(ValueError, match=r"not at 0\.005"):
         module.grid_intervals(grid, 0.5, 0.0, 0.95, eigenvalue_confidence=0.99)
+
+
+def test_the_hybrid_takes_the_profile_only_for_a_component_the_eigenvalue_tells_from_an_edge_spike() -> None:
+    """Rows at 0.5, 1 and 2 edge strengths whose eigenvalue ranges are ``s +- 0.3`` (upper end at the edge row
+    1.3): an eigenvalue of 1.5 is told apart from every edge spike, 1.2 is not; a grid that starts above the edge
+    counts as above. The hybrid is then the profile or the union."""
+    module = _study().world_inversion
+    levels = np.array(module.GRID_LEVELS)
+    spread = np.interp(levels, [0.025, 0.975], [-0.3, 0.3])
+    strengths, columns = np.array([0.5, 1.0, 2.0]), np.linspace(0.2, 0.8, 7)
+    shape = (strengths.size, columns.size, levels.size)
+    eigenvalue = np.broadcast_to(strengths[:, None, None] + spread, shape).copy()
+    marginal = np.broadcast_to(columns[None, :, None] + 0.1 * norm.ppf(levels), shape).copy()
+    grid = module.ReplicateGrid(levels, marginal, eigenvalue, marginal.copy(), strengths, columns)
+    assert module.above_edge(grid, 1.5, 0.975) and not module.above_edge(grid, 1.2, 0.975)
+    high = module.ReplicateGrid(levels, marginal, eigenvalue, marginal.copy(), strengths + 1.5, columns)
+    assert module.above_edge(high, 0.0, 0.975)
+    for observed in (1.5, 1.2):
+        intervals = module.grid_intervals(grid, 0.5, observed, 0.95)
+        expected = "inverted_profile" if observed == 1.5 else "inverted"
+        assert intervals["inverted_hybrid"] == intervals[expected]
