@@ -200,6 +200,7 @@ def emotion_replicates(
     n = layout.n_emotions
     reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, layout.width, 2)
     mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
+    signals = [(p @ world.gram @ p.T, p @ mean_projections) for p in projectors]  # per world, not per chunk
     outputs: list[dict[str, list[np.ndarray]]] = [{} for _ in projectors]
     for lo in range(0, n_resamples, chunk):
         m = min(chunk, n_resamples - lo)
@@ -213,12 +214,11 @@ def emotion_replicates(
         scale = np.sqrt(world.energy[idx] / world.energy[source])  # [m, row]
         noise = noise_grams[batch, source[:, :, None], source[:, None, :]] * scale[:, :, None] * scale[:, None, :]
         projections_noise = noise_projections[batch[:, :, 0], source] * scale[..., None]
-        for p, outputs_p in zip(projectors, outputs, strict=True):
-            signal = p @ world.gram @ p.T
+        for p, (signal, signal_projections), outputs_p in zip(projectors, signals, outputs, strict=True):
             noise_signal = noise_means @ p.T  # noise of f against mhat_e
             cross = noise_signal[batch, source[:, :, None], idx[:, None, :]] * scale[:, :, None]
             grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
-            projections = (p @ mean_projections)[idx] + projections_noise
+            projections = signal_projections[idx] + projections_noise
             chunk_out = replicate_correlations(grams, projections, None, valence[idx], arousal[idx], eigenvalues=True)
             for name, values in chunk_out.items():
                 outputs_p.setdefault(name, []).append(values)

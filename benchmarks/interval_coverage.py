@@ -103,7 +103,7 @@ LOG_SCALES = {
     "recentred_log_z": (lambda r: np.log(np.arctanh(r)), lambda y: np.tanh(np.exp(y))),
 }
 #: The prototype's test-inversion intervals (``--inversion``; this study only, not analysis methods): every
-#: strength rule gives ``inverted``, the joint rule also ``inverted_profile``
+#: strength rule gives ``inverted``, the joint rule also the profile, conditional and hybrid inversions
 #: (:func:`world_inversion.grid_intervals`).
 INVERTED = ("inverted", "inverted_profile", "inverted_conditional", "inverted_hybrid")
 PROFILE_NOTE = (

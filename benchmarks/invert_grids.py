@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import world_inversion  # noqa: E402  (a sibling script, not a package)
-
-STATISTICS = ("pc1_valence_r", "pc2_arousal_r")
+import world_inversion  # noqa: E402  (sibling scripts, not a package)
+from interval_coverage import STATISTICS, summarise  # noqa: E402
 
 
 def load_grid(saved: dict) -> world_inversion.ReplicateGrid:
@@ -37,31 +36,24 @@ def load_grid(saved: dict) -> world_inversion.ReplicateGrid:
 
 
 def cell_coverage(
-    datasets: list[dict], targets: dict[str, float], confidence: float, eigenvalue_confidence: float
+    datasets: list[dict], targets: dict[str, dict[str, float]], confidence: float, eigenvalue_confidence: float
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """``{rule: {statistic: {coverage, empty, median_width}}}`` over one cell's data sets."""
-    bounds: dict[str, dict[str, list[list[float]]]] = {}
+    """``{rule: {statistic: summary}}`` over one cell's data sets: the study's own summary
+    (:func:`interval_coverage.summarise`: coverage, median width, ``undefined`` = share of empty intervals, ...)
+    of the intervals the saved grids give at these levels. ``targets`` is the cell's ``targets``."""
+    inverted = []
     for dataset in datasets:
+        intervals: dict[str, dict[str, list[float]]] = {}
         for name in STATISTICS:
             saved = dataset[name]
-            intervals = world_inversion.grid_intervals(
+            by_rule = world_inversion.grid_intervals(
                 load_grid(saved), saved["estimate"], saved["observed_eigenvalue"], confidence, eigenvalue_confidence
             )
-            for rule, interval in intervals.items():
-                bounds.setdefault(rule, {}).setdefault(name, []).append(interval)
-    out: dict[str, dict[str, dict[str, float]]] = {}
-    for rule, by_name in bounds.items():
-        out[rule] = {}
-        for name, pairs in by_name.items():
-            lo, hi = np.asarray(pairs).T
-            finite = np.isfinite(lo) & np.isfinite(hi)
-            target = targets[name]
-            out[rule][name] = {
-                "coverage": float(np.mean(finite & (lo <= target) & (target <= hi))),
-                "empty": float(np.mean(~finite)),
-                "median_width": float(np.nanmedian(hi - lo)) if finite.any() else float("nan"),
-            }
-    return out
+            for rule, interval in by_rule.items():
+                intervals.setdefault(rule, {})[name] = interval
+        estimates = {name: dataset[name]["estimate"] for name in STATISTICS}
+        inverted.append({"estimates": estimates, "intervals": {"grid": intervals}})
+    return summarise(inverted, targets)["grid"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     study = json.loads(args.study.read_text())
-    targets = {(c["design"], c["n_stories"]): c["targets"]["design"] for c in study["cells"]}
+    targets = {(c["design"], c["n_stories"]): c["targets"] for c in study["cells"]}
     print(
         "| stories | design | eigenvalue level | rule | PC1-val coverage (empty, width) | PC2-ar coverage (empty, width) |"
     )
@@ -88,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         for level in args.eigenvalue_confidence:
             for rule, by_name in cell_coverage(cell["datasets"], targets[key], args.confidence, level).items():
                 stats = " | ".join(
-                    "{coverage:.3f} ({empty:.2f}, {median_width:.3f})".format(**by_name[name]) for name in STATISTICS
+                    "{coverage:.3f} ({undefined:.2f}, {median_width:.3f})".format(**by_name[name])
+                    for name in STATISTICS
                 )
                 print(f"| {key[1]} | {key[0]} | {level:g} | {rule} | {stats} |")
     return 0

@@ -284,9 +284,7 @@ def test_saved_grids_inverted_again_at_the_study_levels_give_the_study_coverage(
     study = json.loads(study_json.read_text())
     (cell,) = json.loads(grids_json.read_text())
     assert len(cell["datasets"]) == 3
-    again = load_benchmark("invert_grids").cell_coverage(
-        cell["datasets"], study["cells"][0]["targets"]["design"], 0.95, 0.95
-    )
+    again = load_benchmark("invert_grids").cell_coverage(cell["datasets"], study["cells"][0]["targets"], 0.95, 0.95)
     summary = study["cells"][0]["summary"]["story_denoised"]
     assert sorted(again) == ["inverted", "inverted_conditional", "inverted_hybrid", "inverted_profile"]
     for rule, by_name in again.items():
