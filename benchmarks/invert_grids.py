@@ -1,13 +1,14 @@
 """Invert saved test-inversion grids again, at other test levels, without new replicates.
 
-Usage: ``python benchmarks/invert_grids.py --study STUDY.json --grids GRIDS.json [--confidence 0.95]
-[--eigenvalue-confidence 0.95 0.99 ...]``
+Usage: ``python benchmarks/invert_grids.py --study STUDY.json [STUDY2.json ...] --grids GRIDS.json [GRIDS2.json
+...] [--confidence 0.95] [--eigenvalue-confidence 0.95 0.99 ...]``
 
 ``STUDY.json`` and ``GRIDS.json`` are what ``benchmarks/interval_coverage.py --inversion GRID REPLICATES
 --inversion-strength joint --json STUDY.json --grids GRIDS.json`` writes: the study's design-level r per cell,
 and per data set every world's quantiles of |r| and of the component's eigenvalue
 (``world_inversion.ReplicateGrid``). Prints, per cell, level and inversion rule, the coverage of the design-level
-r, the share of empty intervals and the median width. An exploration tool: levels picked on these data sets must
+r, the share of empty intervals and the median width; with several runs, also each design and size pooled over
+the runs that hold it (:func:`pooled`). An exploration tool: levels picked on these data sets must
 be confirmed on fresh ones (another ``--seed``, or data sets beyond the first ``--datasets``).
 """
 
@@ -56,10 +57,31 @@ def cell_coverage(
     return summarise(inverted, targets)["grid"]
 
 
+def pooled(summaries: list[dict[str, dict[str, dict[str, float]]]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Several runs' :func:`cell_coverage` of one design and size pooled, weighting each by its data sets:
+    coverage and the share of empty intervals are means over all data sets (each judged against its own run's
+    design-level r), with the Monte-Carlo standard error of the coverage; the width is the runs' median widths
+    averaged. In the emotion design runs of different seeds draw from the same population, so pooling adds data
+    sets of one cell; in the story design each seed plants its own geometry, so the pool averages over them."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for rule in summaries[0]:
+        out[rule] = {}
+        for name in STATISTICS:
+            rows = [summary[rule][name] for summary in summaries]
+            n = np.array([row["n_datasets"] for row in rows], dtype=np.float64)
+            mean = {key: float(np.sum(n * [row[key] for row in rows]) / n.sum()) for key in ("coverage", "undefined")}
+            out[rule][name] = mean | {
+                "median_width": float(np.sum(n * [row["median_width"] for row in rows]) / n.sum()),
+                "standard_error": float(np.sqrt(mean["coverage"] * (1 - mean["coverage"]) / n.sum())),
+                "n_datasets": int(n.sum()),
+            }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--study", type=Path, required=True, help="the coverage study's JSON (--json)")
-    parser.add_argument("--grids", type=Path, required=True, help="the coverage study's grids (--grids)")
+    parser.add_argument("--study", type=Path, nargs="+", required=True, help="the coverage studies' JSON (--json)")
+    parser.add_argument("--grids", type=Path, nargs="+", required=True, help="their grids (--grids), in that order")
     parser.add_argument("--confidence", type=float, default=0.95, help="level of each world's range of |r|")
     parser.add_argument(
         "--eigenvalue-confidence",
@@ -69,22 +91,39 @@ def main(argv: list[str] | None = None) -> int:
         help="levels of each world's range of the eigenvalue to try",
     )
     args = parser.parse_args(argv)
-    study = json.loads(args.study.read_text())
-    targets = {(c["design"], c["n_stories"]): c["targets"] for c in study["cells"]}
+    if len(args.study) != len(args.grids):
+        parser.error(f"give one --grids file per --study file ({len(args.study)} studies, {len(args.grids)} grids)")
     print(
-        "| stories | design | eigenvalue level | rule | PC1-val coverage (empty, width) | PC2-ar coverage (empty, width) |"
+        "| run | stories | design | eigenvalue level | rule | PC1-val coverage (empty, width) |"
+        " PC2-ar coverage (empty, width) |"
     )
-    print("|---|---|---|---|---|---|")
-    for cell in json.loads(args.grids.read_text()):
-        key = (cell["design"], cell["n_stories"])
-        for level in args.eigenvalue_confidence:
-            for rule, by_name in cell_coverage(cell["datasets"], targets[key], args.confidence, level).items():
-                stats = " | ".join(
-                    "{coverage:.3f} ({undefined:.2f}, {median_width:.3f})".format(**by_name[name])
-                    for name in STATISTICS
-                )
-                print(f"| {key[1]} | {key[0]} | {level:g} | {rule} | {stats} |")
+    print("|---|---|---|---|---|---|---|")
+    by_cell: dict[tuple[str, int, float], list[dict]] = {}
+    for study_path, grids_path in zip(args.study, args.grids, strict=True):
+        study = json.loads(study_path.read_text())
+        targets = {(c["design"], c["n_stories"]): c["targets"] for c in study["cells"]}
+        for cell in json.loads(grids_path.read_text()):
+            key = (cell["design"], cell["n_stories"])
+            for level in args.eigenvalue_confidence:
+                summary = cell_coverage(cell["datasets"], targets[key], args.confidence, level)
+                by_cell.setdefault((*key, level), []).append(summary)
+                _print_rows(f"{study_path.stem} (seed {study['seed']})", key, level, summary)
+    for (design, stories, level), summaries in by_cell.items():
+        if len(summaries) > 1:
+            _print_rows(f"pooled over {len(summaries)} runs", (design, stories), level, pooled(summaries))
     return 0
+
+
+def _print_rows(run: str, key: tuple[str, int], level: float, summary: dict) -> None:
+    for rule, by_name in summary.items():
+        stats = " | ".join(
+            "{coverage:.3f}{error} ({undefined:.2f}, {median_width:.3f})".format(
+                **by_name[name],
+                error=f" ± {by_name[name]['standard_error']:.3f}" if "standard_error" in by_name[name] else "",
+            )
+            for name in STATISTICS
+        )
+        print(f"| {run} | {key[1]} | {key[0]} | {level:g} | {rule} | {stats} |")
 
 
 if __name__ == "__main__":

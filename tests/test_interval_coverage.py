@@ -324,3 +324,20 @@ def test_the_hybrid_takes_the_profile_only_for_a_component_the_eigenvalue_tells_
         intervals = module.grid_intervals(grid, 0.5, observed, 0.95)
         expected = "inverted_profile" if observed == 1.5 else "inverted"
         assert intervals["inverted_hybrid"] == intervals[expected]
+
+
+def test_pooled_runs_weight_each_run_by_its_data_sets() -> None:
+    """Pooling 100 data sets covering 0.90 with 300 covering 0.98 gives 0.96 over 400, with the binomial
+    Monte-Carlo standard error of 0.96 over 400 data sets; the shares of empty intervals pool the same way."""
+
+    def summary(coverage: float, undefined: float, width: float, n: int) -> dict:
+        row = {"coverage": coverage, "undefined": undefined, "median_width": width, "n_datasets": n}
+        return {"inverted": {name: row for name in ("pc1_valence_r", "pc2_arousal_r")}}
+
+    pooled = load_benchmark("invert_grids").pooled([summary(0.90, 0.04, 0.2, 100), summary(0.98, 0.0, 0.4, 300)])
+    for row in pooled["inverted"].values():
+        assert row["coverage"] == pytest.approx(0.96)
+        assert row["undefined"] == pytest.approx(0.01)
+        assert row["median_width"] == pytest.approx(0.35)
+        assert row["standard_error"] == pytest.approx(math.sqrt(0.96 * 0.04 / 400))
+        assert row["n_datasets"] == 400
