@@ -160,9 +160,9 @@ def test_joint_worlds_give_the_tilted_component_each_grid_strength_and_keep_its_
     """Every world of the joint grid has the turned vector as an eigenvector of its truth Gram matrix, with the
     grid strength as its eigenvalue and the stated correlation with the rating. The grid starts at the edge
     strength times :data:`JOINT_STRENGTHS`, steps by about sqrt(2), brackets each component's debiased
-    strength and ends at its rank boundary (PC1 at PC2's strength, PC2 at PC1's), also when the noise edge is
-    ten times lower (little noise, PC1 far above 8 edge strengths: a grid that stopped there would hold no world
-    with the sample's eigenvalue)."""
+    strength and keeps its rank (PC1 above PC2's strength; PC2's grid ends at PC1's strength), also when the
+    noise edge is ten times lower (little noise, PC1 far above 8 edge strengths: a grid that stopped there would
+    hold no world with the sample's eigenvalue)."""
     world_module, world, valence, arousal = _small_world(n_emotions=80, d=96, seed=2, rng_seed=4)
     assert world.spikes.size >= 2
     quiet = replace(world, edge_strength=world.edge_strength / 10)
@@ -172,9 +172,9 @@ def test_joint_worlds_give_the_tilted_component_each_grid_strength_and_keep_its_
             assert strengths.size >= 3
             assert np.all(np.diff(strengths) > 0)
             assert strengths[0] < case.spikes[component] < strengths[-1]  # the sample's own strength is inside
-            if component == 0:  # from PC2's strength up past twice PC1's, in steps of about sqrt(2)
-                interior = strengths[1:]
-                assert strengths[0] == case.spikes[1]
+            if component == 0:  # from above PC2's strength up past twice PC1's, in steps of about sqrt(2)
+                interior = strengths
+                assert strengths[0] > case.spikes[1]
                 assert strengths[-1] >= 2 * case.spikes[0]
             else:  # from half the edge strength up to PC1's strength
                 interior = strengths[:-1]
