@@ -1,6 +1,6 @@
 """Coverage of the bootstrap intervals of PC1-valence and PC2-arousal r on planted emotion geometry.
 
-Usage: ``python benchmarks/interval_coverage.py [--datasets 500] [--resamples 300] [--unscaled-datasets 200]
+Usage: ``python benchmarks/interval_coverage.py [--datasets 500] [--first-dataset 0] [--resamples 300] [--unscaled-datasets 200]
 [--reference 500] [--stories 3 9] [--workers 2] [--seed 0] [--nuisance 30] [--inversion GRID REPLICATES]
 [--inversion-strength {rating_energy,spike,joint}] [--json PATH] [--markdown PATH]``
 
@@ -409,8 +409,10 @@ def run_cell(
     workers: int,
     n_unscaled: int = 0,
     inversion: tuple[int, int, str] = (0, 0, "rating_energy"),
+    first: int = 0,
 ) -> dict[str, Any]:
-    """Simulate one cell (design x stories per emotion) and summarise it."""
+    """Simulate one cell (design x stories per emotion), data sets ``first`` to ``first + n_datasets - 1``, and
+    summarise it."""
     fixed = fixed_emotions(spec, seed) if design == "story" else None
     design_r, tails = design_level_r(design, spec, fixed, n_reference, seed)
     free_r = noise_free_r(design, spec, fixed, seed)
@@ -418,7 +420,10 @@ def run_cell(
         "design": dict(zip(STATISTICS, design_r, strict=True)),
         "noise_free": dict(zip(STATISTICS, free_r, strict=True)),
     }
-    tasks = [(design, spec, fixed, i, n_resamples, confidence, seed, n_unscaled, inversion) for i in range(n_datasets)]
+    tasks = [
+        (design, spec, fixed, i, n_resamples, confidence, seed, n_unscaled, inversion)
+        for i in range(first, first + n_datasets)
+    ]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             datasets = list(pool.map(one_dataset, tasks, chunksize=4))
@@ -430,6 +435,7 @@ def run_cell(
         "n_stories": spec.n_stories,
         "n_emotions": spec.n_emotions,
         "n_datasets": n_datasets,
+        "first_dataset": first,
         "targets": targets,
         "sampling_tails_z": tails,
         "mean_estimate": dict(zip(STATISTICS, estimates.mean(axis=0).tolist(), strict=True)),
@@ -520,6 +526,13 @@ def tails_table(study: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", type=int, default=500)
+    parser.add_argument(
+        "--first-dataset",
+        type=int,
+        default=0,
+        help="index of the first data set: a long study split into runs of fresh data sets (benchmarks/invert_grids.py"
+        " pools their grids)",
+    )
     parser.add_argument("--resamples", type=int, default=300)
     parser.add_argument("--unscaled-datasets", type=int, default=200, help="data sets of the unscaled story scheme")
     parser.add_argument("--reference", type=int, default=500, help="data sets for the design-level r")
@@ -582,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.workers,
                 args.unscaled_datasets,
                 (*args.inversion, args.inversion_strength),
+                args.first_dataset,
             )
             grids = cell.pop("grids")
             cells.append(cell)

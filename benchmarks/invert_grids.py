@@ -61,8 +61,9 @@ def pooled(summaries: list[dict[str, dict[str, dict[str, float]]]]) -> dict[str,
     """Several runs' :func:`cell_coverage` of one design and size pooled, weighting each by its data sets:
     coverage and the share of empty intervals are means over all data sets (each judged against its own run's
     design-level r), with the Monte-Carlo standard error of the coverage; the width is the runs' median widths
-    averaged. In the emotion design runs of different seeds draw from the same population, so pooling adds data
-    sets of one cell; in the story design each seed plants its own geometry, so the pool averages over them."""
+    averaged. Runs of one seed and different ``--first-dataset`` hold fresh data sets of one cell, and so do
+    emotion-design runs of different seeds (they draw from the same population); in the story design each seed
+    plants its own geometry, so a pool over seeds averages over geometries."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for rule in summaries[0]:
         out[rule] = {}

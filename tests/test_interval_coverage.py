@@ -341,3 +341,19 @@ def test_pooled_runs_weight_each_run_by_its_data_sets() -> None:
         assert row["median_width"] == pytest.approx(0.35)
         assert row["standard_error"] == pytest.approx(math.sqrt(0.96 * 0.04 / 400))
         assert row["n_datasets"] == 400
+
+
+def test_a_study_split_by_first_dataset_simulates_the_same_data_sets() -> None:
+    """Data sets 0-2 in one run, or 0 in one run and 1-2 in another (``--first-dataset 1``), are the same data sets:
+    the mean estimates pool back to the whole run's, so split runs of a long study add fresh data sets."""
+    study = _study()
+    planted = study.Planted(n_stories=3, n_emotions=40, d=48)
+    args = dict(n_resamples=20, n_reference=8, confidence=0.95, seed=3, workers=1)
+    whole = study.run_cell("story", planted, 3, **args)
+    head = study.run_cell("story", planted, 1, **args)
+    tail = study.run_cell("story", planted, 2, **args, first=1)
+    assert tail["first_dataset"] == 1
+    for name in study.STATISTICS:
+        pooled = (head["mean_estimate"][name] + 2 * tail["mean_estimate"][name]) / 3
+        assert pooled == pytest.approx(whole["mean_estimate"][name], rel=1e-12)
+        assert head["mean_estimate"][name] != pytest.approx(tail["mean_estimate"][name], rel=1e-6)
