@@ -100,11 +100,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---|---|---|---|---|")
     by_cell: dict[tuple[str, int, float], list[dict]] = {}
+    seen: dict[tuple, Path] = {}
     for study_path, grids_path in zip(args.study, args.grids, strict=True):
         study = json.loads(study_path.read_text())
-        targets = {(c["design"], c["n_stories"]): c["targets"] for c in study["cells"]}
+        cells = {(c["design"], c["n_stories"]): c for c in study["cells"]}
         for cell in json.loads(grids_path.read_text()):
             key = (cell["design"], cell["n_stories"])
+            data_sets = (*key, study["seed"], cells[key].get("first_dataset", 0))
+            if data_sets in seen:  # the same data sets twice would count twice in the pool
+                parser.error(
+                    f"{grids_path} repeats the data sets of {seen[data_sets]} ({key[0]} design, {key[1]} stories)"
+                )
+            seen[data_sets] = grids_path
+            targets = {key: cells[key]["targets"]}
             for level in args.eigenvalue_confidence:
                 summary = cell_coverage(cell["datasets"], targets[key], args.confidence, level)
                 by_cell.setdefault((*key, level), []).append(summary)

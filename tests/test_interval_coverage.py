@@ -294,6 +294,9 @@ def test_saved_grids_inverted_again_at_the_study_levels_give_the_study_coverage(
         for name, result in by_name.items():
             assert result["coverage"] == summary[rule][name]["coverage"]
             assert result["median_width"] == pytest.approx(summary[rule][name]["median_width"], rel=1e-12, nan_ok=True)
+    # the same data sets given twice would count twice in a pooled row: refused
+    with pytest.raises(SystemExit):
+        load_benchmark("invert_grids").main(["--study", *[str(study_json)] * 2, "--grids", *[str(grids_json)] * 2])
 
 
 def test_a_grid_refuses_a_level_it_does_not_hold() -> None:
