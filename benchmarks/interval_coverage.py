@@ -1,8 +1,8 @@
 """Coverage of the bootstrap intervals of PC1-valence and PC2-arousal r on planted emotion geometry.
 
-Usage: ``python benchmarks/interval_coverage.py [--datasets 500] [--first-dataset 0] [--resamples 300] [--unscaled-datasets 200]
-[--reference 500] [--stories 3 9] [--workers 2] [--seed 0] [--nuisance 30] [--inversion GRID REPLICATES]
-[--inversion-strength {rating_energy,spike,joint}] [--json PATH] [--markdown PATH]``
+Usage: ``python benchmarks/interval_coverage.py [--datasets 500] [--first-dataset 0] [--resamples 300]
+[--unscaled-datasets 200] [--reference 500] [--stories 3 9] [--workers 2] [--seed 0] [--nuisance 30]
+[--inversion GRID REPLICATES] [--inversion-strength {rating_energy,spike,joint}] [--json PATH] [--markdown PATH]``
 
 **Planted geometry** (:class:`Planted`). 171 emotions with the NRC valence and arousal ratings (standardised:
 ``zv``, ``za``). Each emotion's noise-free vector lives in ``2 + n_nuisance`` coordinates of a

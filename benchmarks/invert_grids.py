@@ -69,12 +69,14 @@ def pooled(summaries: list[dict[str, dict[str, dict[str, float]]]]) -> dict[str,
         out[rule] = {}
         for name in STATISTICS:
             rows = [summary[rule][name] for summary in summaries]
-            n = np.array([row["n_datasets"] for row in rows], dtype=np.float64)
-            mean = {key: float(np.sum(n * [row[key] for row in rows]) / n.sum()) for key in ("coverage", "undefined")}
+            n = [row["n_datasets"] for row in rows]
+            mean = {
+                key: float(np.average([row[key] for row in rows], weights=n))
+                for key in ("coverage", "undefined", "median_width")
+            }
             out[rule][name] = mean | {
-                "median_width": float(np.sum(n * [row["median_width"] for row in rows]) / n.sum()),
-                "standard_error": float(np.sqrt(mean["coverage"] * (1 - mean["coverage"]) / n.sum())),
-                "n_datasets": int(n.sum()),
+                "standard_error": float(np.sqrt(mean["coverage"] * (1 - mean["coverage"]) / sum(n))),
+                "n_datasets": sum(n),
             }
     return out
 
@@ -112,9 +114,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{grids_path} repeats the data sets of {seen[data_sets]} ({key[0]} design, {key[1]} stories)"
                 )
             seen[data_sets] = grids_path
-            targets = {key: cells[key]["targets"]}
             for level in args.eigenvalue_confidence:
-                summary = cell_coverage(cell["datasets"], targets[key], args.confidence, level)
+                summary = cell_coverage(cell["datasets"], cells[key]["targets"], args.confidence, level)
                 by_cell.setdefault((*key, level), []).append(summary)
                 _print_rows(f"{study_path.stem} (seed {study['seed']})", key, level, summary)
     for (design, stories, level), summaries in by_cell.items():

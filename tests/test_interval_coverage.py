@@ -346,6 +346,13 @@ def test_pooled_runs_weight_each_run_by_its_data_sets() -> None:
         assert row["n_datasets"] == 400
 
 
+def test_invert_grids_wants_one_grids_file_per_study(capsys) -> None:
+    """Studies and grids are paired in order; a count that does not match is refused before any file is read."""
+    with pytest.raises(SystemExit):
+        load_benchmark("invert_grids").main(["--study", "a.json", "b.json", "--grids", "a_grids.json"])
+    assert "one --grids file per --study file (2 studies, 1 grids)" in capsys.readouterr().err
+
+
 def test_a_study_split_by_first_dataset_simulates_the_same_data_sets() -> None:
     """Data sets 0-2 in one run, or 0 in one run and 1-2 in another (``--first-dataset 1``), are the same data sets:
     the mean estimates pool back to the whole run's, so split runs of a long study add fresh data sets."""
