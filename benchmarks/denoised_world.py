@@ -31,13 +31,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from low_rank_eigen import top_updated  # a sibling script, not a package
 
 from emotion_vectors.analysis.bootstrap import (
     StoryLayout,
     _assemble_grams,
+    eigenpair_correlations,
     reference_story_projections,
     replicate_correlations,
 )
+from emotion_vectors.analysis.geometry import double_centre
 
 
 @dataclass(frozen=True)
@@ -150,12 +153,17 @@ def story_replicates(
     arousal: np.ndarray,
     n_resamples: int,
     rng: np.random.Generator,
+    dense: bool = False,
+    components: tuple[int, ...] = (0, 1),
 ) -> list[dict[str, np.ndarray]]:
     """Story-scheme replicates: the same emotions, ``Mhat + fresh noise``. Ratings ``[n]`` (all rated).
 
     ``projectors`` ``[W, n, n]`` are the truths ``Mhat = P X`` of ``W`` worlds that share ``world``'s noise model
     (``world.projector[None]`` for the world itself): every world gets the same noise draws, and the noise Gram
-    matrices, the most expensive part after the eigen-solver, are assembled once for all of them.
+    matrices are assembled once for all of them. The worlds differ from each other by a low-rank term, and
+    :func:`family_correlations` solves them together; ``dense=True`` assembles and solves every replicate Gram
+    matrix instead (the reference the tests hold it to). ``components``: which of PC1 (0) and PC2 (1) to solve
+    for (the other's statistics are NaN; the dense path always solves both).
 
     Returns, per world, :func:`replicate_correlations`' statistics and the replicates' top two eigenvalues
     (``"eigenvalues"``).
@@ -167,12 +175,18 @@ def story_replicates(
     reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
     noise_projections = np.einsum("bei,eik->bek", delta, reference)
     mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
+    projections = [(p @ mean_projections)[None] + noise_projections for p in projectors]
+    if not dense:
+        basis = world.eigenvectors[:, : truth_rank(world)]
+        noise_truth = np.einsum("bef,ej->bfj", noise_means, basis)  # delta_f . (X^T basis)
+        return family_correlations(
+            world, projectors, noise, noise_truth, None, projections, valence[None], arousal[None], components
+        )
     out = []
-    for p in projectors:
+    for p, projection in zip(projectors, projections, strict=True):
         signal_noise = p @ noise_means  # mhat_e . delta_f
         grams = (p @ world.gram @ p.T)[None] + signal_noise + signal_noise.transpose(0, 2, 1) + noise
-        projections = (p @ mean_projections)[None] + noise_projections
-        out.append(replicate_correlations(grams, projections, None, valence[None], arousal[None], eigenvalues=True))
+        out.append(replicate_correlations(grams, projection, None, valence[None], arousal[None], eigenvalues=True))
     return out
 
 
@@ -188,6 +202,8 @@ def emotion_replicates(
     n_resamples: int,
     rng: np.random.Generator,
     chunk: int = 128,
+    dense: bool = False,
+    components: tuple[int, ...] = (0, 1),
 ) -> list[dict[str, np.ndarray]]:
     """Emotion-scheme replicates: rows ``Mhat[idx]`` plus noise drawn, row by row, from a permutation of the
     emotions' residuals at the energy of the row's own emotion. Ratings ``[n]`` (all rated).
@@ -195,12 +211,13 @@ def emotion_replicates(
     Each emotion's noise is drawn once per replicate and every row takes a different emotion's (a permutation),
     so the replicate's noise Gram matrix is the emotions' noise Gram matrix re-indexed and rescaled: no story
     Gram block is gathered per row. ``projectors`` and the return value are as in :func:`story_replicates`
-    (every world draws the same emotions, permutations and noise).
+    (every world draws the same emotions, permutations and noise), and so are ``dense`` and ``components``.
     """
     n = layout.n_emotions
     reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, layout.width, 2)
     mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
     signals = [(p @ world.gram @ p.T, p @ mean_projections) for p in projectors]  # per world, not per chunk
+    basis = world.eigenvectors[:, : truth_rank(world)]
     outputs: list[dict[str, list[np.ndarray]]] = [{} for _ in projectors]
     for lo in range(0, n_resamples, chunk):
         m = min(chunk, n_resamples - lo)
@@ -214,12 +231,87 @@ def emotion_replicates(
         scale = np.sqrt(world.energy[idx] / world.energy[source])  # [m, row]
         noise = noise_grams[batch, source[:, :, None], source[:, None, :]] * scale[:, :, None] * scale[:, None, :]
         projections_noise = noise_projections[batch[:, :, 0], source] * scale[..., None]
-        for p, (signal, signal_projections), outputs_p in zip(projectors, signals, outputs, strict=True):
-            noise_signal = noise_means @ p.T  # noise of f against mhat_e
-            cross = noise_signal[batch, source[:, :, None], idx[:, None, :]] * scale[:, :, None]
-            grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
-            projections = signal_projections[idx] + projections_noise
-            chunk_out = replicate_correlations(grams, projections, None, valence[idx], arousal[idx], eigenvalues=True)
+        projections = [signal_projections[idx] + projections_noise for _, signal_projections in signals]
+        if dense:
+            chunk_outs = []
+            for p, (signal, _), projection in zip(projectors, signals, projections, strict=True):
+                noise_signal = noise_means @ p.T  # noise of f against mhat_e
+                cross = noise_signal[batch, source[:, :, None], idx[:, None, :]] * scale[:, :, None]
+                grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
+                chunk_outs.append(
+                    replicate_correlations(grams, projection, None, valence[idx], arousal[idx], eigenvalues=True)
+                )
+        else:
+            noise_truth = (noise_means @ basis)[batch[:, :, 0], source] * scale[..., None]  # noise of row e . basis
+            chunk_outs = family_correlations(
+                world, projectors, noise, noise_truth, idx, projections, valence[idx], arousal[idx], components
+            )
+        for chunk_out, outputs_p in zip(chunk_outs, outputs, strict=True):
             for name, values in chunk_out.items():
                 outputs_p.setdefault(name, []).append(values)
     return [{name: np.concatenate(values) for name, values in out.items()} for out in outputs]
+
+
+def truth_rank(world: World) -> int:
+    """How many of the sample's eigenvectors span the row space of every truth ``P X`` of an inversion family:
+    the kept components, and at least PC1 and PC2 (the inversion tilts either, kept or not)."""
+    return max(world.spikes.size, 2)
+
+
+def family_correlations(
+    world: World,
+    projectors: np.ndarray,
+    noise: np.ndarray,
+    noise_truth: np.ndarray,
+    rows: np.ndarray | None,
+    projections: list[np.ndarray],
+    valence: np.ndarray,
+    arousal: np.ndarray,
+    components: tuple[int, ...] = (0, 1),
+) -> list[dict[str, np.ndarray]]:
+    """The replicates of every world of a family from their shared noise, without a dense solve per world.
+
+    A world's truth is ``P X = A U^T X`` with ``U`` the sample's first ``m`` eigenvectors (:func:`truth_rank`)
+    and ``A = P U``, so a replicate's Gram matrix is the noise Gram matrix plus a rank-``2 m`` term,
+    ``N + [A, K] [[L, I], [I, 0]] [A, K]^T`` (``L`` the ``m`` eigenvalues, ``K`` the noise against ``U^T X``),
+    which :func:`low_rank_eigen.top_updated` solves exactly once ``N`` is solved.
+
+    Args:
+        projectors: ``[W, n, n]`` the worlds' truths (rows in the span of ``U``, else an error).
+        noise: ``[B, n, n]`` uncentred noise Gram matrices of the replicate rows.
+        noise_truth: ``[B, n, m]`` each replicate row's noise against ``U^T X``.
+        rows: ``[B, n]`` the emotion behind each replicate row (emotion scheme), ``None`` for the story scheme.
+        projections, valence, arousal: per world ``[B, n, 2]``, and ``[B or 1, n]`` ratings, as in
+            :func:`replicate_correlations`.
+        components: Which of PC1 (0) and PC2 (1) to solve for; the other's eigenvalue and statistics are NaN.
+    """
+    n_worlds, (n_replicates, n, m) = len(projectors), noise_truth.shape
+    basis = world.eigenvectors[:, :m]
+    factors = projectors @ basis  # [W, n, m]
+    if not np.allclose(factors @ basis.T, projectors, rtol=0, atol=1e-9 * np.abs(projectors).max()):
+        raise ValueError(f"a truth reaches outside the sample's first {m} eigenvectors: solve densely")
+    core = np.block([[np.diag(world.eigenvalues[:m]), np.eye(m)], [np.eye(m), np.zeros((m, m))]])
+    noise_values, noise_vectors = np.linalg.eigh(double_centre(noise))
+    truth_rows = factors[:, None] if rows is None else factors[:, rows]  # [W, 1 or B, n, m]
+    updates = np.concatenate(
+        [
+            np.broadcast_to(truth_rows, (n_worlds, n_replicates, n, m)),
+            np.broadcast_to(noise_truth[None], (n_worlds, n_replicates, n, m)),
+        ],
+        axis=-1,
+    )
+    updates = updates - updates.mean(axis=2, keepdims=True)  # the centred Gram matrix's update
+    # one [n, n] x [n, W 2m] product per replicate, into and out of the noise eigenbasis
+    stacked = updates.transpose(1, 2, 0, 3).reshape(n_replicates, n, -1)
+    coordinates = (np.swapaxes(noise_vectors, 1, 2) @ stacked).reshape(n_replicates, n, n_worlds, 2 * m)
+    ranks = tuple(c + 1 for c in components)
+    solved, inner = top_updated(noise_values, coordinates.transpose(2, 0, 1, 3), core, ranks)
+    inner = noise_vectors @ inner.transpose(1, 2, 0, 3).reshape(n_replicates, n, -1)
+    values = np.full((n_worlds, n_replicates, 2), np.nan)
+    vectors = np.full((n_worlds, n_replicates, n, 2), np.nan)
+    values[..., list(components)] = solved
+    vectors[..., list(components)] = inner.reshape(n_replicates, n, n_worlds, len(ranks)).transpose(2, 0, 1, 3)
+    return [
+        eigenpair_correlations(values[w], vectors[w], projections[w], valence, arousal, eigenvalues=True)
+        for w in range(n_worlds)
+    ]

@@ -309,7 +309,10 @@ def replicate_grid(
         strengths = np.empty(0)
     observed = float(world.eigenvalues[component])
     r_quantiles, eigenvalue_quantiles, conditional = [], [], []
-    for draws in replicates(world, np.array(projectors), *data, n_replicates, np.random.default_rng(stream)):
+    draws_per_world = replicates(
+        world, np.array(projectors), *data, n_replicates, np.random.default_rng(stream), components=(component,)
+    )
+    for draws in draws_per_world:
         finite = np.isfinite(draws[name])
         r, eigenvalue = np.abs(draws[name][finite]), draws["eigenvalues"][finite, component]
         r_quantiles.append(np.quantile(r, levels))

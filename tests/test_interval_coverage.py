@@ -203,21 +203,26 @@ def test_edge_strength_matches_the_planted_noise() -> None:
     assert world.edge_strength == pytest.approx(n * per_dimension * math.sqrt(d / n), rel=0.15)
 
 
+def _world_and_data(study, spec, seed: int, rng_seed: int) -> tuple:
+    """The prototype world of one planted data set (fixed emotions of ``seed``) and the replicate functions'
+    ``data`` tuple ``(story_gram, layout, gram, scores, valence, arousal)``."""
+    rng = np.random.default_rng(rng_seed)
+    valence, arousal, vectors = study.fixed_emotions(spec, seed)
+    layout, story_gram, gram = study.story_data(spec, valence, arousal, vectors, rng)
+    scores = study.layer_geometry(gram, valence, arousal, np.arange(spec.n_emotions)).scores[:, :2]
+    world = study.denoised_world.build_world(story_gram, layout, rng)
+    return world, (story_gram, layout, gram, scores, valence, arousal)
+
+
 @pytest.mark.parametrize("design", ["story", "emotion"])
 def test_a_family_of_worlds_draws_what_each_world_draws_alone(design: str) -> None:
     """The replicate functions take several truths at once and share their noise draws: the replicates of a
     family equal those of each world run alone from the same seed (the noise is assembled once, not per world)."""
     study = _study()
-    spec = study.Planted(n_stories=3, n_emotions=40, d=48)
-    rng = np.random.default_rng(7)
-    valence, arousal, vectors = study.fixed_emotions(spec, 3)
-    layout, story_gram, gram = study.story_data(spec, valence, arousal, vectors, rng)
-    scores = study.layer_geometry(gram, valence, arousal, np.arange(spec.n_emotions)).scores[:, :2]
-    world = study.denoised_world.build_world(story_gram, layout, rng)
-    family = study.world_inversion.tilt_family(world, arousal, 1, 3)
+    world, data = _world_and_data(study, study.Planted(n_stories=3, n_emotions=40, d=48), 3, 7)
+    family = study.world_inversion.tilt_family(world, data[5], 1, 3)
     projectors = np.array([family.projector(i, strength) for i in (0, 2) for strength in (0.5, 2.0)])
     replicates = getattr(study.denoised_world, f"{design}_replicates")
-    data = (story_gram, layout, gram, scores, valence, arousal)
     together = replicates(world, projectors, *data, 40, np.random.default_rng(11))
     assert len(together) == len(projectors)
     for projector, drawn in zip(projectors, together, strict=True):
@@ -367,3 +372,26 @@ def test_a_study_split_by_first_dataset_simulates_the_same_data_sets() -> None:
         pooled = (head["mean_estimate"][name] + 2 * tail["mean_estimate"][name]) / 3
         assert pooled == pytest.approx(whole["mean_estimate"][name], rel=1e-12)
         assert head["mean_estimate"][name] != pytest.approx(tail["mean_estimate"][name], rel=1e-6)
+
+
+@pytest.mark.parametrize("design", ["story", "emotion"])
+def test_the_low_rank_family_solve_equals_a_dense_solve_of_every_replicate(design: str) -> None:
+    """The replicate functions solve a family's worlds as low-rank updates of the shared noise
+    (``denoised_world.family_correlations``); assembling and solving every replicate Gram matrix densely gives
+    the same correlations and eigenvalues, over the joint grid of the inversion (PC2 from below the noise edge to
+    PC1's strength). With ``components=(1,)`` only PC2 is solved and PC1's statistics are NaN."""
+    study = _study()
+    world, data = _world_and_data(study, study.Planted(n_stories=3, n_emotions=60, d=72), 2, 5)
+    family = study.world_inversion.tilt_family(world, data[5], 1, 4)
+    strengths = study.world_inversion.joint_strengths(world, 1)
+    projectors = np.array([family.projector(i, s) for s in strengths for i in range(4)])
+    replicates = getattr(study.denoised_world, f"{design}_replicates")
+    low_rank = replicates(world, projectors, *data, 30, np.random.default_rng(3), components=(1,))
+    dense = replicates(world, projectors, *data, 30, np.random.default_rng(3), dense=True)
+    for fast, slow in zip(low_rank, dense, strict=True):
+        np.testing.assert_allclose(fast["pc2_arousal_r"], slow["pc2_arousal_r"], rtol=0, atol=1e-7)
+        top = slow["eigenvalues"][:, :1]
+        np.testing.assert_allclose(fast["eigenvalues"][:, 1:] / top, slow["eigenvalues"][:, 1:] / top, atol=1e-9)
+        assert np.all(np.isnan(fast["pc1_valence_r"])) and np.all(np.isnan(fast["eigenvalues"][:, 0]))
+    # the grid reaches into the noise bulk: some replicates' PC2 eigenvalue lies below the edge strength's row
+    assert world.spikes.size >= 1 and len(projectors) >= 8

@@ -415,6 +415,21 @@ def replicate_correlations(
             (``"eigenvalues"``, ``[B, 2]``).
     """
     values, vectors, _ = top_eigenpairs(grams, 2, start, centre=True)
+    return eigenpair_correlations(values, vectors, projections, valence, arousal, eigenvalues=eigenvalues)
+
+
+def eigenpair_correlations(
+    values: np.ndarray,
+    vectors: np.ndarray,
+    projections: np.ndarray,
+    valence: np.ndarray,
+    arousal: np.ndarray,
+    *,
+    eigenvalues: bool = False,
+) -> dict[str, np.ndarray]:
+    """:func:`replicate_correlations` from the replicates' top two eigenpairs already solved: ``values``
+    ``[B, 2]``, unit ``vectors`` ``[B, m, 2]`` of the centred Gram matrices (any sign); the other arguments as
+    there."""
     reference = projections - projections.mean(axis=1, keepdims=True)
     signs = np.sign(np.einsum("bmk,bmk->bk", vectors, reference))
     signs[signs == 0] = 1.0
@@ -443,6 +458,7 @@ def replicate_correlations(
 __all__ = [
     "STATISTICS",
     "StoryLayout",
+    "eigenpair_correlations",
     "emotion_bootstrap_layer",
     "emotion_jackknife_indices",
     "emotion_resample_indices",
