@@ -290,27 +290,62 @@ def family_correlations(
     factors = projectors @ basis  # [W, n, m]
     if not np.allclose(factors @ basis.T, projectors, rtol=0, atol=1e-9 * np.abs(projectors).max()):
         raise ValueError(f"a truth reaches outside the sample's first {m} eigenvectors: solve densely")
-    core = np.block([[np.diag(world.eigenvalues[:m]), np.eye(m)], [np.eye(m), np.zeros((m, m))]])
-    noise_values, noise_vectors = np.linalg.eigh(double_centre(noise))
+    # the columns every world shares join the noise in the shared matrix; only the varying ones are updates
+    varies = np.any(np.abs(factors - factors[:1]) > 1e-12 * np.abs(factors).max(), axis=(0, 1))
     truth_rows = factors[:, None] if rows is None else factors[:, rows]  # [W, 1 or B, n, m]
-    updates = np.concatenate(
-        [
-            np.broadcast_to(truth_rows, (n_worlds, n_replicates, n, m)),
-            np.broadcast_to(noise_truth[None], (n_worlds, n_replicates, n, m)),
-        ],
-        axis=-1,
-    )
-    updates = updates - updates.mean(axis=2, keepdims=True)  # the centred Gram matrix's update
-    # one [n, n] x [n, W 2m] product per replicate, into and out of the noise eigenbasis
+
+    def centred_update(columns: np.ndarray, members: int) -> tuple[np.ndarray, np.ndarray]:
+        """``([members, B, n, 2 k] factors, [2 k, 2 k] core)`` of the truth columns ``columns`` (k of them)."""
+        k = int(columns.sum())
+        shape = (members, n_replicates, n, k)
+        update = np.concatenate(
+            [
+                np.broadcast_to(truth_rows[:members, ..., columns], shape),
+                np.broadcast_to(noise_truth[None, ..., columns], shape),
+            ],
+            axis=-1,
+        )
+        core = np.block([[np.diag(world.eigenvalues[:m][columns]), np.eye(k)], [np.eye(k), np.zeros((k, k))]])
+        return update - update.mean(axis=2, keepdims=True), core  # the centred Gram matrix's update
+
+    shared, shared_core = centred_update(~varies, 1)
+    shared_matrices = double_centre(noise) + shared[0] @ shared_core @ np.swapaxes(shared[0], 1, 2)
+    noise_values, noise_vectors = np.linalg.eigh(shared_matrices)
+    updates, core = centred_update(varies, n_worlds)
+    if not varies.any():  # one world, or worlds that do not differ: the shared matrices are the replicates
+        order = noise_values.argsort(axis=1)[:, ::-1][:, list(components)]
+        solved = np.broadcast_to(
+            np.take_along_axis(noise_values, order, axis=1), (n_worlds, n_replicates, len(order[0]))
+        )
+        picked = np.take_along_axis(noise_vectors, order[:, None, :], axis=2)
+        return _correlations_of(
+            solved, np.broadcast_to(picked, (n_worlds, *picked.shape)), components, projections, valence, arousal
+        )
+    # one [n, n] x [n, W 2v] product per replicate, into and out of the shared eigenbasis
     stacked = updates.transpose(1, 2, 0, 3).reshape(n_replicates, n, -1)
-    coordinates = (np.swapaxes(noise_vectors, 1, 2) @ stacked).reshape(n_replicates, n, n_worlds, 2 * m)
+    coordinates = (np.swapaxes(noise_vectors, 1, 2) @ stacked).reshape(n_replicates, n, n_worlds, -1)
     ranks = tuple(c + 1 for c in components)
     solved, inner = top_updated(noise_values, coordinates.transpose(2, 0, 1, 3), core, ranks)
     inner = noise_vectors @ inner.transpose(1, 2, 0, 3).reshape(n_replicates, n, -1)
+    inner = inner.reshape(n_replicates, n, n_worlds, len(ranks)).transpose(2, 0, 1, 3)
+    return _correlations_of(solved, inner, components, projections, valence, arousal)
+
+
+def _correlations_of(
+    solved: np.ndarray,
+    solved_vectors: np.ndarray,
+    components: tuple[int, ...],
+    projections: list[np.ndarray],
+    valence: np.ndarray,
+    arousal: np.ndarray,
+) -> list[dict[str, np.ndarray]]:
+    """Per world, :func:`eigenpair_correlations` of the eigenpairs ``solved`` ``[W, B, K]``, ``solved_vectors``
+    ``[W, B, n, K]`` of ``components``; the components not solved are NaN."""
+    n_worlds, n_replicates, n, _ = solved_vectors.shape
     values = np.full((n_worlds, n_replicates, 2), np.nan)
     vectors = np.full((n_worlds, n_replicates, n, 2), np.nan)
     values[..., list(components)] = solved
-    vectors[..., list(components)] = inner.reshape(n_replicates, n, n_worlds, len(ranks)).transpose(2, 0, 1, 3)
+    vectors[..., list(components)] = solved_vectors
     return [
         eigenpair_correlations(values[w], vectors[w], projections[w], valence, arousal, eigenvalues=True)
         for w in range(n_worlds)
