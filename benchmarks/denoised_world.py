@@ -272,9 +272,11 @@ def family_correlations(
     """The replicates of every world of a family from their shared noise, without a dense solve per world.
 
     A world's truth is ``P X = A U^T X`` with ``U`` the sample's first ``m`` eigenvectors (:func:`truth_rank`)
-    and ``A = P U``, so a replicate's Gram matrix is the noise Gram matrix plus a rank-``2 m`` term,
-    ``N + [A, K] [[L, I], [I, 0]] [A, K]^T`` (``L`` the ``m`` eigenvalues, ``K`` the noise against ``U^T X``),
-    which :func:`low_rank_eigen.top_updated` solves exactly once ``N`` is solved.
+    and ``A = P U``, so a replicate's Gram matrix is ``N + [A, K] [[L, I], [I, 0]] [A, K]^T`` (``N`` the noise
+    Gram matrix, ``L`` the ``m`` eigenvalues, ``K`` the noise against ``U^T X``; column by column, as ``U`` holds
+    eigenvectors of the sample). The columns of ``A`` every world shares join ``N`` in a shared matrix, solved
+    once per replicate; the columns that vary (the tilted component) are each world's low-rank update, which
+    :func:`low_rank_eigen.top_updated` solves exactly.
 
     Args:
         projectors: ``[W, n, n]`` the worlds' truths (rows in the span of ``U``, else an error).
@@ -311,16 +313,16 @@ def family_correlations(
     shared, shared_core = centred_update(~varies, 1)
     shared_matrices = double_centre(noise) + shared[0] @ shared_core @ np.swapaxes(shared[0], 1, 2)
     noise_values, noise_vectors = np.linalg.eigh(shared_matrices)
-    updates, core = centred_update(varies, n_worlds)
     if not varies.any():  # one world, or worlds that do not differ: the shared matrices are the replicates
         order = noise_values.argsort(axis=1)[:, ::-1][:, list(components)]
         solved = np.broadcast_to(
-            np.take_along_axis(noise_values, order, axis=1), (n_worlds, n_replicates, len(order[0]))
+            np.take_along_axis(noise_values, order, axis=1), (n_worlds, n_replicates, len(components))
         )
         picked = np.take_along_axis(noise_vectors, order[:, None, :], axis=2)
         return _correlations_of(
             solved, np.broadcast_to(picked, (n_worlds, *picked.shape)), components, projections, valence, arousal
         )
+    updates, core = centred_update(varies, n_worlds)
     # one [n, n] x [n, W 2v] product per replicate, into and out of the shared eigenbasis
     stacked = updates.transpose(1, 2, 0, 3).reshape(n_replicates, n, -1)
     coordinates = (np.swapaxes(noise_vectors, 1, 2) @ stacked).reshape(n_replicates, n, n_worlds, -1)

@@ -56,7 +56,7 @@ def top_updated(
     inverse = np.linalg.inv(core)
     inverse = (inverse + inverse.T) / 2
     negative_core = int(np.sum(np.linalg.eigvalsh(inverse) < 0))
-    flat = v.reshape(-1, n, rank)  # pair q = w B + b; problem p = 2 q + (k - 1) for the k-th eigenvalue
+    flat = v.reshape(-1, n, rank)  # matrix q = w B + b; problem p = K q + i for the i-th of the K ranks
     pairs = np.repeat(np.arange(flat.shape[0]), len(ranks))
     wanted = np.tile(ranks, flat.shape[0])
     rows = pairs % n_replicates
@@ -114,8 +114,7 @@ class _Problems:
 
     def count_above(self, points: np.ndarray, which: np.ndarray) -> np.ndarray:
         """``[len(which)]`` the number of eigenvalues above ``points`` of the problems ``which``."""
-        spectra = _spectra(points, self.d[which], self.flat[self.pairs[which]], self.inverse)
-        return np.sum(self.d[which] > points[:, None], axis=1) + np.sum(spectra < 0, axis=1) - self.negative
+        return self.root_function(points, which)[2]
 
     def root_function(self, points: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:func:`_secular_root_function` of the problems ``which`` at ``points``."""
@@ -146,7 +145,8 @@ def _solve(
     steps = np.full((2, low.size), np.inf)  # sizes of the last two steps
     active = np.arange(low.size)
     for _ in range(MAX_ITERATIONS):
-        point = _away_from_poles(values[active], problem.d[active], gap[active])
+        d = problem.d[active]
+        point = _away_from_poles(values[active], d, gap[active])
         phi, slope, above = problem.root_function(point, active)
         raise_low = above >= problem.wanted[active]
         low[active] = np.where(raise_low, point, low[active])
@@ -154,7 +154,6 @@ def _solve(
         lo, hi, tol = low[active], high[active], RELATIVE_TOL * scale[active]
         step = phi / np.where(slope > 0, slope, np.inf)
         newton = point - step
-        d = problem.d[active]
         pole_free = np.sum(d > lo[:, None], axis=1) == np.sum(d > hi[:, None], axis=1)
         # a Newton step that leaves the bracket by less than the tolerance has converged onto its end
         inside = pole_free & np.isfinite(phi) & (slope > 0) & (newton >= lo - tol) & (newton <= hi + tol)
@@ -209,11 +208,6 @@ def _secular_matrix(points: np.ndarray, d: np.ndarray, v: np.ndarray, inverse: n
     (``d`` ``[P, n]``, ``v`` ``[P, n, r]``)."""
     weights = 1.0 / (d - points[:, None])
     return inverse + np.swapaxes(v * weights[:, :, None], 1, 2) @ v
-
-
-def _spectra(points: np.ndarray, d: np.ndarray, v: np.ndarray, inverse: np.ndarray) -> np.ndarray:
-    """``[P, r]`` eigenvalues of ``F`` at ``points`` (:func:`_secular_matrix`)."""
-    return np.linalg.eigvalsh(_secular_matrix(points, d, v, inverse))
 
 
 def _eigenvectors(values: np.ndarray, d: np.ndarray, v: np.ndarray, inverse: np.ndarray) -> np.ndarray:

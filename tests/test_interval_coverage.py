@@ -395,3 +395,16 @@ def test_the_low_rank_family_solve_equals_a_dense_solve_of_every_replicate(desig
         assert np.all(np.isnan(fast["pc1_valence_r"])) and np.all(np.isnan(fast["eigenvalues"][:, 0]))
     # the grid reaches into the noise bulk: some replicates' PC2 eigenvalue lies below the edge strength's row
     assert world.spikes.size >= 1 and len(projectors) >= 8
+
+
+def test_the_low_rank_family_solve_refuses_a_truth_outside_the_samples_leading_eigenvectors() -> None:
+    """A truth whose rows reach beyond the first eigenvectors cannot be a low-rank update of the shared noise:
+    the family solve says so (solve densely) rather than return another matrix's eigenpairs."""
+    study = _study()
+    world, data = _world_and_data(study, study.Planted(n_stories=3, n_emotions=40, d=48), 3, 7)
+    outside = world.projector + 0.1 * np.outer(world.eigenvectors[:, 5], world.eigenvectors[:, 5])
+    with pytest.raises(ValueError, match="outside the sample's first"):
+        study.denoised_world.story_replicates(world, outside[None], *data, 10, np.random.default_rng(1))
+    # the dense path takes it
+    dense = study.denoised_world.story_replicates(world, outside[None], *data, 10, np.random.default_rng(1), dense=True)
+    assert np.all(np.isfinite(dense[0]["pc1_valence_r"]))
