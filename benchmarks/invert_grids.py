@@ -1,13 +1,15 @@
 """Invert saved test-inversion grids again, at other test levels, without new replicates.
 
 Usage: ``python benchmarks/invert_grids.py --study STUDY.json [STUDY2.json ...] --grids GRIDS.json [GRIDS2.json
-...] [--confidence 0.95] [--eigenvalue-confidence 0.95 0.99 ...]``
+...] [--confidence 0.95] [--eigenvalue-confidence 0.95 0.99 ...] [--hybrid-edge 1 1.4 ...] [--reference N]``
 
 ``STUDY.json`` and ``GRIDS.json`` are what ``benchmarks/interval_coverage.py --inversion GRID REPLICATES
 --inversion-strength joint --json STUDY.json --grids GRIDS.json`` writes: the study's design-level r per cell,
 and per data set every world's quantiles of |r| and of the component's eigenvalue
 (``world_inversion.ReplicateGrid``). Prints, per cell, level and inversion rule, the coverage of the design-level
-r, the share of empty intervals and the median width; with several runs, also each design and size pooled over
+r, the share of empty intervals and the median width (``--hybrid-edge``: the hybrid also with the profile only
+above spikes of these multiples of the edge strength; ``--reference N``: each cell's design-level r drawn again
+from ``N`` fresh data sets instead of the study's own, e.g. to judge older studies against a precise target); with several runs, also each design and size pooled over
 the runs that hold it (:func:`pooled`). An exploration tool: levels picked on these data sets must
 be confirmed on fresh ones (another ``--seed``, or data sets beyond the first ``--datasets``).
 """
@@ -22,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import world_inversion  # noqa: E402  (sibling scripts, not a package)
+import interval_coverage  # noqa: E402  (sibling scripts, not a package)
+import world_inversion  # noqa: E402
 from interval_coverage import STATISTICS, summarise  # noqa: E402
 
 
@@ -37,7 +40,11 @@ def load_grid(saved: dict) -> world_inversion.ReplicateGrid:
 
 
 def cell_coverage(
-    datasets: list[dict], targets: dict[str, dict[str, float]], confidence: float, eigenvalue_confidence: float
+    datasets: list[dict],
+    targets: dict[str, dict[str, float]],
+    confidence: float,
+    eigenvalue_confidence: float,
+    hybrid_edges: tuple[float, ...] = (1.0,),
 ) -> dict[str, dict[str, dict[str, float]]]:
     """``{rule: {statistic: summary}}`` over one cell's data sets: the study's own summary
     (:func:`interval_coverage.summarise`: coverage, median width, ``undefined`` = share of empty intervals, ...)
@@ -48,13 +55,32 @@ def cell_coverage(
         for name in STATISTICS:
             saved = dataset[name]
             by_rule = world_inversion.grid_intervals(
-                load_grid(saved), saved["estimate"], saved["observed_eigenvalue"], confidence, eigenvalue_confidence
+                load_grid(saved),
+                saved["estimate"],
+                saved["observed_eigenvalue"],
+                confidence,
+                eigenvalue_confidence,
+                hybrid_edges,
             )
             for rule, interval in by_rule.items():
                 intervals.setdefault(rule, {})[name] = interval
         estimates = {name: dataset[name]["estimate"] for name in STATISTICS}
         inverted.append({"estimates": estimates, "intervals": {"grid": intervals}})
     return summarise(inverted, targets)["grid"]
+
+
+def precise_targets(
+    study: dict, design: str, n_stories: int, n_reference: int, workers: int
+) -> dict[str, dict[str, float]]:
+    """The study's targets of one cell with the design-level r (and its Monte-Carlo error) drawn again from
+    ``n_reference`` fresh data sets of the study's planted geometry (:func:`interval_coverage.design_level_r`)."""
+    spec = interval_coverage.Planted(n_stories=n_stories, n_nuisance=study["planted"]["n_nuisance"])
+    fixed = interval_coverage.fixed_emotions(spec, study["seed"]) if design == "story" else None
+    median, _, error = interval_coverage.design_level_r(design, spec, fixed, n_reference, study["seed"], workers)
+    return {
+        "design": dict(zip(STATISTICS, median, strict=True)),
+        "design_error": dict(zip(STATISTICS, error, strict=True)),
+    }
 
 
 def pooled(summaries: list[dict[str, dict[str, dict[str, float]]]]) -> dict[str, dict[str, dict[str, float]]]:
@@ -93,6 +119,20 @@ def main(argv: list[str] | None = None) -> int:
         default=[0.95],
         help="levels of each world's range of the eigenvalue to try",
     )
+    parser.add_argument(
+        "--hybrid-edge",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="multiples of the edge strength whose spikes the hybrid's eigenvalue must clear to take the profile",
+    )
+    parser.add_argument(
+        "--reference",
+        type=int,
+        default=0,
+        help="draw each cell's design-level r again from this many fresh data sets (0: the study's own)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="processes for --reference")
     args = parser.parse_args(argv)
     if len(args.study) != len(args.grids):
         parser.error(f"give one --grids file per --study file ({len(args.study)} studies, {len(args.grids)} grids)")
@@ -103,11 +143,20 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|")
     by_cell: dict[tuple[str, int, float], list[dict]] = {}
     seen: dict[tuple, Path] = {}
+    precise: dict[tuple, dict[str, dict[str, float]]] = {}
     for study_path, grids_path in zip(args.study, args.grids, strict=True):
         study = json.loads(study_path.read_text())
         cells = {(c["design"], c["n_stories"]): c for c in study["cells"]}
         for cell in json.loads(grids_path.read_text()):
             key = (cell["design"], cell["n_stories"])
+            targets = cells[key]["targets"]
+            if args.reference:
+                # the emotion design's target is the same at every seed (interval_coverage.reference_estimates)
+                target_key = (*key, study["seed"] if key[0] == "story" else None)
+                if target_key not in precise:
+                    precise[target_key] = precise_targets(study, *key, args.reference, args.workers)
+                    _print_target(target_key, cells[key]["targets"], precise[target_key])
+                targets = targets | precise[target_key]
             data_sets = (*key, study["seed"], cells[key].get("first_dataset", 0))
             if data_sets in seen:  # the same data sets twice would count twice in the pool
                 parser.error(
@@ -115,13 +164,23 @@ def main(argv: list[str] | None = None) -> int:
                 )
             seen[data_sets] = grids_path
             for level in args.eigenvalue_confidence:
-                summary = cell_coverage(cell["datasets"], cells[key]["targets"], args.confidence, level)
+                summary = cell_coverage(cell["datasets"], targets, args.confidence, level, tuple(args.hybrid_edge))
                 by_cell.setdefault((*key, level), []).append(summary)
                 _print_rows(f"{study_path.stem} (seed {study['seed']})", key, level, summary)
     for (design, stories, level), summaries in by_cell.items():
         if len(summaries) > 1:
             _print_rows(f"pooled over {len(summaries)} runs", (design, stories), level, pooled(summaries))
     return 0
+
+
+def _print_target(key: tuple, saved: dict, precise: dict) -> None:
+    design, stories, seed = key
+    where = f"seed {seed}" if seed is not None else "every seed"
+    pairs = ", ".join(
+        f"{name} {saved['design'][name]:.4f} -> {precise['design'][name]:.4f} ± {precise['design_error'][name]:.4f}"
+        for name in STATISTICS
+    )
+    print(f"design-level r, {design} design, {stories} stories, {where}: {pairs}")
 
 
 def _print_rows(run: str, key: tuple[str, int], level: float, summary: dict) -> None:

@@ -173,7 +173,7 @@ def diagnose_cell(
 ) -> list[str]:
     """Markdown rows of one story-design cell."""
     fixed = ic.fixed_emotions(spec, seed)
-    medians, reference = ic.design_level_r("story", spec, fixed, n_reference, seed)
+    medians, reference, _ = ic.design_level_r("story", spec, fixed, n_reference, seed, workers)
     free_r = ic.noise_free_r("story", spec, fixed, seed)
     tasks = [(spec, fixed, free_r, n_replicates, [seed, spec.n_stories, 31, i]) for i in range(n_samples)]
     with ProcessPoolExecutor(max_workers=workers) as pool:

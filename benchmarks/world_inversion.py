@@ -335,6 +335,7 @@ def grid_intervals(
     eigenvalue: float,
     confidence: float,
     eigenvalue_confidence: float | None = None,
+    hybrid_edges: tuple[float, ...] = (1.0,),
 ) -> dict[str, list[float]]:
     """The test-inversion intervals of one grid: ``{"inverted": ...}`` and, for a grid of strengths, also
     ``"inverted_profile"`` (:func:`inverted_interval` with ``profile=True``) and ``"inverted_conditional"``: each
@@ -342,7 +343,8 @@ def grid_intervals(
     spread of |r| that the eigenvalue explains no longer widens every world's range; the interval is still the
     range of the accepted worlds' (unconditional) medians, the estimand. ``"inverted_hybrid"`` is the profile
     where the eigenvalue tells the component apart from a spike at the noise edge (:func:`above_edge`, so the
-    eigenvalue measures its strength) and the union over strengths elsewhere.
+    eigenvalue measures its strength) and the union over strengths elsewhere; ``"inverted_hybrid_<k>"`` for each
+    further multiple ``k`` of the edge strength in ``hybrid_edges`` (the spike it must be told apart from).
 
     Each world's central ``confidence`` range of |r| (|r|, as the analysis's sign rule reports the estimate)
     must hold ``estimate``; in a grid of strengths its central ``eigenvalue_confidence`` range (default
@@ -359,20 +361,26 @@ def grid_intervals(
     conditional = np.stack([grid.conditional[..., columns[0]], r[..., 1], grid.conditional[..., columns[2]]], axis=-1)
     union = inverted_interval(estimate, r, companion)
     profile = inverted_interval(estimate, r, companion, profile=True)
-    return {
+    intervals = {
         "inverted": union,
         "inverted_profile": profile,
         "inverted_conditional": inverted_interval(estimate, conditional, companion),
-        "inverted_hybrid": profile if above_edge(grid, eigenvalue, 1 - alpha) else union,
     }
+    for multiple in hybrid_edges:
+        name = "inverted_hybrid" if multiple == 1.0 else f"inverted_hybrid_{multiple:g}"
+        intervals[name] = profile if above_edge(grid, eigenvalue, 1 - alpha, multiple) else union
+    return intervals
 
 
-def above_edge(grid: ReplicateGrid, eigenvalue: float, level: float) -> bool:
+def above_edge(grid: ReplicateGrid, eigenvalue: float, level: float, multiple: float = 1.0) -> bool:
     """Whether the sample's ``eigenvalue`` lies above the ``level`` quantile of the replicates' eigenvalue of every
-    world whose component sits exactly at the noise edge (strength 1 in :attr:`ReplicateGrid.strengths`): a
-    component the eigenvalue tells apart from an edge spike, whose strength it therefore measures. A grid that
-    starts above the edge (PC1, kept above PC2's strength) counts as above."""
-    at_edge = np.flatnonzero(np.abs(grid.strengths - 1.0) < 1e-9)
-    if at_edge.size == 0:
-        return bool(grid.strengths.min() > 1.0)
-    return bool(eigenvalue > grid.eigenvalue[at_edge[0], :, grid.at(level)].max())
+    world whose component sits at ``multiple`` times the edge strength (strength ``multiple`` in
+    :attr:`ReplicateGrid.strengths`; 1: exactly at the noise edge): a component the eigenvalue tells apart from a
+    spike that weak, whose strength it therefore measures. A grid that starts above ``multiple`` (PC1, kept above
+    PC2's strength) counts as above; ``multiple`` must otherwise be one of the grid's strengths."""
+    row = np.flatnonzero(np.abs(grid.strengths - multiple) < 1e-9)
+    if row.size == 0:
+        if grid.strengths.min() > multiple:
+            return True
+        raise ValueError(f"{multiple:g} edge strengths is not a row of the grid ({grid.strengths.tolist()})")
+    return bool(eigenvalue > grid.eigenvalue[row[0], :, grid.at(level)].max())

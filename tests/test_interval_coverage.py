@@ -332,6 +332,13 @@ def test_the_hybrid_takes_the_profile_only_for_a_component_the_eigenvalue_tells_
         intervals = module.grid_intervals(grid, 0.5, observed, 0.95)
         expected = "inverted_profile" if observed == 1.5 else "inverted"
         assert intervals["inverted_hybrid"] == intervals[expected]
+    # told apart from a spike at twice the edge strength only above that spike's range (2.3)
+    assert module.above_edge(grid, 2.4, 0.975, multiple=2.0) and not module.above_edge(grid, 1.5, 0.975, 2.0)
+    intervals = module.grid_intervals(grid, 0.5, 1.5, 0.95, hybrid_edges=(1.0, 2.0))
+    assert intervals["inverted_hybrid"] == intervals["inverted_profile"]
+    assert intervals["inverted_hybrid_2"] == intervals["inverted"]
+    with pytest.raises(ValueError, match="not a row"):
+        module.above_edge(grid, 1.5, 0.975, multiple=1.4)
 
 
 def test_pooled_runs_weight_each_run_by_its_data_sets() -> None:
@@ -408,3 +415,26 @@ def test_the_low_rank_family_solve_refuses_a_truth_outside_the_samples_leading_e
     # the dense path takes it
     dense = study.denoised_world.story_replicates(world, outside[None], *data, 10, np.random.default_rng(1), dense=True)
     assert np.all(np.isfinite(dense[0]["pc1_valence_r"]))
+
+
+def test_the_median_error_of_normal_draws_is_the_asymptotic_one() -> None:
+    """The Monte-Carlo standard error of a median of ``n`` standard normal draws is ``sqrt(pi / 2) / sqrt(n)``
+    (closed form, large ``n``); the order-statistic estimate of it lands within 10 %, column by column."""
+    values = np.random.default_rng(0).standard_normal((40_000, 2)) * np.array([1.0, 3.0])
+    median, error = _study().median_with_error(values)
+    np.testing.assert_allclose(error, math.sqrt(math.pi / 2) / 200 * np.array([1.0, 3.0]), rtol=0.1)
+    assert np.all(np.abs(median) < 4 * error)
+
+
+def test_the_emotion_designs_target_is_the_same_at_every_seed() -> None:
+    """The emotion design draws from one population whatever the seed, so its design-level r (and the pool of its
+    runs) does not depend on the seed; the story design's fixed emotions do. Chunks drawn on a worker pool give the
+    same draws as drawn in turn."""
+    study = _study()
+    planted = study.Planted(n_stories=3, n_emotions=40, d=48)
+    n = study.REFERENCE_CHUNK + 5  # two chunks
+    emotion = [study.design_level_r("emotion", planted, None, n, seed)[0] for seed in (0, 1)]
+    assert emotion[0] == emotion[1]
+    assert study.design_level_r("emotion", planted, None, n, 0, workers=2)[0] == emotion[0]
+    story = [study.design_level_r("story", planted, study.fixed_emotions(planted, s), 200, s)[0] for s in (0, 1)]
+    assert story[0] != story[1]
