@@ -377,10 +377,11 @@ def above_edge(grid: ReplicateGrid, eigenvalue: float, level: float, multiple: f
     world whose component sits at ``multiple`` times the edge strength (strength ``multiple`` in
     :attr:`ReplicateGrid.strengths`; 1: exactly at the noise edge): a component the eigenvalue tells apart from a
     spike that weak, whose strength it therefore measures. A grid that starts above ``multiple`` (PC1, kept above
-    PC2's strength) counts as above; ``multiple`` must otherwise be one of the grid's strengths."""
+    PC2's strength) counts as above, one that ends below it (PC2 just under PC1) as not; ``multiple`` must
+    otherwise be one of the grid's strengths."""
     row = np.flatnonzero(np.abs(grid.strengths - multiple) < 1e-9)
     if row.size == 0:
-        if grid.strengths.min() > multiple:
-            return True
+        if grid.strengths.min() > multiple or grid.strengths.max() < multiple:
+            return bool(grid.strengths.min() > multiple)
         raise ValueError(f"{multiple:g} edge strengths is not a row of the grid ({grid.strengths.tolist()})")
     return bool(eigenvalue > grid.eigenvalue[row[0], :, grid.at(level)].max())

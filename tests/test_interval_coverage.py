@@ -339,6 +339,8 @@ def test_the_hybrid_takes_the_profile_only_for_a_component_the_eigenvalue_tells_
     assert intervals["inverted_hybrid_2"] == intervals["inverted"]
     with pytest.raises(ValueError, match="not a row"):
         module.above_edge(grid, 1.5, 0.975, multiple=1.4)
+    # a grid that ends below the multiple (PC2's ends at PC1's strength) cannot hold the component that high
+    assert not module.above_edge(grid, 9.0, 0.975, multiple=4.0)
 
 
 def test_pooled_runs_weight_each_run_by_its_data_sets() -> None:
