@@ -6,11 +6,12 @@ Usage: ``python benchmarks/invert_grids.py --study STUDY.json [STUDY2.json ...] 
 ``STUDY.json`` and ``GRIDS.json`` are what ``benchmarks/interval_coverage.py --inversion GRID REPLICATES
 --inversion-strength joint --json STUDY.json --grids GRIDS.json`` writes: the study's design-level r per cell,
 and per data set every world's quantiles of |r| and of the component's eigenvalue
-(``world_inversion.ReplicateGrid``). Prints, per cell, level and inversion rule, the coverage of the design-level
-r, the share of empty intervals and the median width (``--hybrid-edge``: the hybrid also with the profile only
-above spikes of these multiples of the edge strength; ``--reference N``: each cell's design-level r drawn again
-from ``N`` fresh data sets instead of the study's own, e.g. to judge older studies against a precise target); with several runs, also each design and size pooled over
-the runs that hold it (:func:`pooled`). An exploration tool: levels picked on these data sets must
+(``world_inversion.ReplicateGrid``). Prints, per run, level and inversion rule, the coverage of the design-level
+r, the share of empty intervals and the median width, and each cell pooled over its runs (:func:`pooled`; a
+story-design cell is one seed's geometry, an emotion-design cell holds every seed's runs). ``--hybrid-edge``: the
+hybrid also with the profile only above spikes of these multiples of the edge strength; ``--reference N``: each
+cell's design-level r drawn again from ``N`` fresh data sets, e.g. to judge older studies, whose targets came from
+500, against a precise one. An exploration tool: levels and rules picked on these data sets must
 be confirmed on fresh ones (another ``--seed``, or data sets beyond the first ``--datasets``).
 """
 
@@ -89,7 +90,7 @@ def pooled(summaries: list[dict[str, dict[str, dict[str, float]]]]) -> dict[str,
     design-level r), with the Monte-Carlo standard error of the coverage; the width is the runs' median widths
     averaged. Runs of one seed and different ``--first-dataset`` hold fresh data sets of one cell, and so do
     emotion-design runs of different seeds (they draw from the same population); in the story design each seed
-    plants its own geometry, so a pool over seeds averages over geometries."""
+    plants its own geometry, so :func:`main` pools story-design runs only within a seed."""
     out: dict[str, dict[str, dict[str, float]]] = {}
     for rule in summaries[0]:
         out[rule] = {}
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         " PC2-ar coverage (empty, width) |"
     )
     print("|---|---|---|---|---|---|---|")
-    by_cell: dict[tuple[str, int, float], list[dict]] = {}
+    by_cell: dict[tuple[str, int, int | None, float], list[dict]] = {}
     seen: dict[tuple, Path] = {}
     precise: dict[tuple, dict[str, dict[str, float]]] = {}
     for study_path, grids_path in zip(args.study, args.grids, strict=True):
@@ -149,14 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         cells = {(c["design"], c["n_stories"]): c for c in study["cells"]}
         for cell in json.loads(grids_path.read_text()):
             key = (cell["design"], cell["n_stories"])
+            # each seed plants its own story-design geometry; the emotion design draws from one population
+            identity = (*key, study["seed"] if key[0] == "story" else None)
             targets = cells[key]["targets"]
             if args.reference:
-                # the emotion design's target is the same at every seed (interval_coverage.reference_estimates)
-                target_key = (*key, study["seed"] if key[0] == "story" else None)
-                if target_key not in precise:
-                    precise[target_key] = precise_targets(study, *key, args.reference, args.workers)
-                    _print_target(target_key, cells[key]["targets"], precise[target_key])
-                targets = targets | precise[target_key]
+                if identity not in precise:
+                    precise[identity] = precise_targets(study, *key, args.reference, args.workers)
+                    _print_target(identity, targets, precise[identity])
+                targets = targets | precise[identity]
             data_sets = (*key, study["seed"], cells[key].get("first_dataset", 0))
             if data_sets in seen:  # the same data sets twice would count twice in the pool
                 parser.error(
@@ -165,16 +166,17 @@ def main(argv: list[str] | None = None) -> int:
             seen[data_sets] = grids_path
             for level in args.eigenvalue_confidence:
                 summary = cell_coverage(cell["datasets"], targets, args.confidence, level, tuple(args.hybrid_edge))
-                by_cell.setdefault((*key, level), []).append(summary)
+                by_cell.setdefault((*identity, level), []).append(summary)
                 _print_rows(f"{study_path.stem} (seed {study['seed']})", key, level, summary)
-    for (design, stories, level), summaries in by_cell.items():
+    for (design, stories, seed, level), summaries in by_cell.items():
         if len(summaries) > 1:
-            _print_rows(f"pooled over {len(summaries)} runs", (design, stories), level, pooled(summaries))
+            where = f"seed {seed}" if seed is not None else "every seed"
+            _print_rows(f"pooled over {len(summaries)} runs ({where})", (design, stories), level, pooled(summaries))
     return 0
 
 
-def _print_target(key: tuple, saved: dict, precise: dict) -> None:
-    design, stories, seed = key
+def _print_target(identity: tuple, saved: dict, precise: dict) -> None:
+    design, stories, seed = identity
     where = f"seed {seed}" if seed is not None else "every seed"
     pairs = ", ".join(
         f"{name} {saved['design'][name]:.4f} -> {precise['design'][name]:.4f} ± {precise['design_error'][name]:.4f}"

@@ -304,6 +304,26 @@ def test_saved_grids_inverted_again_at_the_study_levels_give_the_study_coverage(
         load_benchmark("invert_grids").main(["--study", *[str(study_json)] * 2, "--grids", *[str(grids_json)] * 2])
 
 
+def test_invert_grids_draws_the_target_again_on_request(tmp_path, capsys) -> None:
+    """``--reference N`` judges saved grids against a design-level r drawn again from ``N`` fresh data sets: the
+    study's own with the same draws, so a study run with ``--reference N`` is reproduced exactly."""
+    study_json, grids_json = tmp_path / "study.json", tmp_path / "grids.json"
+    args = "--seed 2 --stories 3 --designs story --datasets 2 --resamples 20 --reference 30 --unscaled-datasets 0"
+    args += f" --inversion 3 10 --inversion-strength joint --workers 1 --markdown {tmp_path / 'study.md'}"
+    assert _study().main([*args.split(), "--json", str(study_json), "--grids", str(grids_json)]) == 0
+    target = json.loads(study_json.read_text())["cells"][0]["targets"]["design"]
+    capsys.readouterr()
+    invert = load_benchmark("invert_grids")
+    assert (
+        invert.main(["--study", str(study_json), "--grids", str(grids_json), "--reference", "30", "--workers", "1"])
+        == 0
+    )
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("design-level r"))
+    assert line.startswith("design-level r, story design, 3 stories, seed 2: ")
+    for name in ("pc1_valence_r", "pc2_arousal_r"):
+        assert f"{name} {target[name]:.4f} -> {target[name]:.4f} ± " in line
+
+
 def test_a_grid_refuses_a_level_it_does_not_hold() -> None:
     module = _study().world_inversion
     levels = np.array(module.GRID_LEVELS)
