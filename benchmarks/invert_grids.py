@@ -137,11 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if len(args.study) != len(args.grids):
         parser.error(f"give one --grids file per --study file ({len(args.study)} studies, {len(args.grids)} grids)")
-    print(
-        "| run | stories | design | eigenvalue level | rule | PC1-val coverage (empty, width) |"
-        " PC2-ar coverage (empty, width) |"
-    )
-    print("|---|---|---|---|---|---|---|")
+    print(TABLE_HEADER)
     by_cell: dict[tuple[str, int, int | None, float], list[dict]] = {}
     seen: dict[tuple, Path] = {}
     precise: dict[tuple, dict[str, dict[str, float]]] = {}
@@ -175,6 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+TABLE_HEADER = (
+    "| run | stories | design | eigenvalue level | rule | PC1-val coverage (empty, width) |"
+    " PC2-ar coverage (empty, width) |\n|---|---|---|---|---|---|---|"
+)
+
+
 def _print_target(identity: tuple, saved: dict, precise: dict) -> None:
     design, stories, seed = identity
     where = f"seed {seed}" if seed is not None else "every seed"
@@ -182,7 +184,7 @@ def _print_target(identity: tuple, saved: dict, precise: dict) -> None:
         f"{name} {saved['design'][name]:.4f} -> {precise['design'][name]:.4f} ± {precise['design_error'][name]:.4f}"
         for name in STATISTICS
     )
-    print(f"design-level r, {design} design, {stories} stories, {where}: {pairs}")
+    print(f"\ndesign-level r, {design} design, {stories} stories, {where}: {pairs}\n\n{TABLE_HEADER}")
 
 
 def _print_rows(run: str, key: tuple[str, int], level: float, summary: dict) -> None:
