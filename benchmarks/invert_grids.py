@@ -108,7 +108,7 @@ def pooled(summaries: list[dict[str, dict[str, dict[str, float]]]]) -> dict[str,
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--study", type=Path, nargs="+", required=True, help="the coverage studies' JSON (--json)")
     parser.add_argument("--grids", type=Path, nargs="+", required=True, help="their grids (--grids), in that order")
@@ -134,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         help="draw each cell's design-level r again from this many fresh data sets (0: the study's own)",
     )
     parser.add_argument("--workers", type=int, default=2, help="processes for --reference")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     if len(args.study) != len(args.grids):
         parser.error(f"give one --grids file per --study file ({len(args.study)} studies, {len(args.grids)} grids)")
