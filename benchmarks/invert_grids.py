@@ -45,7 +45,7 @@ def cell_coverage(
     targets: dict[str, dict[str, float]],
     confidence: float,
     eigenvalue_confidence: float,
-    hybrid_edges: tuple[float, ...] = (1.0,),
+    hybrid_edges: tuple[float, ...] = interval_coverage.HYBRID_EDGES,
 ) -> dict[str, dict[str, dict[str, float]]]:
     """``{rule: {statistic: summary}}`` over one cell's data sets: the study's own summary
     (:func:`interval_coverage.summarise`: coverage, median width, ``undefined`` = share of empty intervals, ...)
@@ -124,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         "--hybrid-edge",
         type=float,
         nargs="+",
-        default=[1.0],
+        default=list(interval_coverage.HYBRID_EDGES),
         help="multiples of the edge strength whose spikes the hybrid's eigenvalue must clear to take the profile",
     )
     parser.add_argument(

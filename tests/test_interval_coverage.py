@@ -294,7 +294,13 @@ def test_saved_grids_inverted_again_at_the_study_levels_give_the_study_coverage(
     assert len(cell["datasets"]) == 3
     again = load_benchmark("invert_grids").cell_coverage(cell["datasets"], study["cells"][0]["targets"], 0.95, 0.95)
     summary = study["cells"][0]["summary"]["story_denoised"]
-    assert sorted(again) == ["inverted", "inverted_conditional", "inverted_hybrid", "inverted_profile"]
+    assert sorted(again) == [
+        "inverted",
+        "inverted_conditional",
+        "inverted_hybrid",
+        "inverted_hybrid_1.4",
+        "inverted_profile",
+    ]
     for rule, by_name in again.items():
         for name, result in by_name.items():
             assert result["coverage"] == summary[rule][name]["coverage"]
