@@ -29,6 +29,11 @@ import interval_coverage  # noqa: E402  (sibling scripts, not a package)
 import world_inversion  # noqa: E402
 from interval_coverage import STATISTICS, summarise  # noqa: E402
 
+TABLE_HEADER = (
+    "| run | stories | design | eigenvalue level | rule | PC1-val coverage (empty, width) |"
+    " PC2-ar coverage (empty, width) |\n|---|---|---|---|---|---|---|"
+)
+
 
 def load_grid(saved: dict) -> world_inversion.ReplicateGrid:
     """A :class:`world_inversion.ReplicateGrid` from its JSON form."""
@@ -171,25 +176,24 @@ def main(argv: list[str] | None = None) -> int:
                 _print_rows(f"{study_path.stem} (seed {study['seed']})", key, level, summary)
     for (design, stories, seed, level), summaries in by_cell.items():
         if len(summaries) > 1:
-            where = f"seed {seed}" if seed is not None else "every seed"
-            _print_rows(f"pooled over {len(summaries)} runs ({where})", (design, stories), level, pooled(summaries))
+            _print_rows(
+                f"pooled over {len(summaries)} runs ({_where(seed)})", (design, stories), level, pooled(summaries)
+            )
     return 0
-
-
-TABLE_HEADER = (
-    "| run | stories | design | eigenvalue level | rule | PC1-val coverage (empty, width) |"
-    " PC2-ar coverage (empty, width) |\n|---|---|---|---|---|---|---|"
-)
 
 
 def _print_target(identity: tuple, saved: dict, precise: dict) -> None:
     design, stories, seed = identity
-    where = f"seed {seed}" if seed is not None else "every seed"
     pairs = ", ".join(
         f"{name} {saved['design'][name]:.4f} -> {precise['design'][name]:.4f} ± {precise['design_error'][name]:.4f}"
         for name in STATISTICS
     )
-    print(f"\ndesign-level r, {design} design, {stories} stories, {where}: {pairs}\n\n{TABLE_HEADER}")
+    print(f"\ndesign-level r, {design} design, {stories} stories, {_where(seed)}: {pairs}\n\n{TABLE_HEADER}")
+
+
+def _where(seed: int | None) -> str:
+    """The seeds a cell holds: one for a story-design geometry, every seed (``None``) for the emotion design."""
+    return f"seed {seed}" if seed is not None else "every seed"
 
 
 def _print_rows(run: str, key: tuple[str, int], level: float, summary: dict) -> None:

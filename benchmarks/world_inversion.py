@@ -381,7 +381,9 @@ def above_edge(grid: ReplicateGrid, eigenvalue: float, level: float, multiple: f
     otherwise be one of the grid's strengths."""
     row = np.flatnonzero(np.abs(grid.strengths - multiple) < 1e-9)
     if row.size == 0:
-        if grid.strengths.min() > multiple or grid.strengths.max() < multiple:
-            return bool(grid.strengths.min() > multiple)
+        if grid.strengths.min() > multiple:
+            return True
+        if grid.strengths.max() < multiple:
+            return False
         raise ValueError(f"{multiple:g} edge strengths is not a row of the grid ({grid.strengths.tolist()})")
     return bool(eigenvalue > grid.eigenvalue[row[0], :, grid.at(level)].max())
