@@ -35,7 +35,7 @@ comparison at 3 stories and on the first ``--unscaled-datasets`` data sets, the 
 rescaling (``story, unscaled``); the emotion scheme; BCa's jackknife (leave-one-story-out /
 leave-one-emotion-out). Every method of
 :func:`emotion_vectors.analysis.stats.confidence_interval` is applied to the same replicates. The prototype
-resampling world of ``benchmarks/denoised_world.py`` (not shipped: denoised truth, story noise of even energy)
+resampling world of :mod:`emotion_vectors.analysis.denoised_world` (not shipped: denoised truth, story noise of even energy)
 runs on every data set as ``story, denoised`` / ``emotion, denoised``, with the default method only, and with the
 same recentring on two log scales as an exploration (``recentred_log_r``, ``recentred_log_z``: not analysis
 methods); with ``--inversion GRID REPLICATES`` also by test inversion over a tilt of the world's component
@@ -80,8 +80,8 @@ from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.ratings import load_ratings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import denoised_world  # noqa: E402  (sibling scripts, not a package)
-import world_inversion  # noqa: E402
+from emotion_vectors.analysis import denoised_world  # noqa: E402
+from emotion_vectors.analysis import world_inversion  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "emotion_vectors" / "data" / "interval_coverage.json"

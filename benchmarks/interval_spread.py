@@ -16,7 +16,7 @@ stories per emotion) and per statistic (Fisher's z of PC1-valence and PC2-arousa
 - ``jackknife SE``: leave one story out (grouped by emotion: ``sum_e (n_e - 1)/n_e sum_i (z_(ei) - zbar_e)^2``)
   or leave one emotion out;
 - ``shift``: the median of the replicates minus the estimate (the double attenuation);
-- the same spread for the prototype resampling world of ``benchmarks/denoised_world.py`` (denoised truth, noise of
+- the same spread for the prototype resampling world of :mod:`emotion_vectors.analysis.denoised_world` (denoised truth, noise of
   even energy), and the coverage of the design-level z by the recentred interval of the shipped replicates and of
   the prototype's (``--datasets`` data sets, so a coverage near 0.95 has a Monte-Carlo SE of about 0.03 at 60).
 
@@ -61,7 +61,7 @@ def _coverage_study():
 
 study = _coverage_study()
 sys.path.insert(0, str(HERE))
-import denoised_world  # noqa: E402  (a sibling script, not a package)
+from emotion_vectors.analysis import denoised_world  # noqa: E402
 
 
 def fisher(values: dict[str, np.ndarray]) -> np.ndarray:

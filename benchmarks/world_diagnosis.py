@@ -5,7 +5,7 @@ Usage: ``python benchmarks/world_diagnosis.py [--seeds 0 1] [--stories 3 9] [--s
 
 A bootstrap interval covers when the replicates of its resampling world spread like the estimate does across
 fresh data sets. ``docs/interval_spread.md`` shows that neither the shipped worlds (the sample as truth) nor the
-prototype of ``benchmarks/denoised_world.py`` (denoised truth) do so everywhere. This script takes the question
+prototype of :mod:`emotion_vectors.analysis.denoised_world` (denoised truth) do so everywhere. This script takes the question
 apart on the coverage study's planted geometry (story design: fixed emotions, fresh stories; see
 ``benchmarks/interval_coverage.py``), where the truth is known, by building worlds that are right in some parts and
 estimated in others. Every world is simulated in activation space: ``truth + noise``, each emotion mean's noise
@@ -43,9 +43,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import denoised_world  # noqa: E402  (sibling scripts, not a package)
+from emotion_vectors.analysis import denoised_world  # noqa: E402
 import interval_coverage as ic  # noqa: E402
-import world_inversion  # noqa: E402
+from emotion_vectors.analysis import world_inversion  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MARKDOWN = ROOT / "docs" / "world_diagnosis.md"

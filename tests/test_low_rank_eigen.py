@@ -1,15 +1,15 @@
-"""The low-rank eigen-solver of the inversion families (``benchmarks/low_rank_eigen.py``) against dense solves."""
+"""The low-rank eigen-solver of the inversion families (:mod:`emotion_vectors.analysis.low_rank_eigen`) against dense solves."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tests.helpers_benchmarks import load_benchmark
+from emotion_vectors.analysis import low_rank_eigen
 
 
 def _solver():
-    return load_benchmark("low_rank_eigen")
+    return low_rank_eigen
 
 
 def _families(seed: int, n: int = 60, dims: int = 80, members: int = 12, replicates: int = 25):

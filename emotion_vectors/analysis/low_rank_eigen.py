@@ -1,6 +1,6 @@
 """Top two eigenpairs of many symmetric matrices that share one matrix and differ by low-rank updates.
 
-The replicates of a family of inversion worlds (``benchmarks/world_inversion.py``) share every replicate's noise
+The replicates of a family of inversion worlds (:mod:`emotion_vectors.analysis.world_inversion`) share every replicate's noise
 Gram matrix and differ only in a term of rank ``r`` (the truth and its cross terms with the noise):
 ``M = N + U C U^T``. With ``N = Q diag(d) Q^T`` solved once per replicate, the top eigenvalues of every member are
 found exactly without a dense solve, from Haynsworth's inertia additivity applied to the bordered matrix

@@ -1,7 +1,8 @@
 """A prototype resampling world for the story and emotion bootstraps: denoised truth, noise of even energy.
 
-Not part of the package: ``benchmarks/interval_spread.py`` measures it against the shipped schemes, and
-``docs/intervals.md`` says what it shows and what it assumes. Everything works on Gram matrices, as the shipped
+The inverted intervals (:mod:`emotion_vectors.analysis.inverted_intervals`) draw their replicates from it;
+``benchmarks/interval_spread.py`` measures it against the bootstrap schemes, and ``docs/intervals.md`` says what
+it shows and what it assumes. Everything works on Gram matrices, as the shipped
 bootstrap does (:mod:`emotion_vectors.analysis.bootstrap`).
 
 Why the shipped replicates spread too widely (``docs/interval_spread.md``): their truth is the sample, which
@@ -31,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from low_rank_eigen import top_updated  # a sibling script, not a package
+from emotion_vectors.analysis.low_rank_eigen import top_updated
 
 from emotion_vectors.analysis.bootstrap import (
     StoryLayout,

@@ -1,8 +1,9 @@
-"""Test inversion over the prototype world of ``benchmarks/denoised_world.py``: worlds whose PC1 or PC2 is turned
-towards a rating (and, with the ``"joint"`` rule, set to a grid of strengths), and the interval of the worlds
-whose replicates hold the sample's estimate.
+"""Test inversion over the denoised world of :mod:`emotion_vectors.analysis.denoised_world`: worlds whose PC1 or
+PC2 is turned towards a rating (and, with the ``"joint"`` rule, set to a grid of strengths), and the interval of
+the worlds whose replicates hold the sample's estimate.
 
-Not part of the package: ``benchmarks/interval_coverage.py`` runs it (``--inversion``) and ``docs/intervals.md``
+The analysis's inverted intervals (:mod:`emotion_vectors.analysis.inverted_intervals`) invert the joint grid with
+the hybrid rule; ``benchmarks/interval_coverage.py`` runs every rule (``--inversion``) and ``docs/intervals.md``
 says what it shows.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from denoised_world import World  # a sibling script, not a package
+from emotion_vectors.analysis.denoised_world import World
 
 
 def centred_unit(rating: np.ndarray) -> np.ndarray:
