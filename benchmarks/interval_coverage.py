@@ -72,16 +72,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from emotion_vectors.analysis import bootstrap, stats
+from emotion_vectors.analysis import bootstrap, denoised_world, stats, world_inversion
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
 from emotion_vectors.analysis.story_rescale import rescale_story_gram
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.ratings import load_ratings
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from emotion_vectors.analysis import denoised_world  # noqa: E402
-from emotion_vectors.analysis import world_inversion  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "emotion_vectors" / "data" / "interval_coverage.json"

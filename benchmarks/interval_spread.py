@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from emotion_vectors.analysis import bootstrap
+from emotion_vectors.analysis import bootstrap, denoised_world
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
 from emotion_vectors.analysis.story_rescale import rescale_story_gram
@@ -60,8 +60,6 @@ def _coverage_study():
 
 
 study = _coverage_study()
-sys.path.insert(0, str(HERE))
-from emotion_vectors.analysis import denoised_world  # noqa: E402
 
 
 def fisher(values: dict[str, np.ndarray]) -> np.ndarray:

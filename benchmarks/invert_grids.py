@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from emotion_vectors.analysis import world_inversion
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import interval_coverage  # noqa: E402  (sibling scripts, not a package)
-from emotion_vectors.analysis import world_inversion  # noqa: E402
 from interval_coverage import STATISTICS, summarise  # noqa: E402
 
 TABLE_HEADER = (

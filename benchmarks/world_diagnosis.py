@@ -42,10 +42,10 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from emotion_vectors.analysis import denoised_world, world_inversion
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from emotion_vectors.analysis import denoised_world  # noqa: E402
 import interval_coverage as ic  # noqa: E402
-from emotion_vectors.analysis import world_inversion  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MARKDOWN = ROOT / "docs" / "world_diagnosis.md"

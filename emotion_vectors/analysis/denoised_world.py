@@ -32,7 +32,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from emotion_vectors.analysis.low_rank_eigen import top_updated
 
 from emotion_vectors.analysis.bootstrap import (
     StoryLayout,
@@ -42,6 +41,7 @@ from emotion_vectors.analysis.bootstrap import (
     replicate_correlations,
 )
 from emotion_vectors.analysis.geometry import double_centre
+from emotion_vectors.analysis.low_rank_eigen import top_updated
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from emotion_vectors.analysis.denoised_world import World
 
 
