@@ -28,6 +28,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from emotion_vectors.analysis import stats
+from emotion_vectors.analysis.stats import CI_METHODS
 from emotion_vectors.analyze import analyze_run
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.ratings import emotions as all_emotions
@@ -91,11 +93,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--noise", type=float, nargs="+", default=list(STORY_NOISE), help="per-dimension story noise")
+    parser.add_argument(
+        "--ci-method",
+        choices=CI_METHODS,
+        default=AnalysisConfig.ci_method,
+        help="interval method (default: the analysis's; 'inverted' adds the test inversion of every layer)",
+    )
     args = parser.parse_args(argv)
 
     print(f"calibration: {matmul_gflops():.1f} GFLOP/s (fp32 1024 x 1024 numpy matmul, 1 thread)")
     config = AnalysisConfig(
-        projection="raw", bootstrap_resamples=args.resamples, bootstrap_schemes=("story",), permutations=0
+        projection="raw",
+        bootstrap_resamples=args.resamples,
+        bootstrap_schemes=("story",),
+        permutations=0,
+        ci_method=args.ci_method,
     )
     for noise in args.noise:
         store = synthetic_store(args.seed, args.layers, args.stories, args.dim, noise)
@@ -109,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             f"171 emotions x {args.stories} stories x {args.dim} dims, {args.workers} worker(s) on "
             f"{os.cpu_count()} CPU cores: {elapsed:.1f} s (target < {TARGET_SECONDS:.0f} s); peak valence r "
             f"{peak.r:.3f} [{peak.r_ci_max[0]:.3f}, {peak.r_ci_max[1]:.3f}] (interval of the maximum, "
-            f"{config.ci_method}); CKA/RSA permutations {config.cka_permutations}; explained "
+            f"{stats.bootstrap_method(config.ci_method)}), at layer {peak.layer} [{peak.r_ci_at_layer[0]:.3f}, "
+            f"{peak.r_ci_at_layer[1]:.3f}] ({config.ci_method}); CKA/RSA permutations {config.cka_permutations}; explained "
             f"variance PC1-3 "
             f"{evr[0]:.3f} {evr[1]:.3f} {evr[2]:.3f}"
         )

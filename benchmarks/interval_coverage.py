@@ -72,7 +72,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from emotion_vectors.analysis import bootstrap, denoised_world, stats, world_inversion
+from emotion_vectors.analysis import bootstrap, denoised_world, inverted_intervals, stats, world_inversion
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
 from emotion_vectors.analysis.story_rescale import rescale_story_gram
@@ -85,7 +85,7 @@ DEFAULT_MARKDOWN = ROOT / "docs" / "interval_coverage.md"
 STATISTICS = ("pc1_valence_r", "pc2_arousal_r")
 #: The analysis's default interval method (bold in the table).
 DEFAULT_METHOD = AnalysisConfig().ci_method
-METHODS = stats.CI_METHODS
+METHODS = stats.BOOTSTRAP_METHODS
 #: Scheme variants, in the row order of the tables: each shipped scheme, then its comparisons.
 VARIANT_ORDER = ("story", "story_unscaled", "story_denoised", "emotion", "emotion_denoised")
 #: Variants without BCa (BCa needs a jackknife, computed for the shipped variants only).
@@ -104,7 +104,7 @@ LOG_SCALES = {
 INVERTED = ("inverted", "inverted_profile", "inverted_conditional", "inverted_hybrid", "inverted_hybrid_1.4")
 #: Multiples of the edge strength at which the hybrid switches to the profile (``world_inversion.above_edge``): the
 #: rule chosen first, and the switch at 1.4 found closer to calibrated (``docs/intervals.md``).
-HYBRID_EDGES = (1.0, 1.4)
+HYBRID_EDGES = (1.0, inverted_intervals.SWITCH_EDGES)
 PROFILE_NOTE = (
     " `inverted_profile`: each alignment tested only at the strength whose eigenvalue median is the sample's;"
     " `inverted_conditional`: every world tested by its range of |r| given the sample's eigenvalue;"
@@ -504,14 +504,7 @@ def markdown_table(study: dict[str, Any]) -> str:
         f"171 emotions; design-level r = median estimate over {study['n_reference']} fresh data sets. "
         "Coverage of the design-level r (the estimand, docs/intervals.md); in brackets, coverage of the "
         "noise-free r; bold: the default method of the shipped schemes. `contains` = share of intervals that "
-        "contain their own estimate."
-        + (
-            " `inverted`: the prototype's test inversion over a tilt, {} grid points x {} replicates, strength rule "
-            "`{}`.".format(*study["inversion"])
-            if study.get("inversion", [0])[0]
-            else ""
-        )
-        + (PROFILE_NOTE if study.get("inversion", [0, 0, ""])[2] == "joint" else ""),
+        "contain their own estimate." + _inversion_note(study),
         "",
         "| stories | scheme | method | data sets | design r (noise-free r) PC1-val | coverage PC1-val | contains "
         "| width | design r (noise-free r) PC2-ar | coverage PC2-ar | contains | width |",
@@ -535,6 +528,24 @@ def markdown_table(study: dict[str, Any]) -> str:
                     ]
                 lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines + ["", *tails_table(study)]) + "\n"
+
+
+def _inversion_note(study: dict[str, Any]) -> str:
+    """What the table's ``inverted`` rows are: the analysis's method (a packaged study, ``invert_grids.py
+    --package``) or the study's own rules (``--inversion``)."""
+    if "inverted_switch_edges" in study:
+        return (
+            ' `inverted` under a shipped scheme: the analysis\'s `ci_method = "inverted"` (test inversion over {} '
+            "alignments x the strength grid, {} replicates per world; the profile where the eigenvalue clears every "
+            "world at {:g} edge strengths, the union elsewhere or where the profile holds no world), on the same "
+            "data sets, from their saved grids (`benchmarks/invert_grids.py --package`)."
+        ).format(*study["inversion"][:2], study["inverted_switch_edges"])
+    if not study.get("inversion", [0])[0]:
+        return ""
+    note = (
+        " `inverted`: the prototype's test inversion over a tilt, {} grid points x {} replicates, strength rule `{}`."
+    )
+    return note.format(*study["inversion"]) + (PROFILE_NOTE if study["inversion"][2] == "joint" else "")
 
 
 def tails_table(study: dict[str, Any]) -> list[str]:

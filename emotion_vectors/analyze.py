@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from emotion_vectors.analysis import bootstrap, confounds, direction, geometry, stats
 from emotion_vectors.analysis.comparison import compare_runs
+from emotion_vectors.analysis.inverted_intervals import layer_inverted_intervals
 from emotion_vectors.analysis.rating_axes import rating_axes
 from emotion_vectors.analysis.records import IntervalSettings, RunSummary
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
@@ -245,13 +246,16 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         boot["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.draws["emotion"])
         if "emotion" in run.jack:
             jack["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.jack["emotion"], float32=True)
-    if "story" in run.draws:
+    inverted = config.ci_method == "inverted" and bool(run.draws)
+    if "story" in run.draws or inverted:
         kept = np.flatnonzero(run.counts > 0)
         shifted = np.full(story_means.shape, np.nan)
         shifted[kept] = story_means[kept].astype(np.float64) - vecs.centre
         if vecs.neutral is not None:
             shifted[kept] = project_out(shifted[kept], vecs.neutral.components)
-        story_gram = rescale_story_gram(run.layout, bootstrap.padded_story_gram(run.layout, shifted))
+        padded_gram = bootstrap.padded_story_gram(run.layout, shifted)
+    if "story" in run.draws:
+        story_gram = rescale_story_gram(run.layout, padded_gram)
         args = (story_gram, run.layout, gram, scores, ratings.valence, ratings.arousal, ratings.index)
         boot["story"] = bootstrap.story_bootstrap_layer(*args, run.draws["story"])
         if "story" in run.jack:
@@ -270,6 +274,32 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         confound=confounds.length_confound(
             geo.scores, confounds.mean_story_length(run.layout.counts), ratings.valence, ratings.arousal, ratings.index
         ),
+        inverted={scheme: _inverted(run, layer, scheme, padded_gram, gram, geo) for scheme in run.draws}
+        if inverted
+        else {},
+    )
+
+
+def _inverted(
+    run: RunInputs, layer: int, scheme: str, padded_gram: np.ndarray, gram: np.ndarray, geo: geometry.LayerGeometry
+) -> dict[str, tuple[float, float]]:
+    """The test-inversion intervals of one layer under ``scheme`` (every emotion rated: :func:`prepare_run`)."""
+    ratings = run.ratings
+    valence, arousal = np.full(gram.shape[0], np.nan), np.full(gram.shape[0], np.nan)
+    valence[ratings.index], arousal[ratings.index] = ratings.valence, ratings.arousal
+    estimates = {"pc1_valence_r": float(geo.pc1_valence_r), "pc2_arousal_r": float(geo.pc2_arousal_r)}
+    rng = run_rng(run.config.seed, run.info.model, run.info.corpus, f"inversion/{scheme}/{layer}")
+    return layer_inverted_intervals(
+        padded_gram,
+        run.layout,
+        gram,
+        geo.scores[:, :2],
+        valence,
+        arousal,
+        estimates,
+        scheme,
+        run.config.confidence,
+        rng,
     )
 
 

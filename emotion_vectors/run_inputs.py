@@ -100,6 +100,12 @@ def prepare_run(
         draws["emotion"] = bootstrap.emotion_resample_indices(
             len(emotions), n_boot, run_rng(config.seed, model, corpus, "emotion")
         )
+    if config.ci_method == "inverted" and schemes and ratings.index.size < len(emotions):
+        raise AnalysisError(
+            f"{label}: analysis.ci_method 'inverted' needs a rating for every emotion; rating source "
+            f"{config.rating_source!r} rates {ratings.index.size} of the run's {len(emotions)}",
+            fix="use analysis.rating_source = 'nrc' (it rates all 171), or analysis.ci_method = 'recentred'",
+        )
     jack = {}
     if config.ci_method == "bca" and "story" in schemes:
         jack["story"] = bootstrap.story_jackknife_weights(layout)

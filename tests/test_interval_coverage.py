@@ -466,3 +466,28 @@ def test_the_emotion_designs_target_is_the_same_at_every_seed() -> None:
     assert study.design_level_r("emotion", planted, None, n, 0, workers=2)[0] == emotion[0]
     story = [study.design_level_r("story", planted, study.fixed_emotions(planted, s), 200, s)[0] for s in (0, 1)]
     assert story[0] != story[1]
+
+
+@pytest.mark.slow
+def test_the_packaged_study_gains_the_analysis_inverted_method_from_saved_grids(tmp_path) -> None:
+    """``invert_grids.py --package``: the analysis's ``inverted`` intervals of the packaged cell's data sets are the
+    study's hybrid at the analysis's switch (no data set here leaves it empty), judged against the cell's targets;
+    grids that do not hold every data set of the cell once are refused."""
+    study_json, grids_json = tmp_path / "study.json", tmp_path / "grids.json"
+    args = "--seed 4 --stories 3 --designs story --datasets 3 --resamples 20 --reference 16 --unscaled-datasets 0"
+    args += f" --inversion 8 100 --inversion-strength joint --workers 1 --markdown {tmp_path / 'study.md'}"
+    assert _study().main([*args.split(), "--json", str(study_json), "--grids", str(grids_json)]) == 0
+    study, grids = json.loads(study_json.read_text()), json.loads(grids_json.read_text())
+    invert = load_benchmark("invert_grids")
+    package = invert.package_inverted(json.loads(study_json.read_text()), [(study, grids)], 0.95)
+    (cell,) = package["cells"]
+    hybrid = cell["summary"]["story_denoised"]["inverted_hybrid_1.4"]
+    for name in ("pc1_valence_r", "pc2_arousal_r"):
+        assert hybrid[name]["undefined"] == 0
+        for key in ("coverage", "contains_estimate", "median_width", "below_target", "above_target"):
+            assert cell["summary"]["story"]["inverted"][name][key] == pytest.approx(hybrid[name][key], rel=1e-12)
+    assert package["inverted_switch_edges"] == 1.4
+    assert 'the analysis\'s `ci_method = "inverted"`' in _study().markdown_table(package)
+    study["cells"][0]["n_datasets"] = 4
+    with pytest.raises(ValueError, match="not 0-3 once each"):
+        invert.package_inverted(study, [(study, grids)], 0.95)

@@ -426,10 +426,11 @@ def eigenpair_correlations(
     arousal: np.ndarray,
     *,
     eigenvalues: bool = False,
+    spearman: bool = True,
 ) -> dict[str, np.ndarray]:
     """:func:`replicate_correlations` from the replicates' top two eigenpairs already solved: ``values``
     ``[B, 2]``, unit ``vectors`` ``[B, m, 2]`` of the centred Gram matrices (any sign); the other arguments as
-    there."""
+    there. ``spearman=False`` leaves out the rank correlations (the test inversion reads only Pearson's r)."""
     reference = projections - projections.mean(axis=1, keepdims=True)
     signs = np.sign(np.einsum("bmk,bmk->bk", vectors, reference))
     signs[signs == 0] = 1.0
@@ -443,13 +444,15 @@ def eigenpair_correlations(
             ranks = np.broadcast_to(rankdata(target, axis=1), component.shape)
             target = np.broadcast_to(target, component.shape)
             out[f"{name}_r"] = rowwise_pearson(component, target)
-            out[f"{name}_spearman"] = rowwise_pearson(rankdata(component, axis=1), ranks)
+            if spearman:
+                out[f"{name}_spearman"] = rowwise_pearson(rankdata(component, axis=1), ranks)
         else:
             ranks = np.broadcast_to(_masked_ranks(target, mask), component.shape)
             target = np.broadcast_to(target, component.shape)
             mask = np.broadcast_to(mask, component.shape)
             out[f"{name}_r"] = _masked_pearson(component, target)
-            out[f"{name}_spearman"] = _masked_pearson(_masked_ranks(component, mask), ranks)
+            if spearman:
+                out[f"{name}_spearman"] = _masked_pearson(_masked_ranks(component, mask), ranks)
     if eigenvalues:
         out["eigenvalues"] = values
     return out

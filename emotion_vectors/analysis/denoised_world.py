@@ -166,8 +166,8 @@ def story_replicates(
     matrix instead (the reference the tests hold it to). ``components``: which of PC1 (0) and PC2 (1) to solve
     for (the other's statistics are NaN; the dense path always solves both).
 
-    Returns, per world, :func:`replicate_correlations`' statistics and the replicates' top two eigenvalues
-    (``"eigenvalues"``).
+    Returns, per world, :func:`replicate_correlations`' statistics (Pearson's r only, unless ``dense``) and the
+    replicates' top two eigenvalues (``"eigenvalues"``).
     """
     n, width = layout.n_emotions, layout.width
     delta = noise_weights(world, n_resamples, rng)
@@ -350,6 +350,8 @@ def _correlations_of(
     values[..., list(components)] = solved
     vectors[..., list(components)] = solved_vectors
     return [
-        eigenpair_correlations(values[w], vectors[w], projections[w], valence, arousal, eigenvalues=True)
+        eigenpair_correlations(
+            values[w], vectors[w], projections[w], valence, arousal, eigenvalues=True, spearman=False
+        )
         for w in range(n_worlds)
     ]

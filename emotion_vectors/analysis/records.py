@@ -46,7 +46,7 @@ class LayerStats:
         explained_variance_ratio: ``[n_components]`` PCA variance shares of the contrast vectors.
         pc1_valence_r, pc1_valence_spearman: PC1 scores vs valence (rated emotions).
         pc2_arousal_r, pc2_arousal_spearman: PC2 scores vs arousal (rated emotions).
-        intervals: ``{scheme: {statistic: (lo, hi)}}`` bootstrap intervals of the four statistics, for both
+        intervals: ``{scheme: {statistic: (lo, hi)}}`` intervals of the four statistics, for both
             schemes (``"emotion"``, ``"story"``); NaN pairs for a scheme that was not run.
         pc1_valence_p, pc1_valence_p_fwer, pc1_valence_q_bh: Permutation p-value of ``|r(PC1, valence)|``, its
             family-wise (max over layers) version and its Benjamini-Hochberg q-value (NaN without permutations).
@@ -102,8 +102,9 @@ class IntervalSettings:
     """How the per-layer intervals were formed.
 
     Attributes:
-        method: ``"recentred"``, ``"bias_corrected"``, ``"percentile"`` or ``"bca"``
-            (:func:`~emotion_vectors.analysis.stats.confidence_interval`).
+        method: ``"recentred"``, ``"inverted"``, ``"bias_corrected"``, ``"percentile"`` or ``"bca"``
+            (:func:`~emotion_vectors.analysis.stats.confidence_interval`;
+            :mod:`~emotion_vectors.analysis.inverted_intervals` for ``"inverted"``).
         confidence: Two-sided level.
         n_resamples: Bootstrap resamples per scheme (0 when no scheme ran).
         schemes: The schemes that ran, in :data:`CI_SCHEME_ORDER`.

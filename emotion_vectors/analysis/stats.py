@@ -51,6 +51,10 @@ from emotion_vectors.options import CIMethod, choices
 from emotion_vectors.vectors import check_matrix
 
 CI_METHODS: tuple[str, ...] = choices(CIMethod)
+#: The methods that read an interval off bootstrap replicates (:func:`confidence_interval`); ``"inverted"`` is a
+#: test inversion of PC1-valence r and PC2-arousal r per layer
+#: (:mod:`~emotion_vectors.analysis.inverted_intervals`) and takes :func:`bootstrap_method`'s for the rest.
+BOOTSTRAP_METHODS: tuple[str, ...] = tuple(m for m in CI_METHODS if m != "inverted")
 #: Correlations are clipped to ``+-(1 - FISHER_EPS)`` before ``atanh`` (a replicate r of exactly 1 is finite).
 FISHER_EPS = 1e-12
 #: The multiple-testing method of the q-values (:func:`statsmodels.stats.multitest.multipletests`).
@@ -190,9 +194,12 @@ def confidence_interval(
     confidence: float = 0.95,
     jackknife: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Interval ``[..., 2]`` by ``method``; ``"bca"`` needs the ``[J, ...]`` jackknife replicates."""
-    if method not in CI_METHODS:
-        raise AnalysisError(f"unknown CI method {method!r}", fix=f"use one of {', '.join(CI_METHODS)}")
+    """Interval ``[..., 2]`` by bootstrap ``method`` (:data:`BOOTSTRAP_METHODS`); ``"bca"`` needs the ``[J, ...]``
+    jackknife replicates."""
+    if method not in BOOTSTRAP_METHODS:
+        raise AnalysisError(
+            f"{method!r} is not a bootstrap interval method", fix=f"use one of {', '.join(BOOTSTRAP_METHODS)}"
+        )
     if method in ("recentred", "bias_corrected"):
         return fisher_basic_interval(estimate, replicates, confidence, recentre=method == "recentred")
     if method == "percentile":
@@ -200,6 +207,12 @@ def confidence_interval(
     if jackknife is None:
         raise AnalysisError("a BCa interval needs jackknife replicates")
     return bca_interval(estimate, replicates, jackknife, confidence)
+
+
+def bootstrap_method(method: str) -> str:
+    """The bootstrap method behind analysis method ``method``: itself, or ``"recentred"`` for ``"inverted"`` (for
+    the statistics the inversion does not cover: Spearman's rho, the maximum over layers)."""
+    return "recentred" if method == "inverted" else method
 
 
 def peak_interval(
@@ -303,9 +316,11 @@ def _standardise(rows: np.ndarray) -> np.ndarray:
 
 
 __all__ = [
+    "BOOTSTRAP_METHODS",
     "CI_METHODS",
     "PermutationResult",
     "bca_interval",
+    "bootstrap_method",
     "check_rng",
     "confidence_interval",
     "fisher_basic_interval",

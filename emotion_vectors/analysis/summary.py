@@ -18,9 +18,10 @@ Pure functions of arrays and records (no I/O); the analysis stage calls :func:`s
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from emotion_vectors.analysis import cka, direction, stats
 from emotion_vectors.analysis.bootstrap import STATISTICS
 from emotion_vectors.analysis.confounds import LengthConfound
 from emotion_vectors.analysis.geometry import LayerGeometry
+from emotion_vectors.analysis.inverted_intervals import INVERTED_STATISTICS
 from emotion_vectors.analysis.rating_axes import RatingAxes
 from emotion_vectors.analysis.records import (
     CI_SCHEME_ORDER,
@@ -51,6 +53,8 @@ SCHEMES: tuple[str, ...] = ("emotion", "story")
 Window = tuple[int, int]
 Replicates = Mapping[str, Mapping[str, np.ndarray]]
 
+LOG = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class LayerAnalysis:
@@ -65,6 +69,8 @@ class LayerAnalysis:
         loo_r: Leave-one-emotion-out r of that direction.
         boot: ``{scheme: {statistic: [B]}}`` bootstrap replicates per scheme that ran.
         jack: ``{scheme: {statistic: [n]}}`` jackknife replicates (BCa only; empty otherwise).
+        inverted: ``{scheme: {statistic: (low, high)}}`` test-inversion intervals of PC1-valence r and
+            PC2-arousal r (``ci_method = "inverted"`` only; empty otherwise).
         axes: The rotation-free rating measures (best of the top 3 PCs, cross-validated directions).
         confound: Correlations with mean story length.
     """
@@ -80,6 +86,7 @@ class LayerAnalysis:
     jack: Replicates
     axes: RatingAxes
     confound: LengthConfound
+    inverted: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -160,8 +167,11 @@ def summarise_run(
 def layer_intervals(
     estimates: Mapping[str, np.ndarray], outputs: Sequence[LayerAnalysis], settings: IntervalSettings
 ) -> dict[str, dict[str, np.ndarray]]:
-    """``{scheme: {statistic: [n_layers, 2]}}`` per-layer intervals for every scheme (NaN where it did not run)."""
+    """``{scheme: {statistic: [n_layers, 2]}}`` per-layer intervals for every scheme (NaN where it did not run):
+    the test inversion's for the statistics it covers under ``"inverted"`` (the bootstrap's, with a warning, at a
+    layer where no world of the inversion holds the sample), the bootstrap's otherwise."""
     out: dict[str, dict[str, np.ndarray]] = {}
+    method = stats.bootstrap_method(settings.method)
     for scheme in SCHEMES:
         out[scheme] = {}
         for name in STATISTICS:
@@ -169,10 +179,20 @@ def layer_intervals(
                 out[scheme][name] = np.full((len(outputs), 2), np.nan)
                 continue
             boot = np.stack([o.boot[scheme][name] for o in outputs], axis=1)  # [B, L]
-            jack = np.stack([o.jack[scheme][name] for o in outputs], axis=1) if settings.method == "bca" else None
-            out[scheme][name] = stats.confidence_interval(
-                estimates[name], boot, settings.method, settings.confidence, jack
-            )
+            jack = np.stack([o.jack[scheme][name] for o in outputs], axis=1) if method == "bca" else None
+            out[scheme][name] = stats.confidence_interval(estimates[name], boot, method, settings.confidence, jack)
+            if settings.method == "inverted" and name in INVERTED_STATISTICS:
+                inverted = np.array([o.inverted[scheme][name] for o in outputs], dtype=np.float64)
+                held = np.all(np.isfinite(inverted), axis=1)
+                for i in np.flatnonzero(~held):
+                    LOG.warning(
+                        "%s, %s scheme, layer %d: no world of the test inversion holds the sample; the interval is "
+                        "the recentred bootstrap's",
+                        name,
+                        scheme,
+                        outputs[i].layer,
+                    )
+                out[scheme][name][held] = inverted[held]
     return out
 
 
@@ -197,10 +217,11 @@ def find_peak(
     if scheme is not None:
         boot = np.stack([outputs[i].boot[scheme][name] for i in inside], axis=1)
         jack = None
-        if settings.method == "bca":
+        method = stats.bootstrap_method(settings.method)
+        if method == "bca":
             jack = np.stack([outputs[i].jack[scheme][name] for i in inside], axis=1)
         found_layers, r_ci_max = stats.peak_interval(
-            boot, layers[inside], settings.confidence, estimates=values, method=settings.method, jackknife=jack
+            boot, layers[inside], settings.confidence, estimates=values, method=method, jackknife=jack
         )
         layer_ci = found_layers if found_layers[0] >= 0 else None
         r_ci_at_layer = (float(intervals[scheme][name][best, 0]), float(intervals[scheme][name][best, 1]))

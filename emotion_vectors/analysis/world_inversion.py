@@ -284,17 +284,19 @@ def replicate_grid(
     inversion: tuple[int, int, str],
     confidence: float,
     stream: list[int],
+    rows: np.ndarray | None = None,
 ) -> ReplicateGrid:
     """Replicates of every world of the inversion grid of PC1-valence (``component`` 0) or PC2-arousal r (1).
 
     The world's component is tilted along a grid (``inversion = (grid points, replicates per point, strength
     rule)``, :func:`tilted_projectors`); every point draws the same random numbers (seed ``stream``), so the
-    quantile curves are smooth along the grid. With the ``"joint"`` rule the grid is alignments x
-    :func:`joint_strengths`.
+    quantile curves are smooth along the grid and a grid built a few rows at a time is the same grid. With the
+    ``"joint"`` rule the grid is alignments x :func:`joint_strengths`.
 
     Args:
         replicates: :func:`story_replicates` or :func:`emotion_replicates`.
         data: ``(story_gram, layout, gram, scores, valence, arousal)`` as those take them.
+        rows: With the ``"joint"`` rule, only these rows (indices into :func:`joint_strengths`, ascending).
     """
     name = ("pc1_valence_r", "pc2_arousal_r")[component]
     rating = data[4 + component]  # valence or arousal
@@ -304,6 +306,7 @@ def replicate_grid(
     if rule == "joint":
         family = tilt_family(world, rating, component, n_grid)
         strengths = joint_strengths(world, component)
+        strengths = strengths if rows is None else strengths[np.asarray(rows)]
         alignments = family.alignments
         projectors = [family.projector(i, strength) for strength in strengths for i in range(n_grid)]
     else:

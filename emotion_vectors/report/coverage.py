@@ -104,7 +104,8 @@ def coverage_table(study: dict[str, Any], method: str) -> str:
     )
     pre = "& & & \\multicolumn{3}{c}{PC1--valence} & \\multicolumn{3}{c}{PC2--arousal} \\\\"
     caption = (
-        "Coverage of nominal \\CoverageNominalPercent\\% bootstrap intervals on planted emotion geometry "
+        "Coverage of nominal \\CoverageNominalPercent\\% intervals (bootstrap, and the test inversion "
+        "\\texttt{inverted}) on planted emotion geometry "
         "(\\CoverageDatasets{} simulated data sets per cell, \\CoverageResamples{} resamples each): share of "
         "intervals containing the design-level $r$ (the estimand, median over \\CoverageReference{} fresh data "
         "sets of the same design), and containing the noise-free $r$; ``contains'' is the share of intervals "

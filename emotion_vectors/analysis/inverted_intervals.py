@@ -1,0 +1,225 @@
+"""Per-layer intervals of PC1-valence r and PC2-arousal r by test inversion (``analysis.ci_method = "inverted"``).
+
+Why not the bootstrap: story resampling adds a second dose of noise to a sample that already carries one, and
+near the noise edge (PC2-arousal at 3 stories per emotion) the spread of its replicates is not the spread of r
+across fresh data sets of the same design, so no re-centring or bias correction of it covers there
+(``docs/intervals.md``). Test inversion asks instead which worlds could have produced the sample.
+
+**The worlds** are the denoised world of the layer (:func:`~emotion_vectors.analysis.denoised_world.build_world`:
+the sample's components above the noise edge at their debiased strengths, fresh story noise of even energy) with
+the component (PC1 for valence, PC2 for arousal) turned towards the rating through :data:`ALIGNMENTS` angles
+(:func:`~emotion_vectors.analysis.world_inversion.tilt_family`) and set to a grid of strengths
+(:func:`~emotion_vectors.analysis.world_inversion.joint_strengths`). Each world draws :data:`REPLICATES` data
+sets of the corpus's design (the same stories per emotion for the story scheme, fresh emotions for the emotion
+scheme), all worlds the same random numbers.
+
+**The interval** is the range of the worlds' median |r| (the design-level r each world implies) over the worlds
+whose central ``confidence`` range of |r| holds the sample's r and whose central range of the component's
+eigenvalue holds the sample's eigenvalue, widened to contain the estimate. The hybrid rule: where the sample's
+eigenvalue lies above the upper quantile of every world at :data:`SWITCH_EDGES` times the noise edge's strength
+(the eigenvalue measures the strength), each alignment keeps only the strength whose median eigenvalue is the
+sample's (the profile); elsewhere every strength (the union).
+``benchmarks/interval_coverage.py`` measures its coverage; ``docs/intervals.md`` gives it.
+
+**Cost**: only the strength rows the rule reads are replicated (:func:`hybrid_interval`): the switch row and the
+rows from the last whose eigenvalues all lie below the sample's to the first whose all lie above. The quantiles
+rise with the strength, so the interval is that of the whole grid (the tests hold it to the whole grid).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from emotion_vectors.analysis import world_inversion
+from emotion_vectors.analysis.bootstrap import StoryLayout
+from emotion_vectors.analysis.denoised_world import World, build_world, emotion_replicates, story_replicates
+from emotion_vectors.errors import AnalysisError
+
+#: The statistics the inversion gives intervals for (the others keep the bootstrap's ``"recentred"``).
+INVERTED_STATISTICS = ("pc1_valence_r", "pc2_arousal_r")
+#: Alignments of the turned component, and data sets drawn per world (the coverage study's grid).
+ALIGNMENTS = 8
+REPLICATES = 100
+#: The hybrid's switch: multiples of the edge strength a component's eigenvalue must be told apart from.
+SWITCH_EDGES = 1.4
+#: Which replicates each bootstrap scheme's inversion draws.
+DESIGN_REPLICATES: dict[str, Callable[..., list[dict[str, np.ndarray]]]] = {
+    "story": story_replicates,
+    "emotion": emotion_replicates,
+}
+
+
+def layer_inverted_intervals(
+    story_gram: np.ndarray,
+    layout: StoryLayout,
+    gram: np.ndarray,
+    scores: np.ndarray,
+    valence: np.ndarray,
+    arousal: np.ndarray,
+    estimates: Mapping[str, float],
+    scheme: str,
+    confidence: float,
+    rng: np.random.Generator,
+) -> dict[str, tuple[float, float]]:
+    """``{statistic: (low, high)}`` for :data:`INVERTED_STATISTICS` of one layer under bootstrap ``scheme``.
+
+    Args:
+        story_gram: ``[n w, n w]`` padded Gram matrix of the centred (unrescaled) story vectors
+            (:func:`~emotion_vectors.analysis.bootstrap.padded_story_gram`).
+        layout: The kept stories per emotion (``w`` slots each).
+        gram: ``[n, n]`` Gram matrix of the contrast vectors.
+        scores: ``[n, 2]`` the sample's PC1 and PC2 scores (the sign reference of the replicates).
+        valence, arousal: ``[n]`` ratings of every emotion (the inversion needs each emotion rated).
+        estimates: The sample's r of each statistic.
+        scheme: ``"story"`` or ``"emotion"``.
+        rng: Draws the world's noise probes and the replicates' seed.
+    """
+    if not (np.all(np.isfinite(valence)) and np.all(np.isfinite(arousal))):
+        raise AnalysisError(
+            "inverted intervals need a rating for every emotion", fix="use analysis.ci_method = 'recentred'"
+        )
+    if not np.any(layout.n_kept >= 2):
+        raise AnalysisError(
+            "inverted intervals need at least two kept stories for some emotion (the story noise is measured "
+            "from them)",
+            fix="use analysis.ci_method = 'recentred'",
+        )
+    world = build_world(story_gram, layout, rng)
+    data = (story_gram, layout, gram, scores, valence, arousal)
+    stream = [int(x) for x in rng.integers(0, 2**32, size=4)]
+    return {
+        name: hybrid_interval(world, DESIGN_REPLICATES[scheme], data, component, estimates[name], confidence, stream)
+        for component, name in enumerate(INVERTED_STATISTICS)
+    }
+
+
+def hybrid_interval(
+    world: World,
+    replicates: Callable[..., list[dict[str, np.ndarray]]],
+    data: tuple[Any, ...],
+    component: int,
+    estimate: float,
+    confidence: float,
+    stream: list[int],
+) -> tuple[float, float]:
+    """The hybrid inversion's interval of r of ``component`` (0: PC1-valence, 1: PC2-arousal), replicating only
+    the strength rows it reads (module docstring).
+
+    Equal to ``grid_intervals(replicate_grid(...), ..., hybrid_edges=(SWITCH_EDGES,))`` of the whole grid
+    (:mod:`~emotion_vectors.analysis.world_inversion`) with ``ALIGNMENTS`` alignments and ``REPLICATES`` data sets,
+    except where the profile holds no world: there it is the union's (the coverage study counts such a data set as
+    a miss; it happens in at most one data set in a hundred). ``(nan, nan)`` when the union holds none either.
+    """
+    grid = _LazyGrid(world, replicates, data, component, confidence, stream)
+    strengths, observed = grid.strengths, float(world.eigenvalues[component])
+    switch = np.flatnonzero(np.abs(strengths - SWITCH_EDGES) < 1e-9)
+    reach = 1 if replicates is story_replicates else 2  # fresh emotions spread the eigenvalue over more rows
+    guess = [row for row in _first_guess(world, component, strengths, reach) if 0 <= row < strengths.size]
+    grid.ensure([*switch.tolist(), *guess])
+    alpha = (1 - confidence) / 2
+    if switch.size:
+        profile = world_inversion.above_edge(grid.rows[int(switch[0])], observed, 1 - alpha, SWITCH_EDGES)
+    else:
+        profile = bool(strengths.min() > SWITCH_EDGES)
+    for rule in ["inverted_profile", "inverted"] if profile else ["inverted"]:
+        block = grid.block(guess, observed, alpha, rule == "inverted_profile")
+        interval = world_inversion.grid_intervals(block, estimate, observed, confidence, hybrid_edges=())[rule]
+        if np.all(np.isfinite(interval)):
+            break
+    return float(interval[0]), float(interval[1])
+
+
+def whole_grid_rule(intervals: Mapping[str, Sequence[float]]) -> list[float]:
+    """The interval :func:`hybrid_interval` gives, from :func:`~emotion_vectors.analysis.world_inversion.grid_intervals`'
+    output over the whole grid (with :data:`SWITCH_EDGES` among its ``hybrid_edges``): the hybrid's, or the union's
+    where the hybrid holds no world (the coverage study's saved grids are re-inverted with it)."""
+    hybrid = list(intervals[f"inverted_hybrid_{SWITCH_EDGES:g}"])
+    return hybrid if np.all(np.isfinite(hybrid)) else list(intervals["inverted"])
+
+
+class _LazyGrid:
+    """The inversion grid of one component, replicated a few strength rows at a time: every row draws the same
+    random numbers (``stream``), so a row replicated alone is the whole grid's row."""
+
+    def __init__(
+        self,
+        world: World,
+        replicates: Callable[..., list[dict[str, np.ndarray]]],
+        data: tuple[Any, ...],
+        component: int,
+        confidence: float,
+        stream: list[int],
+    ) -> None:
+        self.arguments = (world, replicates, data, component, (ALIGNMENTS, REPLICATES, "joint"), confidence, stream)
+        self.strengths = world_inversion.joint_strengths(world, component) / world.edge_strength
+        self.rows: dict[int, world_inversion.ReplicateGrid] = {}
+
+    def ensure(self, rows: list[int]) -> None:
+        """Replicate the rows of ``rows`` (indices into :attr:`strengths`) not replicated yet, in one call."""
+        missing = sorted({row for row in rows if 0 <= row < self.strengths.size} - self.rows.keys())
+        if missing:
+            grid = world_inversion.replicate_grid(*self.arguments, rows=np.asarray(missing))
+            for i, row in enumerate(missing):
+                self.rows[row] = _row_of(grid, i)
+
+    def block(self, guess: list[int], observed: float, alpha: float, profile: bool) -> world_inversion.ReplicateGrid:
+        """The rows the profile (or union) reads, from the rows around ``guess``: down to one whose every world's
+        median (or upper quantile) eigenvalue lies below ``observed``, up to one whose every world's median (or
+        lower quantile) lies above it, or to the grid's ends."""
+        low, high = min(guess), max(guess)
+        while low > 0 and not _all_beyond(self.rows[low], observed, 0.5 if profile else 1 - alpha, below=True):
+            low -= 1
+            self.ensure([low, low - 1])
+        while high < self.strengths.size - 1 and not _all_beyond(
+            self.rows[high], observed, 0.5 if profile else alpha, below=False
+        ):
+            high += 1
+            self.ensure([high, high + 1])
+        self.ensure(list(range(low, high + 1)))
+        return _stack([self.rows[row] for row in range(low, high + 1)])
+
+
+def _first_guess(world: World, component: int, strengths: np.ndarray, reach: int) -> list[int]:
+    """Rows likely to bracket the sample: ``reach`` rows either side of the component's debiased strength where it
+    lies above the noise edge, else the lowest rows up to the switch."""
+    if component < world.spikes.size:
+        nearest = int(np.argmin(np.abs(np.log(strengths * world.edge_strength / world.spikes[component]))))
+        return list(range(nearest - reach, nearest + reach + 1))
+    return list(range(int(np.searchsorted(strengths, SWITCH_EDGES)) + 2))
+
+
+def _all_beyond(row: world_inversion.ReplicateGrid, observed: float, level: float, below: bool) -> bool:
+    """Whether every world of a one-strength ``row`` has its ``level`` quantile of the eigenvalue below (or
+    above) ``observed``: with quantiles rising in the strength, no row past it can hold the sample."""
+    quantile = row.eigenvalue[0, :, row.at(level)]
+    return bool(np.all(quantile < observed) if below else np.all(quantile > observed))
+
+
+def _row_of(grid: world_inversion.ReplicateGrid, i: int) -> world_inversion.ReplicateGrid:
+    """Row ``i`` of ``grid`` as a grid of one strength."""
+    return world_inversion.ReplicateGrid(
+        levels=grid.levels,
+        r=grid.r[i : i + 1],
+        eigenvalue=grid.eigenvalue[i : i + 1],
+        conditional=grid.conditional[i : i + 1],
+        strengths=grid.strengths[i : i + 1],
+        alignments=grid.alignments,
+    )
+
+
+def _stack(rows: list[world_inversion.ReplicateGrid]) -> world_inversion.ReplicateGrid:
+    """Grids of one strength each, in order, as one grid."""
+    return world_inversion.ReplicateGrid(
+        levels=rows[0].levels,
+        r=np.concatenate([row.r for row in rows]),
+        eigenvalue=np.concatenate([row.eigenvalue for row in rows]),
+        conditional=np.concatenate([row.conditional for row in rows]),
+        strengths=np.concatenate([row.strengths for row in rows]),
+        alignments=rows[0].alignments,
+    )
+
+
+__all__ = ["INVERTED_STATISTICS", "hybrid_interval", "layer_inverted_intervals", "whole_grid_rule"]

@@ -1,0 +1,121 @@
+"""The analysis's test-inversion intervals (``ci_method = "inverted"``): the same interval as the coverage study's
+hybrid inversion over the whole grid, though only the rows it reads are replicated; through the analyze stage."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from synthetic import make_synthetic_stores
+
+from emotion_vectors.analysis import inverted_intervals, stats, world_inversion
+from emotion_vectors.analysis.denoised_world import build_world, emotion_replicates, story_replicates
+from emotion_vectors.analysis.geometry import layer_geometry
+from emotion_vectors.analyze import analyze_runs
+from emotion_vectors.config import AnalysisConfig
+from emotion_vectors.errors import AnalysisError
+from tests.helpers_benchmarks import load_benchmark
+
+
+def _planted_layer(design: str, index: int, n_stories: int = 3):
+    """``(world, data, estimates)`` of one planted data set of the coverage study (80 emotions)."""
+    study = load_benchmark("interval_coverage")
+    spec = study.Planted(n_stories=n_stories, n_emotions=80, d=128)
+    rng = np.random.default_rng([7, n_stories, index])
+    valence, arousal, vectors = study.fixed_emotions(spec, 3) if design == "story" else study.draw_emotions(spec, rng)
+    layout, story_gram, gram = study.story_data(spec, valence, arousal, vectors, rng)
+    geo = layer_geometry(gram, valence, arousal, np.arange(spec.n_emotions))
+    data = (story_gram, layout, gram, geo.scores[:, :2], valence, arousal)
+    return build_world(story_gram, layout, rng), data, (geo.pc1_valence_r, geo.pc2_arousal_r)
+
+
+def _whole_grid_hybrid(world, replicates, data, component: int, estimate: float, stream: list[int]) -> list[float]:
+    """The study's hybrid at the switch over every row of the grid (the union where it holds no world)."""
+    inversion = (inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint")
+    grid = world_inversion.replicate_grid(world, replicates, data, component, inversion, 0.95, stream)
+    edges = (inverted_intervals.SWITCH_EDGES,)
+    intervals = world_inversion.grid_intervals(
+        grid, estimate, float(world.eigenvalues[component]), 0.95, hybrid_edges=edges
+    )
+    return inverted_intervals.whole_grid_rule(intervals)
+
+
+@pytest.mark.parametrize(("design", "n_stories"), [("story", 3), ("emotion", 3), ("story", 9)])
+def test_replicating_only_the_rows_read_gives_the_whole_grids_interval(design: str, n_stories: int) -> None:
+    replicates = story_replicates if design == "story" else emotion_replicates
+    for index in range(2):
+        world, data, estimates = _planted_layer(design, index, n_stories)
+        for component, estimate in enumerate(estimates):
+            stream = [index, component]
+            fast = inverted_intervals.hybrid_interval(world, replicates, data, component, estimate, 0.95, stream)
+            whole = _whole_grid_hybrid(world, replicates, data, component, estimate, stream)
+            np.testing.assert_allclose(fast, whole, rtol=0, atol=1e-9)
+            assert fast[0] <= estimate <= fast[1]
+
+
+def test_the_profile_falls_back_to_the_union_where_it_holds_no_world(monkeypatch: pytest.MonkeyPatch) -> None:
+    world, data, estimates = _planted_layer("story", 0)
+    real = world_inversion.grid_intervals
+
+    def no_profile(*args, **kwargs):
+        return real(*args, **kwargs) | {"inverted_profile": [np.nan, np.nan]}
+
+    monkeypatch.setattr(world_inversion, "grid_intervals", no_profile)
+    interval = inverted_intervals.hybrid_interval(world, story_replicates, data, 0, estimates[0], 0.95, [1])
+    monkeypatch.undo()
+    inversion = (inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint")
+    grid = world_inversion.replicate_grid(world, story_replicates, data, 0, inversion, 0.95, [1])
+    whole = real(grid, estimates[0], float(world.eigenvalues[0]), 0.95)
+    assert not np.allclose(whole["inverted_profile"], whole["inverted"])  # PC1 here takes the profile
+    np.testing.assert_allclose(interval, whole["inverted"], rtol=0, atol=1e-9)
+
+
+SIZES = {"n_emotions": 40, "stories_per_emotion": 3, "d": 16}
+
+
+def _analyse(method: str, **config):
+    pairs = make_synthetic_stores((("model-a", 3),), ("x",), seed=2, **SIZES)
+    settings = AnalysisConfig(bootstrap_resamples=60, permutations=0, cka_permutations=0, seed=5, ci_method=method)
+    return analyze_runs(pairs, AnalysisConfig(**(settings.__dict__ | config)), workers=1).runs[0]
+
+
+def test_the_analysis_inverts_pearsons_r_and_keeps_the_recentred_bootstrap_for_the_rest() -> None:
+    inverted, recentred = _analyse("inverted"), _analyse("recentred")
+    assert inverted.ci.method == "inverted"
+    for layer, baseline in zip(inverted.layers, recentred.layers, strict=True):
+        for scheme in ("story", "emotion"):
+            got, bootstrap = layer.intervals[scheme], baseline.intervals[scheme]
+            assert got["pc1_valence_spearman"] == bootstrap["pc1_valence_spearman"]
+            assert got["pc2_arousal_spearman"] == bootstrap["pc2_arousal_spearman"]
+            for name in inverted_intervals.INVERTED_STATISTICS:
+                estimate = getattr(layer, name)
+                assert got[name] != bootstrap[name]
+                assert got[name][0] <= estimate <= got[name][1]
+    # the interval of the maximum over layers stays the recentred bootstrap's
+    assert inverted.peaks["valence"].r_ci_max == recentred.peaks["valence"].r_ci_max
+
+
+def test_a_layer_the_inversion_cannot_hold_keeps_the_bootstrap_interval_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(inverted_intervals, "hybrid_interval", lambda *args: (float("nan"), float("nan")))
+    with caplog.at_level(logging.WARNING):
+        inverted = _analyse("inverted")
+    recentred = _analyse("recentred")
+    for layer, baseline in zip(inverted.layers, recentred.layers, strict=True):
+        assert layer.intervals["story"]["pc1_valence_r"] == baseline.intervals["story"]["pc1_valence_r"]
+    assert "no world of the test inversion holds the sample" in caplog.text
+
+
+def test_inversion_refuses_a_rating_source_that_leaves_emotions_unrated() -> None:
+    with pytest.raises(AnalysisError, match="needs a rating for every emotion") as raised:
+        _analyse("inverted", rating_source="warriner")
+    assert "ci_method = 'recentred'" in str(raised.value.fix)
+
+
+def test_inverted_is_not_a_bootstrap_method() -> None:
+    with pytest.raises(AnalysisError, match="not a bootstrap interval method"):
+        stats.confidence_interval(np.array([0.5]), np.zeros((10, 1)), "inverted")
+    assert stats.bootstrap_method("inverted") == "recentred"
+    assert stats.bootstrap_method("bca") == "bca"
