@@ -111,8 +111,6 @@ class _Problems:
     ) -> None:
         self.d, self.flat, self.pairs, self.wanted = d, flat, pairs, wanted
         self.inverse, self.negative = inverse, negative
-        # a rank-2 update (one varying truth column and its noise cross term): F's three entries by one product
-        self.products = flat[..., [0, 0, 1]] * flat[..., [0, 1, 1]] if flat.shape[-1] == 2 else None
 
     def count_above(self, points: np.ndarray, which: np.ndarray) -> np.ndarray:
         """``[len(which)]`` the number of eigenvalues above ``points`` of the problems ``which``."""
@@ -120,10 +118,6 @@ class _Problems:
 
     def root_function(self, points: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:func:`_secular_root_function` of the problems ``which`` at ``points``."""
-        if self.products is not None:
-            return _secular_root_function_2(
-                points, self.d[which], self.products[self.pairs[which]], self.inverse, self.negative, self.wanted[which]
-            )
         return _secular_root_function(
             points, self.d[which], self.flat[self.pairs[which]], self.inverse, self.negative, self.wanted[which]
         )
@@ -199,29 +193,6 @@ def _secular_root_function(
     phi = np.where(valid, np.take_along_axis(spectra, index[:, None], axis=1)[:, 0], np.nan)
     z = np.take_along_axis(vectors, index[:, None, None], axis=2)[:, :, 0]
     slope = np.sum(((v @ z[:, :, None])[:, :, 0] / (d - points[:, None])) ** 2, axis=1)
-    return phi, slope, above
-
-
-def _secular_root_function_2(
-    points: np.ndarray, d: np.ndarray, products: np.ndarray, inverse: np.ndarray, negative_core: int, wanted: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_secular_root_function` for a rank-2 update from ``products`` ``[P, n, 3]`` (``v_0^2, v_0 v_1,
-    v_1^2``): ``F``'s entries are two weighted sums and its eigenpairs a rotation (no batched ``eigh``)."""
-    weights = 1.0 / (d - points[:, None])
-    a, b, c = ((weights[:, None, :] @ products)[:, 0, :] + inverse[[0, 0, 1], [0, 1, 1]]).T
-    mean, radius, angle = (a + c) / 2, np.hypot((a - c) / 2, b), np.arctan2(2 * b, a - c) / 2
-    spectra = np.stack([mean - radius, mean + radius], axis=1)  # ascending
-    poles = np.sum(d > points[:, None], axis=1)
-    above = poles + np.sum(spectra < 0, axis=1) - negative_core
-    index = wanted - 1 - poles + negative_core
-    valid = (index >= 0) & (index < 2)
-    phi = np.where(valid, np.take_along_axis(spectra, np.clip(index, 0, 1)[:, None], axis=1)[:, 0], np.nan)
-    # unit eigenvectors: (cos, sin) for the larger eigenvalue, (-sin, cos) for the smaller
-    top = index >= 1
-    z0 = np.where(top, np.cos(angle), -np.sin(angle))
-    z1 = np.where(top, np.sin(angle), np.cos(angle))
-    s00, s01, s11 = ((weights**2)[:, None, :] @ products)[:, 0, :].T
-    slope = z0 * z0 * s00 + 2 * z0 * z1 * s01 + z1 * z1 * s11
     return phi, slope, above
 
 
