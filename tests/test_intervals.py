@@ -48,7 +48,7 @@ def test_fisher_intervals_are_finite_at_r_of_one_and_vectorised() -> None:
 
 
 def test_unknown_method_is_an_error() -> None:
-    with pytest.raises(AnalysisError, match="unknown CI method"):
+    with pytest.raises(AnalysisError, match="not a bootstrap interval method"):
         stats.confidence_interval(np.array(0.5), np.full((10,), 0.5), "student")  # type: ignore[arg-type]
 
 

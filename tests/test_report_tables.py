@@ -133,6 +133,20 @@ def test_coverage_range_quotes_the_shipped_schemes_only():
     numbers = coverage_numbers(planted, "recentred")
     assert numbers["CoverageMin"] == f"{min(shipped):.3f}"
     assert numbers["CoverageMax"] == f"{max(shipped):.3f}"
+    inverted = [
+        cell["summary"][scheme]["inverted"][name]["coverage"]
+        for cell in study["cells"]
+        for scheme in ("story", "emotion")
+        if scheme in cell["summary"]
+        for name in ("pc1_valence_r", "pc2_arousal_r")
+    ]
+    assert (numbers["CoverageInvertedMin"], numbers["CoverageInvertedMax"]) == (
+        f"{min(inverted):.3f}",
+        f"{max(inverted):.3f}",
+    )
+    for cell in planted["cells"]:
+        del cell["summary"][cell["design"]]["inverted"]
+    assert coverage_numbers(planted, "recentred")["CoverageInvertedMin"] == "--"
     table = coverage_table(planted, "recentred")
     assert "stories, denoised$^*$ & recentred & 0.123 &" in table  # in the table, not bold: not the default
     assert f"stories & recentred & \\textbf{{{_coverage(planted, 'story')}}}" in table

@@ -44,15 +44,22 @@ def load_coverage() -> dict[str, Any]:
     return study
 
 
-def coverage_numbers(study: dict[str, Any], method: str) -> dict[str, str]:
-    """Macros: the study's size and the range of coverage of ``method`` over its cells (shipped schemes)."""
-    values = [
+def _coverages(study: dict[str, Any], method: str) -> list[float]:
+    """Coverage of ``method`` in every cell, shipped scheme and statistic that the study holds it for."""
+    return [
         cell["summary"][scheme][method][name]["coverage"]
         for cell in study["cells"]
         for scheme in cell["summary"]
-        if scheme in SHIPPED_SCHEMES
+        if scheme in SHIPPED_SCHEMES and method in cell["summary"][scheme]
         for name in STATISTICS
     ]
+
+
+def coverage_numbers(study: dict[str, Any], method: str) -> dict[str, str]:
+    """Macros: the study's size, the range of coverage of ``method`` over its cells (shipped schemes), and that of
+    the test inversion (``inverted``; a dash where the study lacks it)."""
+    values = _coverages(study, method)
+    inverted = _coverages(study, "inverted")
     stories = sorted({int(cell["n_stories"]) for cell in study["cells"]})
     if not values:
         raise ReportError(f"{INTERVAL_COVERAGE}: no coverage of method {method!r}", fix="rerun the coverage study")
@@ -62,6 +69,8 @@ def coverage_numbers(study: dict[str, Any], method: str) -> dict[str, str]:
         "CoverageReference": str(int(study["n_reference"])),
         "CoverageMin": _num(min(values)),
         "CoverageMax": _num(max(values)),
+        "CoverageInvertedMin": _num(min(inverted)) if inverted else "--",
+        "CoverageInvertedMax": _num(max(inverted)) if inverted else "--",
         "CoverageNominalPercent": f"{100 * study['confidence']:g}",
         "CoverageDim": str(int(study["planted"]["d"])),
         "CoverageNuisance": str(int(study["planted"]["n_nuisance"])),

@@ -66,6 +66,7 @@ TEXT_MACROS: tuple[str, ...] = (
     "NeutralVariancePercent", "PcaComponents", "RatingSource", "RatingSources", "Pooling", "Projection",
     "BootstrapResamples", "BootstrapSchemes", "CiMethod", "ConfidencePercent", "Permutations", "Seed",
     "CkaPermutations", "CoverageDatasets", "CoverageResamples", "CoverageReference", "CoverageMin", "CoverageMax",
+    "CoverageInvertedMin", "CoverageInvertedMax",
     "CoverageNominalPercent", "CoverageDim", "CoverageNuisance", "CoverageStoriesList", "CoverageFewStories",
     "NumRuns", "NumModels", "NumCorpora", "NumCrossCorpus", "NumCrossModel",
     "ClaimsTotal", "ClaimsSupported", "ClaimsNotSupported", "ClaimsNotEvaluable",
