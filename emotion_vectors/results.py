@@ -1,7 +1,7 @@
 """``results.json`` and ``per_layer.csv``: the typed analysis records (:mod:`emotion_vectors.analysis.records`)
 written to disk and read back. Nothing here computes a statistic.
 
-``results.json`` (``schema_version`` 3; keys sorted, floats rounded to 10 significant digits, NaN written as
+``results.json`` (``schema_version`` 4; keys sorted, floats rounded to 10 significant digits, NaN written as
 ``null``, no timestamps). Each run holds its :class:`~emotion_vectors.analysis.records.RunInfo` fields at the top
 level and one list per :class:`~emotion_vectors.analysis.records.LayerStats` field, aligned with ``layers``; a
 field is stored under its own name unless :data:`LAYER_PATHS` places it elsewhere. The file is documented field
@@ -45,7 +45,7 @@ from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.errors import ConfigError, ReportError
 from emotion_vectors.fileio import atomic_write_text
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RESULTS_DIR = "results"
 RESULTS_FILE = "results.json"
 PER_LAYER_FILE = "per_layer.csv"
@@ -174,6 +174,7 @@ def _run_dict(run: RunSummary) -> dict[str, Any]:
         "confidence": run.ci.confidence,
         "n_resamples": run.ci.n_resamples,
         "schemes": list(run.ci.schemes),
+        "fallbacks": [{"scheme": s, "statistic": n, "layer": layer} for s, n, layer in run.ci.fallbacks],
         **{s: {n: [stats.intervals[s][n] for stats in run.layers] for n in STATISTICS} for s in SCHEMES},
     }
     out["permutation"].update(n_permutations=run.n_permutations, q_bh_method=BH_METHOD)
@@ -327,7 +328,11 @@ def _parse_run(read: _Reader, run: Mapping[str, Any]) -> RunSummary:
     columns["intervals"] = [{s: {m: _pair(bounds[s][m][i]) for m in STATISTICS} for s in SCHEMES} for i in range(n)]
     layers = tuple(LayerStats(**{name: columns[name][i] for name in _layer_fields()}) for i in range(n))
     settings = IntervalSettings(
-        read(ci, "method"), float(read(ci, "confidence")), int(read(ci, "n_resamples")), tuple(read(ci, "schemes"))
+        read(ci, "method"),
+        float(read(ci, "confidence")),
+        int(read(ci, "n_resamples")),
+        tuple(read(ci, "schemes")),
+        tuple((f["scheme"], f["statistic"], int(f["layer"])) for f in read(ci, "fallbacks")),
     )
     trend = read(run, "windows", "late_minus_early_valence")
     return RunSummary(

@@ -72,6 +72,7 @@ def test_a_run_record_has_the_agreed_schema_with_per_layer_lists_aligned() -> No
         for name in ("pc1_valence_r", "pc2_arousal_r"):
             assert [len(pair) for pair in record["ci"][scheme][name]] == [2, 2, 2]
     assert record["ci"]["n_resamples"] == 30 and record["ci"]["method"] == "recentred"
+    assert record["ci"]["fallbacks"] == []  # only the inverted method falls back
     assert set(record["permutation"]) >= {"n_permutations", "pc1_valence_p", "pc1_valence_p_fwer", "pc1_valence_q_bh"}
     assert record["arousal_best_pc"]["exploratory"] is True
     assert len(record["direction"]["adjacent_cosine"]) == 2
@@ -192,7 +193,7 @@ def test_written_files_from_real_stores(tmp_path: Path) -> None:
     json_path, csv_path = write_results(results, tmp_path / "results")
     assert json_path.name == RESULTS_FILE and csv_path.name == PER_LAYER_FILE
     data = json.loads(json_path.read_text())
-    assert data["schema_version"] == 3 and data["analysis"]["bootstrap_schemes"] == ["emotion", "story"]
+    assert data["schema_version"] == 4 and data["analysis"]["bootstrap_schemes"] == ["emotion", "story"]
     assert data["cross_corpus"] == [] and data["cross_model"] == []
     with csv_path.open() as handle:
         rows = list(csv.DictReader(handle))

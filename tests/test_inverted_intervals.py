@@ -4,17 +4,20 @@ hybrid inversion over the whole grid, though only the rows it reads are replicat
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
 from synthetic import make_synthetic_stores
 
+from emotion_vectors import analyze as analyze_module
 from emotion_vectors.analysis import inverted_intervals, stats, world_inversion
 from emotion_vectors.analysis.denoised_world import build_world, emotion_replicates, story_replicates
 from emotion_vectors.analysis.geometry import layer_geometry
-from emotion_vectors.analyze import analyze_runs
+from emotion_vectors.analyze import analyze_runs, write_results
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.errors import AnalysisError
+from emotion_vectors.results import load_results
 from tests.helpers_benchmarks import load_benchmark
 
 
@@ -77,11 +80,11 @@ SIZES = {"n_emotions": 40, "stories_per_emotion": 3, "d": 16}
 def _analyse(method: str, **config):
     pairs = make_synthetic_stores((("model-a", 3),), ("x",), seed=2, **SIZES)
     settings = AnalysisConfig(bootstrap_resamples=60, permutations=0, cka_permutations=0, seed=5, ci_method=method)
-    return analyze_runs(pairs, AnalysisConfig(**(settings.__dict__ | config)), workers=1).runs[0]
+    return analyze_runs(pairs, AnalysisConfig(**(settings.__dict__ | config)), workers=1)
 
 
 def test_the_analysis_inverts_pearsons_r_and_keeps_the_recentred_bootstrap_for_the_rest() -> None:
-    inverted, recentred = _analyse("inverted"), _analyse("recentred")
+    inverted, recentred = _analyse("inverted").runs[0], _analyse("recentred").runs[0]
     assert inverted.ci.method == "inverted"
     for layer, baseline in zip(inverted.layers, recentred.layers, strict=True):
         for scheme in ("story", "emotion"):
@@ -97,15 +100,27 @@ def test_the_analysis_inverts_pearsons_r_and_keeps_the_recentred_bootstrap_for_t
 
 
 def test_a_layer_the_inversion_cannot_hold_keeps_the_bootstrap_interval_and_says_so(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(inverted_intervals, "hybrid_interval", lambda *args: (float("nan"), float("nan")))
+    real = analyze_module._inverted
+
+    def none_for_pc2_at_layer_1(run, layer, scheme, *args):
+        out = real(run, layer, scheme, *args)
+        return out | {"pc2_arousal_r": (float("nan"), float("nan"))} if layer == 1 else out
+
+    monkeypatch.setattr(analyze_module, "_inverted", none_for_pc2_at_layer_1)
     with caplog.at_level(logging.WARNING):
-        inverted = _analyse("inverted")
-    recentred = _analyse("recentred")
-    for layer, baseline in zip(inverted.layers, recentred.layers, strict=True):
-        assert layer.intervals["story"]["pc1_valence_r"] == baseline.intervals["story"]["pc1_valence_r"]
-    assert "no world of the test inversion holds the sample" in caplog.text
+        results = _analyse("inverted")
+    inverted, recentred = results.runs[0], _analyse("recentred").runs[0]
+    assert set(inverted.ci.fallbacks) == {("emotion", "pc2_arousal_r", 1), ("story", "pc2_arousal_r", 1)}
+    for scheme in ("emotion", "story"):
+        kept, bootstrap = inverted.stats_at(1).intervals[scheme], recentred.stats_at(1).intervals[scheme]
+        assert kept["pc2_arousal_r"] == bootstrap["pc2_arousal_r"]
+        assert kept["pc1_valence_r"] != bootstrap["pc1_valence_r"]
+    assert "pc2_arousal_r, story scheme, layer 1: no world of the test inversion holds the sample" in caplog.text
+    # the record says so too, and reads back
+    json_path, _ = write_results(results, tmp_path)
+    assert load_results(json_path).runs[0].ci.fallbacks == inverted.ci.fallbacks
 
 
 def test_inversion_refuses_a_rating_source_that_leaves_emotions_unrated() -> None:

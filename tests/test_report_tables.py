@@ -115,17 +115,22 @@ def test_metadata_table_tolerates_absent_metadata():
     assert "No run metadata file was found" in text
 
 
-def test_coverage_range_quotes_the_shipped_schemes_only():
-    """The text's coverage range is that of the default method on the shipped schemes; the comparison rows (the
-    unscaled story scheme, the prototype world) are in the table but not in the range."""
-    study = load_coverage()
-    shipped = [
-        cell["summary"][scheme]["recentred"][name]["coverage"]
+def _shipped_coverages(study: dict, method: str) -> list[float]:
+    return [
+        cell["summary"][scheme][method][name]["coverage"]
         for cell in study["cells"]
         for scheme in ("story", "emotion")
         if scheme in cell["summary"]
         for name in ("pc1_valence_r", "pc2_arousal_r")
     ]
+
+
+def test_coverage_range_quotes_the_shipped_schemes_only():
+    """The text's coverage range is that of the default method on the shipped schemes; the comparison rows (the
+    unscaled story scheme, the prototype world) are in the table but not in the range. The test inversion's range
+    is quoted beside it, a dash where the study lacks it."""
+    study = load_coverage()
+    shipped = _shipped_coverages(study, "recentred")
     assert len(shipped) == 2 * len(study["cells"])
     planted = json.loads(json.dumps(study))
     for stat in planted["cells"][0]["summary"]["story_denoised"]["recentred"].values():
@@ -133,13 +138,7 @@ def test_coverage_range_quotes_the_shipped_schemes_only():
     numbers = coverage_numbers(planted, "recentred")
     assert numbers["CoverageMin"] == f"{min(shipped):.3f}"
     assert numbers["CoverageMax"] == f"{max(shipped):.3f}"
-    inverted = [
-        cell["summary"][scheme]["inverted"][name]["coverage"]
-        for cell in study["cells"]
-        for scheme in ("story", "emotion")
-        if scheme in cell["summary"]
-        for name in ("pc1_valence_r", "pc2_arousal_r")
-    ]
+    inverted = _shipped_coverages(study, "inverted")
     assert (numbers["CoverageInvertedMin"], numbers["CoverageInvertedMax"]) == (
         f"{min(inverted):.3f}",
         f"{max(inverted):.3f}",

@@ -108,12 +108,15 @@ class IntervalSettings:
         confidence: Two-sided level.
         n_resamples: Bootstrap resamples per scheme (0 when no scheme ran).
         schemes: The schemes that ran, in :data:`CI_SCHEME_ORDER`.
+        fallbacks: ``(scheme, statistic, layer)`` of every interval ``"inverted"`` could not form (no world of
+            the test inversion held the sample), which is the recentred bootstrap's instead.
     """
 
     method: str
     confidence: float
     n_resamples: int
     schemes: tuple[str, ...]
+    fallbacks: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def primary(self) -> str | None:

@@ -138,7 +138,8 @@ def summarise_run(
     if layers != sorted(set(layers)) or not layers:
         raise AnalysisError(f"{info.model}/{info.corpus}: layers must be increasing and unique, got {layers}")
     estimates = {name: np.array([getattr(out.geometry, name) for out in outputs]) for name in STATISTICS}
-    intervals = layer_intervals(estimates, outputs, settings)
+    intervals, fallbacks = layer_intervals(estimates, outputs, settings)
+    settings = replace(settings, fallbacks=fallbacks)
     directions = np.stack([out.direction for out in outputs])
     cosine = direction.cosine_matrix(directions)
     per_layer = [
@@ -166,11 +167,13 @@ def summarise_run(
 
 def layer_intervals(
     estimates: Mapping[str, np.ndarray], outputs: Sequence[LayerAnalysis], settings: IntervalSettings
-) -> dict[str, dict[str, np.ndarray]]:
-    """``{scheme: {statistic: [n_layers, 2]}}`` per-layer intervals for every scheme (NaN where it did not run):
-    the test inversion's for the statistics it covers under ``"inverted"`` (the bootstrap's, with a warning, at a
-    layer where no world of the inversion holds the sample), the bootstrap's otherwise."""
+) -> tuple[dict[str, dict[str, np.ndarray]], tuple[tuple[str, str, int], ...]]:
+    """``({scheme: {statistic: [n_layers, 2]}}, fallbacks)``: per-layer intervals for every scheme (NaN where it
+    did not run), the test inversion's for the statistics it covers under ``"inverted"`` and the bootstrap's
+    otherwise; ``fallbacks`` names each ``(scheme, statistic, layer)`` where no world of the inversion held the
+    sample, which keeps the recentred bootstrap's interval (and is logged)."""
     out: dict[str, dict[str, np.ndarray]] = {}
+    fallbacks: list[tuple[str, str, int]] = []
     method = stats.bootstrap_method(settings.method)
     for scheme in SCHEMES:
         out[scheme] = {}
@@ -185,6 +188,7 @@ def layer_intervals(
                 inverted = np.array([o.inverted[scheme][name] for o in outputs], dtype=np.float64)
                 held = np.all(np.isfinite(inverted), axis=1)
                 for i in np.flatnonzero(~held):
+                    fallbacks.append((scheme, name, int(outputs[i].layer)))
                     LOG.warning(
                         "%s, %s scheme, layer %d: no world of the test inversion holds the sample; the interval is "
                         "the recentred bootstrap's",
@@ -193,7 +197,7 @@ def layer_intervals(
                         outputs[i].layer,
                     )
                 out[scheme][name][held] = inverted[held]
-    return out
+    return out, tuple(fallbacks)
 
 
 def find_peak(

@@ -13,7 +13,7 @@ from emotion_vectors.options import CIMethod, Pooling, Projection, RatingSource,
 from emotion_vectors.resources import resolve_output_dir
 
 DESCRIPTION = """\
-Read the activation stores of one or more model x corpus runs and write results.json (schema version 1) and
+Read the activation stores of one or more model x corpus runs and write results.json (schema version 4) and
 per_layer.csv: per layer, the PCA of the 171 contrast vectors (neutral PCs explaining 50% of the neutral
 variance projected out), PC1-valence and PC2-arousal Pearson/Spearman r with bootstrap CIs (emotion- and
 story-level resampling), a permutation test with family-wise and BH adjustment, the valence direction and its
