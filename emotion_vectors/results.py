@@ -327,13 +327,9 @@ def _parse_run(read: _Reader, run: Mapping[str, Any]) -> RunSummary:
     bounds = {s: {m: read.per_layer(ci, (s, m), n) for m in STATISTICS} for s in SCHEMES}
     columns["intervals"] = [{s: {m: _pair(bounds[s][m][i]) for m in STATISTICS} for s in SCHEMES} for i in range(n)]
     layers = tuple(LayerStats(**{name: columns[name][i] for name in _layer_fields()}) for i in range(n))
-    settings = IntervalSettings(
-        read(ci, "method"),
-        float(read(ci, "confidence")),
-        int(read(ci, "n_resamples")),
-        tuple(read(ci, "schemes")),
-        tuple((f["scheme"], f["statistic"], int(f["layer"])) for f in read(ci, "fallbacks")),
-    )
+    fallbacks = tuple((f["scheme"], f["statistic"], int(f["layer"])) for f in read(ci, "fallbacks"))
+    method, confidence, n_resamples = (read(ci, key) for key in ("method", "confidence", "n_resamples"))
+    settings = IntervalSettings(method, float(confidence), int(n_resamples), tuple(read(ci, "schemes")), fallbacks)
     trend = read(run, "windows", "late_minus_early_valence")
     return RunSummary(
         info=info,

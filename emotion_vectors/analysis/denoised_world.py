@@ -296,22 +296,8 @@ def family_correlations(
     # the columns every world shares join the noise in the shared matrix; only the varying ones are updates
     varies = np.any(np.abs(factors - factors[:1]) > 1e-12 * np.abs(factors).max(), axis=(0, 1))
     truth_rows = factors[:, None] if rows is None else factors[:, rows]  # [W, 1 or B, n, m]
-
-    def centred_update(columns: np.ndarray, members: int) -> tuple[np.ndarray, np.ndarray]:
-        """``([members, B, n, 2 k] factors, [2 k, 2 k] core)`` of the truth columns ``columns`` (k of them)."""
-        k = int(columns.sum())
-        shape = (members, n_replicates, n, k)
-        update = np.concatenate(
-            [
-                np.broadcast_to(truth_rows[:members, ..., columns], shape),
-                np.broadcast_to(noise_truth[None, ..., columns], shape),
-            ],
-            axis=-1,
-        )
-        core = np.block([[np.diag(world.eigenvalues[:m][columns]), np.eye(k)], [np.eye(k), np.zeros((k, k))]])
-        return update - update.mean(axis=2, keepdims=True), core  # the centred Gram matrix's update
-
-    shared, shared_core = centred_update(~varies, 1)
+    values = world.eigenvalues[:m]
+    shared, shared_core = _centred_update(truth_rows, noise_truth, values, ~varies, 1)
     shared_matrices = double_centre(noise) + shared[0] @ shared_core @ np.swapaxes(shared[0], 1, 2)
     noise_values, noise_vectors = np.linalg.eigh(shared_matrices)
     if not varies.any():  # one world, or worlds that do not differ: the shared matrices are the replicates
@@ -323,7 +309,7 @@ def family_correlations(
         return _correlations_of(
             solved, np.broadcast_to(picked, (n_worlds, *picked.shape)), components, projections, valence, arousal
         )
-    updates, core = centred_update(varies, n_worlds)
+    updates, core = _centred_update(truth_rows, noise_truth, values, varies, n_worlds)
     # one [n, n] x [n, W 2v] product per replicate, into and out of the shared eigenbasis
     stacked = updates.transpose(1, 2, 0, 3).reshape(n_replicates, n, -1)
     coordinates = (np.swapaxes(noise_vectors, 1, 2) @ stacked).reshape(n_replicates, n, n_worlds, -1)
@@ -332,6 +318,25 @@ def family_correlations(
     inner = noise_vectors @ inner.transpose(1, 2, 0, 3).reshape(n_replicates, n, -1)
     inner = inner.reshape(n_replicates, n, n_worlds, len(ranks)).transpose(2, 0, 1, 3)
     return _correlations_of(solved, inner, components, projections, valence, arousal)
+
+
+def _centred_update(
+    truth_rows: np.ndarray, noise_truth: np.ndarray, values: np.ndarray, columns: np.ndarray, members: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``([members, B, n, 2 k] factors, [2 k, 2 k] core)`` of the centred Gram matrix's update by the truth columns
+    ``columns`` (``k`` of the ``m``): the truth rows ``[W, 1 or B, n, m]`` and the noise against the truth
+    ``[B, n, m]`` of those columns, coupled by the core ``[[L, I], [I, 0]]`` (``L`` their eigenvalues ``values``)."""
+    k, (n_replicates, n, _) = int(columns.sum()), noise_truth.shape
+    shape = (members, n_replicates, n, k)
+    update = np.concatenate(
+        [
+            np.broadcast_to(truth_rows[:members, ..., columns], shape),
+            np.broadcast_to(noise_truth[None, ..., columns], shape),
+        ],
+        axis=-1,
+    )
+    core = np.block([[np.diag(values[columns]), np.eye(k)], [np.eye(k), np.zeros((k, k))]])
+    return update - update.mean(axis=2, keepdims=True), core
 
 
 def _correlations_of(

@@ -66,28 +66,7 @@ def top_updated(
     update = np.sort(np.concatenate([update, np.zeros((update.shape[0], 1))], axis=1), axis=1)  # and one 0 (r < n)
     scale = np.max(np.abs(ordered), axis=1) + np.max(np.abs(update), axis=1)
     gap = POLE_GAP * scale
-    # Weyl: lambda_1 <= d_1 + mu_1, lambda_2 <= min(d_1 + mu_2, d_2 + mu_1) (mu descending), and
-    # lambda_k >= d_(k + n_-(C)), as the update has n_-(C) negative terms
-    high = (
-        np.where(
-            wanted == 1,
-            ordered[:, 0] + update[:, -1],
-            np.minimum(ordered[:, 0] + update[:, -2], ordered[:, 1] + update[:, -1]),
-        )
-        + gap
-    )
-    low = ordered[np.arange(wanted.size), np.minimum(wanted - 1 + negative_core, n - 1)] - gap
-    # the eigenvalue lies above every d or between two neighbours among the top k + n_-(C): count just above
-    # each of them to find where (a bracket with no d inside lets Newton's method take over)
-    unresolved = np.arange(low.size)
-    for j in range(min(max(ranks) + negative_core, n)):
-        probe = ordered[unresolved, j] + gap[unresolved]
-        found = problem.count_above(probe, unresolved) >= wanted[unresolved]
-        low[unresolved[found]] = probe[found]
-        high[unresolved[~found]] = np.minimum(high[unresolved[~found]], probe[~found])
-        unresolved = unresolved[~found]
-        if unresolved.size == 0:
-            break
+    low, high = _brackets(problem, ordered, update, gap, max(ranks))
     values = np.where(low > ordered[:, 0], high, (low + high) / 2)  # Newton from the top where no d is near
     _solve(problem, low, high, values, scale, gap)
     vectors = problem.eigenvectors(_away_from_poles(values, problem.d, gap))
@@ -132,6 +111,37 @@ class _Problems:
     def eigenvectors(self, values: np.ndarray) -> np.ndarray:
         """:func:`_eigenvectors` of every problem at ``values``."""
         return _eigenvectors(values, self.d, self.flat[self.pairs], self.inverse)
+
+
+def _brackets(
+    problem: _Problems, ordered: np.ndarray, update: np.ndarray, gap: np.ndarray, top_rank: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(low, high)`` ``[P]``: a bracket of each wanted eigenvalue, from Weyl's inequalities narrowed by counts just
+    above the top ``d`` (``ordered`` ``[P, n]``, descending) until it holds none of them where it can."""
+    wanted, negative_core, n = problem.wanted, problem.negative, ordered.shape[1]
+    # Weyl: lambda_1 <= d_1 + mu_1, lambda_2 <= min(d_1 + mu_2, d_2 + mu_1) (mu descending), and
+    # lambda_k >= d_(k + n_-(C)), as the update has n_-(C) negative terms
+    high = (
+        np.where(
+            wanted == 1,
+            ordered[:, 0] + update[:, -1],
+            np.minimum(ordered[:, 0] + update[:, -2], ordered[:, 1] + update[:, -1]),
+        )
+        + gap
+    )
+    low = ordered[np.arange(wanted.size), np.minimum(wanted - 1 + negative_core, n - 1)] - gap
+    # the eigenvalue lies above every d or between two neighbours among the top k + n_-(C): count just above
+    # each of them to find where (a bracket with no d inside lets Newton's method take over)
+    unresolved = np.arange(low.size)
+    for j in range(min(top_rank + negative_core, n)):
+        probe = ordered[unresolved, j] + gap[unresolved]
+        found = problem.count_above(probe, unresolved) >= wanted[unresolved]
+        low[unresolved[found]] = probe[found]
+        high[unresolved[~found]] = np.minimum(high[unresolved[~found]], probe[~found])
+        unresolved = unresolved[~found]
+        if unresolved.size == 0:
+            break
+    return low, high
 
 
 def _solve(

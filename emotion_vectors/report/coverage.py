@@ -24,6 +24,10 @@ SCHEME_LABELS = {
     "emotion": "emotions",
     "emotion_denoised": "emotions, denoised$^*$",
 }
+TABLE_GROUPS = "& & & \\multicolumn{3}{c}{PC1--valence} & \\multicolumn{3}{c}{PC2--arousal} \\\\"
+TABLE_HEADER = (
+    "Stories & Resampled & Method & cov. & cov.\\ noise-free & contains & cov. & cov.\\ noise-free & contains \\\\"
+)
 #: The schemes the analysis ships (the others are comparisons: without the rescaling, or the prototype world).
 SHIPPED_SCHEMES = ("story", "emotion")
 
@@ -108,19 +112,14 @@ def coverage_table(study: dict[str, Any], method: str) -> str:
             f"{free['pc2_arousal_r']}, {n_sets} data sets}}}} \\\\"
         )
         rows.append("\\midrule")
-    header = (
-        "Stories & Resampled & Method & cov. & cov.\\ noise-free & contains & cov. & cov.\\ noise-free & contains \\\\"
-    )
-    pre = "& & & \\multicolumn{3}{c}{PC1--valence} & \\multicolumn{3}{c}{PC2--arousal} \\\\"
     caption = (
-        "Coverage of nominal \\CoverageNominalPercent\\% intervals (bootstrap, and the test inversion "
-        "\\texttt{inverted}) on planted emotion geometry "
-        "(\\CoverageDatasets{} simulated data sets per cell, \\CoverageResamples{} resamples each): share of "
+        "Coverage of nominal \\CoverageNominalPercent\\% intervals (bootstrap; \\texttt{inverted}: test inversion) "
+        "on planted emotion geometry (\\CoverageDatasets{} simulated data sets per cell, \\CoverageResamples{} resamples each): share of "
         "intervals containing the design-level $r$ (the estimand, median over \\CoverageReference{} fresh data "
         "sets of the same design), and containing the noise-free $r$; ``contains'' is the share of intervals "
         "containing their own estimate. Bold: the default method of the shipped schemes. Each cell's design-level and noise-free $r$ are "
-        "given under its rows (PC1--valence / PC2--arousal). $^*$Prototype resampling world, not shipped: denoised "
-        "truth, story noise of even energy (Appendix~\\ref{sec:coverage})."
+        "given under its rows (PC1--valence / PC2--arousal). $^*$Resampling world of denoised truth and story noise of "
+        "even energy (the worlds \\texttt{inverted} inverts over; its recentred interval is not an analysis method) (Appendix~\\ref{sec:coverage})."
     )
     lines = [
         "\\begin{table}[tbp]",
@@ -131,9 +130,9 @@ def coverage_table(study: dict[str, Any], method: str) -> str:
         "\\label{tab:coverage}",
         "\\begin{tabular}{rllrrrrrr}",
         "\\toprule",
-        pre,
+        TABLE_GROUPS,
         "\\cmidrule(lr){4-6}\\cmidrule(lr){7-9}",
-        header,
+        TABLE_HEADER,
         "\\midrule",
         *rows[:-1],
         "\\bottomrule",
