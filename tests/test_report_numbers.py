@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from helpers_report import built_report, demo_results
@@ -13,6 +14,7 @@ from emotion_vectors.report.claims import evaluate_claims
 from emotion_vectors.report.numbers import (
     TEXT_MACROS,
     ReportContext,
+    ci_method_sentence,
     collect_numbers,
     corpus_tag,
     letters,
@@ -131,3 +133,20 @@ def test_the_title_page_carries_the_profile_label():
     title = main.split("\\title{", 1)[1].split("\\author", 1)[0]
     assert "\\ProfileLabel" in title and "\\ProfileDescription" in title
     assert "\\input{generated/numbers.tex}" in main
+
+
+def test_the_method_sentence_says_which_intervals_the_paper_shows():
+    """The paper names the interval method it shows; under ``inverted`` it counts the layer x scheme x statistic
+    intervals and those that fell back to the recentred bootstrap (``ci.fallbacks``)."""
+
+    def run(n_layers: int, fallbacks: tuple) -> SimpleNamespace:
+        return SimpleNamespace(
+            layers=[None] * n_layers, ci=SimpleNamespace(schemes=("story", "emotion"), fallbacks=fallbacks)
+        )
+
+    assert ci_method_sentence("recentred", []) == "The intervals shown here are the default ones."
+    assert "\\texttt{percentile} method instead" in ci_method_sentence("percentile", [])
+    held = ci_method_sentence("inverted", [run(6, ()), run(4, ())])
+    assert "test-inversion" in held and "Every one of the 40 layer, scheme and statistic combinations" in held
+    fell = ci_method_sentence("inverted", [run(6, (("story", "pc1_valence_r", 0), ("emotion", "pc2_arousal_r", 3)))])
+    assert "At 2 of 24 layer, scheme and statistic combinations no world held the sample" in fell
