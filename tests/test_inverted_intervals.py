@@ -12,6 +12,7 @@ from synthetic import make_synthetic_stores
 
 from emotion_vectors import analyze as analyze_module
 from emotion_vectors.analysis import inverted_intervals, stats, world_inversion
+from emotion_vectors.analysis.bootstrap import StoryLayout
 from emotion_vectors.analysis.denoised_world import build_world, emotion_replicates, story_replicates
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analyze import analyze_runs, write_results
@@ -134,3 +135,24 @@ def test_inverted_is_not_a_bootstrap_method() -> None:
         stats.confidence_interval(np.array([0.5]), np.zeros((10, 1)), "inverted")
     assert stats.bootstrap_method("inverted") == "recentred"
     assert stats.bootstrap_method("bca") == "bca"
+
+
+def test_the_inversion_refuses_data_it_cannot_build_a_world_from() -> None:
+    """The world's story noise is measured from emotions with two or more kept stories, and its worlds turn a
+    component towards a rating of every emotion: without either, a clear error names the fix."""
+    n = 12
+    one_story = StoryLayout(np.arange(n)[:, None], np.full((n, 1), 300), "token_weighted")
+    gram, ratings = np.eye(n), np.linspace(0.0, 1.0, n)
+    args = (np.eye(n), one_story, gram, np.zeros((n, 2)))
+    estimates = {"pc1_valence_r": 0.5, "pc2_arousal_r": 0.3}
+    with pytest.raises(AnalysisError, match="at least two kept stories") as raised:
+        inverted_intervals.layer_inverted_intervals(
+            *args, ratings, ratings, estimates, "story", 0.95, np.random.default_rng(0)
+        )
+    assert "ci_method = 'recentred'" in str(raised.value.fix)
+    unrated = ratings.copy()
+    unrated[3] = np.nan
+    with pytest.raises(AnalysisError, match="a rating for every emotion"):
+        inverted_intervals.layer_inverted_intervals(
+            *args, unrated, ratings, estimates, "story", 0.95, np.random.default_rng(0)
+        )
