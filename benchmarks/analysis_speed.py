@@ -29,7 +29,6 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from emotion_vectors.analysis import stats
-from emotion_vectors.analysis.stats import CI_METHODS
 from emotion_vectors.analyze import analyze_run
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.ratings import emotions as all_emotions
@@ -95,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, nargs="+", default=list(STORY_NOISE), help="per-dimension story noise")
     parser.add_argument(
         "--ci-method",
-        choices=CI_METHODS,
+        choices=stats.CI_METHODS,
         default=AnalysisConfig.ci_method,
         help="interval method (default: the analysis's; 'inverted' adds the test inversion of every layer)",
     )

@@ -35,8 +35,8 @@ comparison at 3 stories and on the first ``--unscaled-datasets`` data sets, the 
 rescaling (``story, unscaled``); the emotion scheme; BCa's jackknife (leave-one-story-out /
 leave-one-emotion-out). Every method of
 :func:`emotion_vectors.analysis.stats.confidence_interval` is applied to the same replicates. The prototype
-resampling world of :mod:`emotion_vectors.analysis.denoised_world` (not shipped: denoised truth, story noise of even energy)
-runs on every data set as ``story, denoised`` / ``emotion, denoised``, with the default method only, and with the
+resampling world of :mod:`emotion_vectors.analysis.denoised_world` (denoised truth, story noise of even energy;
+its recentred interval is not an analysis method) runs on every data set as ``story, denoised`` / ``emotion, denoised``, with the default method only, and with the
 same recentring on two log scales as an exploration (``recentred_log_r``, ``recentred_log_z``: not analysis
 methods); with ``--inversion GRID REPLICATES`` also by test inversion over a tilt of the world's component
 (``inverted``, :func:`world_inversion.tilted_projectors`; with ``--inversion-strength joint`` over the tilt and
@@ -101,10 +101,15 @@ LOG_SCALES = {
 #: The prototype's test-inversion intervals (``--inversion``; this study only, not analysis methods): every
 #: strength rule gives ``inverted``, the joint rule also the profile, conditional and hybrid inversions
 #: (:func:`world_inversion.grid_intervals`).
-INVERTED = ("inverted", "inverted_profile", "inverted_conditional", "inverted_hybrid", "inverted_hybrid_1.4")
 #: Multiples of the edge strength at which the hybrid switches to the profile (``world_inversion.above_edge``): the
 #: rule chosen first, and the switch at 1.4 found closer to calibrated (``docs/intervals.md``).
 HYBRID_EDGES = (1.0, inverted_intervals.SWITCH_EDGES)
+INVERTED = (
+    "inverted",
+    "inverted_profile",
+    "inverted_conditional",
+    *("inverted_hybrid" if k == 1.0 else f"inverted_hybrid_{k:g}" for k in HYBRID_EDGES),
+)
 PROFILE_NOTE = (
     " `inverted_profile`: each alignment tested only at the strength whose eigenvalue median is the sample's;"
     " `inverted_conditional`: every world tested by its range of |r| given the sample's eigenvalue;"

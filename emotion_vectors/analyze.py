@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from emotion_vectors.analysis import bootstrap, confounds, direction, geometry, stats
 from emotion_vectors.analysis.comparison import compare_runs
-from emotion_vectors.analysis.inverted_intervals import layer_inverted_intervals
+from emotion_vectors.analysis.inverted_intervals import INVERTED_STATISTICS, layer_inverted_intervals
 from emotion_vectors.analysis.rating_axes import rating_axes
 from emotion_vectors.analysis.records import IntervalSettings, RunSummary
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
@@ -287,7 +287,7 @@ def _inverted(
     ratings = run.ratings
     valence, arousal = np.full(gram.shape[0], np.nan), np.full(gram.shape[0], np.nan)
     valence[ratings.index], arousal[ratings.index] = ratings.valence, ratings.arousal
-    estimates = {"pc1_valence_r": float(geo.pc1_valence_r), "pc2_arousal_r": float(geo.pc2_arousal_r)}
+    estimates = {name: float(getattr(geo, name)) for name in INVERTED_STATISTICS}
     rng = run_rng(run.config.seed, run.info.model, run.info.corpus, f"inversion/{scheme}/{layer}")
     return layer_inverted_intervals(
         padded_gram,

@@ -441,18 +441,16 @@ def eigenpair_correlations(
         mask = np.isfinite(target)
         # ratings are ranked once per distinct row (the story scheme shares one row), before broadcasting
         if np.all(mask):
-            ranks = np.broadcast_to(rankdata(target, axis=1), component.shape)
-            target = np.broadcast_to(target, component.shape)
-            out[f"{name}_r"] = rowwise_pearson(component, target)
+            out[f"{name}_r"] = rowwise_pearson(component, np.broadcast_to(target, component.shape))
             if spearman:
+                ranks = np.broadcast_to(rankdata(target, axis=1), component.shape)
                 out[f"{name}_spearman"] = rowwise_pearson(rankdata(component, axis=1), ranks)
         else:
-            ranks = np.broadcast_to(_masked_ranks(target, mask), component.shape)
-            target = np.broadcast_to(target, component.shape)
-            mask = np.broadcast_to(mask, component.shape)
-            out[f"{name}_r"] = _masked_pearson(component, target)
+            out[f"{name}_r"] = _masked_pearson(component, np.broadcast_to(target, component.shape))
             if spearman:
-                out[f"{name}_spearman"] = _masked_pearson(_masked_ranks(component, mask), ranks)
+                ranks = np.broadcast_to(_masked_ranks(target, mask), component.shape)
+                masked = _masked_ranks(component, np.broadcast_to(mask, component.shape))
+                out[f"{name}_spearman"] = _masked_pearson(masked, ranks)
     if eigenvalues:
         out["eigenvalues"] = values
     return out

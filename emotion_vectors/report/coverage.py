@@ -49,12 +49,12 @@ def load_coverage() -> dict[str, Any]:
 
 
 def _coverages(study: dict[str, Any], method: str) -> list[float]:
-    """Coverage of ``method`` in every cell, shipped scheme and statistic that the study holds it for."""
+    """Coverage of ``method`` in every cell, shipped scheme and statistic."""
     return [
         cell["summary"][scheme][method][name]["coverage"]
         for cell in study["cells"]
         for scheme in cell["summary"]
-        if scheme in SHIPPED_SCHEMES and method in cell["summary"][scheme]
+        if scheme in SHIPPED_SCHEMES
         for name in STATISTICS
     ]
 
@@ -63,7 +63,8 @@ def coverage_numbers(study: dict[str, Any], method: str) -> dict[str, str]:
     """Macros: the study's size, the range of coverage of ``method`` over its cells (shipped schemes), and that of
     the test inversion (``inverted``; a dash where the study lacks it)."""
     values = _coverages(study, method)
-    inverted = _coverages(study, "inverted")
+    shipped = [methods for cell in study["cells"] for s, methods in cell["summary"].items() if s in SHIPPED_SCHEMES]
+    inverted = _coverages(study, "inverted") if all("inverted" in methods for methods in shipped) else []
     stories = sorted({int(cell["n_stories"]) for cell in study["cells"]})
     if not values:
         raise ReportError(f"{INTERVAL_COVERAGE}: no coverage of method {method!r}", fix="rerun the coverage study")
