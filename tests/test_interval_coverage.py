@@ -491,3 +491,6 @@ def test_the_packaged_study_gains_the_analysis_inverted_method_from_saved_grids(
     study["cells"][0]["n_datasets"] = 4
     with pytest.raises(ValueError, match="not 0-3 once each"):
         invert.package_inverted(study, [(study, grids)], 0.95)
+    coarse = study | {"inversion": [3, 20, "joint"]}
+    with pytest.raises(ValueError, match=r"a run inverted with \[3, 20, 'joint'\], the analysis with \[8, 100"):
+        invert.package_inverted(study, [(coarse, grids)], 0.95)
