@@ -74,6 +74,7 @@ from threadpoolctl import threadpool_limits
 
 from emotion_vectors.analysis import bootstrap, denoised_world, inverted_intervals, stats, world_inversion
 from emotion_vectors.analysis.geometry import layer_geometry
+from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
 from emotion_vectors.analysis.story_rescale import rescale_story_gram
 from emotion_vectors.config import AnalysisConfig
@@ -322,7 +323,7 @@ def one_dataset(
         rated = np.arange(spec.n_emotions)
         layout, story_gram, gram = story_data(spec, valence, arousal, vectors, rng)
         geo = layer_geometry(gram, valence, arousal, rated)
-        scores = geo.scores[:, :2]
+        sample = LayerSample(story_gram, layout, gram, geo.scores[:, :2], valence, arousal)
         estimates = {"pc1_valence_r": geo.pc1_valence_r, "pc2_arousal_r": geo.pc2_arousal_r}
         replicates: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]] = {}
         if design == "story":
@@ -331,12 +332,11 @@ def one_dataset(
             if spec.n_stories <= UNSCALED_MAX_STORIES and index < n_unscaled:
                 variants.append(("story_unscaled", story_gram))
             for variant, grams in variants:
-                args = (grams, layout, gram, scores, valence, arousal, rated)
-                boot = bootstrap.story_bootstrap_layer(*args, weights)
-                jack = None if variant in NO_BCA else story_jackknife_layer(*args)
+                boot = bootstrap.story_bootstrap_layer(sample.with_story_gram(grams), weights)
+                jack = None if variant in NO_BCA else story_jackknife_layer(sample.with_story_gram(grams))
                 replicates[variant] = (boot, jack)
         else:
-            args = (gram, scores, valence, arousal, rated)
+            args = (gram, sample.scores, valence, arousal, rated)
             boot = bootstrap.emotion_bootstrap_layer(
                 *args, bootstrap.emotion_resample_indices(spec.n_emotions, n_resamples, rng)
             )
@@ -346,17 +346,14 @@ def one_dataset(
             replicates["emotion"] = (boot, jack)
         world = denoised_world.build_world(story_gram, layout, rng)
         prototype = denoised_world.story_replicates if design == "story" else denoised_world.emotion_replicates
-        boot = prototype(
-            world, world.projector[None], story_gram, layout, gram, scores, valence, arousal, n_resamples, rng
-        )[0]
+        boot = prototype(world, world.projector[None], sample, n_resamples, rng)[0]
         replicates[f"{design}_denoised"] = (boot, None)
         inverted: dict[str, dict[str, list[float]]] = {}
         grids: dict[str, dict[str, Any]] = {}
         if inversion[0] > 0:
-            data = (story_gram, layout, gram, scores, valence, arousal)
             for component, name in enumerate(STATISTICS):
                 grid = world_inversion.replicate_grid(
-                    world, prototype, data, component, inversion, confidence, [*stream, 5]
+                    world, prototype, sample, component, inversion, confidence, [*stream, 5]
                 )
                 eigenvalue = float(world.eigenvalues[component])
                 for method, interval in world_inversion.grid_intervals(

@@ -41,6 +41,7 @@ from threadpoolctl import threadpool_limits
 
 from emotion_vectors.analysis import bootstrap, denoised_world
 from emotion_vectors.analysis.geometry import layer_geometry
+from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
 from emotion_vectors.analysis.story_rescale import rescale_story_gram
 
@@ -101,21 +102,20 @@ def one_dataset(task: tuple[str, Any, Any, int, int, int, np.ndarray]) -> dict[s
         layout, story_gram, gram = study.story_data(spec, valence, arousal, vectors, rng)
         geo = layer_geometry(gram, valence, arousal, rated)
         scores = geo.scores[:, :2]
+        sample = LayerSample(story_gram, layout, gram, scores, valence, arousal)
         estimate = np.arctanh([geo.pc1_valence_r, geo.pc2_arousal_r])
         if design == "story":
-            rescaled = rescale_story_gram(layout, story_gram)
+            rescaled = sample.with_story_gram(rescale_story_gram(layout, story_gram))
             draws = bootstrap.story_resample_weights(layout, n_resamples, rng)
             full = layout.full_weights()[None]
             for level in NOISE_LEVELS:
                 weights = math.sqrt(level) * draws + (1.0 - math.sqrt(level)) * full
-                z = fisher(
-                    bootstrap.story_bootstrap_layer(rescaled, layout, gram, scores, valence, arousal, rated, weights)
-                )
+                z = fisher(bootstrap.story_bootstrap_layer(rescaled, weights))
                 out[f"spread_{level:g}"] = (robust_sd(z) / math.sqrt(level)).tolist()
                 if level == 1.0:
                     out["shift"] = (np.nanmedian(z, axis=0) - estimate).tolist()
                     out["coverage_shipped"] = covers(z, estimate, target)
-            jack = fisher(story_jackknife_layer(story_gram, layout, gram, scores, valence, arousal, rated))
+            jack = fisher(story_jackknife_layer(sample))
             out["jackknife_se"] = grouped_jackknife_se(jack, np.argwhere(layout.index >= 0)[:, 0]).tolist()
             replicates = denoised_world.story_replicates
         else:
@@ -131,9 +131,7 @@ def one_dataset(task: tuple[str, Any, Any, int, int, int, np.ndarray]) -> dict[s
             out["coverage_shipped"] = covers(z, estimate, target)
             replicates = denoised_world.emotion_replicates
         world = denoised_world.build_world(story_gram, layout, rng)
-        draws = replicates(
-            world, world.projector[None], story_gram, layout, gram, scores, valence, arousal, n_resamples, rng
-        )
+        draws = replicates(world, world.projector[None], sample, n_resamples, rng)
         z = fisher(draws[0])
         out["spread_denoised"] = robust_sd(z).tolist()
         out["coverage_denoised"] = covers(z, estimate, target)

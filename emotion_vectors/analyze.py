@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from emotion_vectors.analysis import bootstrap, confounds, direction, geometry, stats
 from emotion_vectors.analysis.comparison import compare_runs
 from emotion_vectors.analysis.inverted_intervals import INVERTED_STATISTICS, layer_inverted_intervals
+from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analysis.rating_axes import rating_axes
 from emotion_vectors.analysis.records import IntervalSettings, RunSummary
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
@@ -254,12 +255,14 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         if vecs.neutral is not None:
             shifted[kept] = project_out(shifted[kept], vecs.neutral.components)
         padded_gram = bootstrap.padded_story_gram(run.layout, shifted)
+        sample = LayerSample.from_rated(
+            padded_gram, run.layout, gram, scores, ratings.valence, ratings.arousal, ratings.index
+        )
     if "story" in run.draws:
-        story_gram = rescale_story_gram(run.layout, padded_gram)
-        args = (story_gram, run.layout, gram, scores, ratings.valence, ratings.arousal, ratings.index)
-        boot["story"] = bootstrap.story_bootstrap_layer(*args, run.draws["story"])
+        rescaled = sample.with_story_gram(rescale_story_gram(run.layout, padded_gram))
+        boot["story"] = bootstrap.story_bootstrap_layer(rescaled, run.draws["story"])
         if "story" in run.jack:
-            jack["story"] = story_jackknife_layer(*args)
+            jack["story"] = story_jackknife_layer(rescaled)
     return LayerAnalysis(
         layer=layer,
         geometry=geo,
@@ -274,33 +277,17 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         confound=confounds.length_confound(
             geo.scores, confounds.mean_story_length(run.layout.counts), ratings.valence, ratings.arousal, ratings.index
         ),
-        inverted={scheme: _inverted(run, layer, scheme, padded_gram, gram, geo) for scheme in run.draws}
-        if inverted
-        else {},
+        inverted={scheme: _inverted(run, layer, scheme, sample, geo) for scheme in run.draws} if inverted else {},
     )
 
 
 def _inverted(
-    run: RunInputs, layer: int, scheme: str, padded_gram: np.ndarray, gram: np.ndarray, geo: geometry.LayerGeometry
+    run: RunInputs, layer: int, scheme: str, sample: LayerSample, geo: geometry.LayerGeometry
 ) -> dict[str, tuple[float, float]]:
     """The test-inversion intervals of one layer under ``scheme`` (every emotion rated: :func:`prepare_run`)."""
-    ratings = run.ratings
-    valence, arousal = np.full(gram.shape[0], np.nan), np.full(gram.shape[0], np.nan)
-    valence[ratings.index], arousal[ratings.index] = ratings.valence, ratings.arousal
     estimates = {name: float(getattr(geo, name)) for name in INVERTED_STATISTICS}
     rng = run_rng(run.config.seed, run.info.model, run.info.corpus, f"inversion/{scheme}/{layer}")
-    return layer_inverted_intervals(
-        padded_gram,
-        run.layout,
-        gram,
-        geo.scores[:, :2],
-        valence,
-        arousal,
-        estimates,
-        scheme,
-        run.config.confidence,
-        rng,
-    )
+    return layer_inverted_intervals(sample, estimates, scheme, run.config.confidence, rng)
 
 
 #: The layer function forked workers run: set just before :func:`_map_layers` forks them, so they inherit it

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
+from emotion_vectors.analysis.layer_sample import LayerSample
 from tests.helpers_benchmarks import load_benchmark
 
 
@@ -204,14 +205,13 @@ def test_edge_strength_matches_the_planted_noise() -> None:
 
 
 def _world_and_data(study, spec, seed: int, rng_seed: int) -> tuple:
-    """The prototype world of one planted data set (fixed emotions of ``seed``) and the replicate functions'
-    ``data`` tuple ``(story_gram, layout, gram, scores, valence, arousal)``."""
+    """The prototype world of one planted data set (fixed emotions of ``seed``) and its sample."""
     rng = np.random.default_rng(rng_seed)
     valence, arousal, vectors = study.fixed_emotions(spec, seed)
     layout, story_gram, gram = study.story_data(spec, valence, arousal, vectors, rng)
     scores = study.layer_geometry(gram, valence, arousal, np.arange(spec.n_emotions)).scores[:, :2]
     world = study.denoised_world.build_world(story_gram, layout, rng)
-    return world, (story_gram, layout, gram, scores, valence, arousal)
+    return world, LayerSample(story_gram, layout, gram, scores, valence, arousal)
 
 
 @pytest.mark.parametrize("design", ["story", "emotion"])
@@ -219,14 +219,14 @@ def test_a_family_of_worlds_draws_what_each_world_draws_alone(design: str) -> No
     """The replicate functions take several truths at once and share their noise draws: the replicates of a
     family equal those of each world run alone from the same seed (the noise is assembled once, not per world)."""
     study = _study()
-    world, data = _world_and_data(study, study.Planted(n_stories=3, n_emotions=40, d=48), 3, 7)
-    family = study.world_inversion.tilt_family(world, data[5], 1, 3)
+    world, sample = _world_and_data(study, study.Planted(n_stories=3, n_emotions=40, d=48), 3, 7)
+    family = study.world_inversion.tilt_family(world, sample.arousal, 1, 3)
     projectors = np.array([family.projector(i, strength) for i in (0, 2) for strength in (0.5, 2.0)])
     replicates = getattr(study.denoised_world, f"{design}_replicates")
-    together = replicates(world, projectors, *data, 40, np.random.default_rng(11))
+    together = replicates(world, projectors, sample, 40, np.random.default_rng(11))
     assert len(together) == len(projectors)
     for projector, drawn in zip(projectors, together, strict=True):
-        alone = replicates(world, projector[None], *data, 40, np.random.default_rng(11))[0]
+        alone = replicates(world, projector[None], sample, 40, np.random.default_rng(11))[0]
         assert sorted(drawn) == sorted(alone)
         for name in alone:
             np.testing.assert_allclose(drawn[name], alone[name], rtol=1e-12, atol=1e-12)
@@ -416,13 +416,13 @@ def test_the_low_rank_family_solve_equals_a_dense_solve_of_every_replicate(desig
     the same correlations and eigenvalues, over the joint grid of the inversion (PC2 from below the noise edge to
     PC1's strength). With ``components=(1,)`` only PC2 is solved and PC1's statistics are NaN."""
     study = _study()
-    world, data = _world_and_data(study, study.Planted(n_stories=3, n_emotions=60, d=72), 2, 5)
-    family = study.world_inversion.tilt_family(world, data[5], 1, 4)
+    world, sample = _world_and_data(study, study.Planted(n_stories=3, n_emotions=60, d=72), 2, 5)
+    family = study.world_inversion.tilt_family(world, sample.arousal, 1, 4)
     strengths = study.world_inversion.joint_strengths(world, 1)
     projectors = np.array([family.projector(i, s) for s in strengths for i in range(4)])
     replicates = getattr(study.denoised_world, f"{design}_replicates")
-    low_rank = replicates(world, projectors, *data, 30, np.random.default_rng(3), components=(1,))
-    dense = replicates(world, projectors, *data, 30, np.random.default_rng(3), dense=True)
+    low_rank = replicates(world, projectors, sample, 30, np.random.default_rng(3), components=(1,))
+    dense = replicates(world, projectors, sample, 30, np.random.default_rng(3), dense=True)
     for fast, slow in zip(low_rank, dense, strict=True):
         np.testing.assert_allclose(fast["pc2_arousal_r"], slow["pc2_arousal_r"], rtol=0, atol=1e-7)
         top = slow["eigenvalues"][:, :1]
@@ -436,12 +436,14 @@ def test_the_low_rank_family_solve_refuses_a_truth_outside_the_samples_leading_e
     """A truth whose rows reach beyond the first eigenvectors cannot be a low-rank update of the shared noise:
     the family solve says so (solve densely) rather than return another matrix's eigenpairs."""
     study = _study()
-    world, data = _world_and_data(study, study.Planted(n_stories=3, n_emotions=40, d=48), 3, 7)
+    world, sample = _world_and_data(study, study.Planted(n_stories=3, n_emotions=40, d=48), 3, 7)
     outside = world.projector + 0.1 * np.outer(world.eigenvectors[:, 5], world.eigenvectors[:, 5])
     with pytest.raises(ValueError, match="outside the sample's first"):
-        study.denoised_world.story_replicates(world, outside[None], *data, 10, np.random.default_rng(1))
+        study.denoised_world.story_replicates(world, outside[None], sample, 10, np.random.default_rng(1))
     # the dense path takes it
-    dense = study.denoised_world.story_replicates(world, outside[None], *data, 10, np.random.default_rng(1), dense=True)
+    dense = study.denoised_world.story_replicates(
+        world, outside[None], sample, 10, np.random.default_rng(1), dense=True
+    )
     assert np.all(np.isfinite(dense[0]["pc1_valence_r"]))
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from emotion_vectors.analysis import bootstrap, stats
+from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analysis.story_rescale import rescale_story_gram, residual_scale
 from emotion_vectors.errors import AnalysisError
 
@@ -129,9 +130,9 @@ def test_fast_story_jackknife_equals_the_assembled_jackknife() -> None:
     valence, arousal = np.linspace(-1, 1, 80), np.cos(np.arange(80))
     rated = np.arange(0, 80, 2)
     geo = layer_geometry(gram, valence[rated], arousal[rated], rated)
-    args = (story_gram, layout, gram, geo.scores[:, :2], valence[rated], arousal[rated], rated)
-    fast = story_jackknife_layer(*args)
-    slow = bootstrap.story_bootstrap_layer(*args, bootstrap.story_jackknife_weights(layout))
+    sample = LayerSample.from_rated(story_gram, layout, gram, geo.scores[:, :2], valence[rated], arousal[rated], rated)
+    fast = story_jackknife_layer(sample)
+    slow = bootstrap.story_bootstrap_layer(sample, bootstrap.story_jackknife_weights(layout))
     for name in ("pc1_valence_r", "pc2_arousal_r"):
         assert fast[name].shape == (int(np.sum(data.counts > 0)),)
         np.testing.assert_allclose(fast[name], slow[name], atol=1e-5)

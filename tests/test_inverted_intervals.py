@@ -15,6 +15,7 @@ from emotion_vectors.analysis import inverted_intervals, stats, world_inversion
 from emotion_vectors.analysis.bootstrap import StoryLayout
 from emotion_vectors.analysis.denoised_world import build_world, emotion_replicates, story_replicates
 from emotion_vectors.analysis.geometry import layer_geometry
+from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analyze import analyze_runs, write_results
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.errors import AnalysisError
@@ -23,21 +24,21 @@ from tests.helpers_benchmarks import load_benchmark
 
 
 def _planted_layer(design: str, index: int, n_stories: int = 3):
-    """``(world, data, estimates)`` of one planted data set of the coverage study (80 emotions)."""
+    """``(world, sample, estimates)`` of one planted data set of the coverage study (80 emotions)."""
     study = load_benchmark("interval_coverage")
     spec = study.Planted(n_stories=n_stories, n_emotions=80, d=128)
     rng = np.random.default_rng([7, n_stories, index])
     valence, arousal, vectors = study.fixed_emotions(spec, 3) if design == "story" else study.draw_emotions(spec, rng)
     layout, story_gram, gram = study.story_data(spec, valence, arousal, vectors, rng)
     geo = layer_geometry(gram, valence, arousal, np.arange(spec.n_emotions))
-    data = (story_gram, layout, gram, geo.scores[:, :2], valence, arousal)
-    return build_world(story_gram, layout, rng), data, (geo.pc1_valence_r, geo.pc2_arousal_r)
+    sample = LayerSample(story_gram, layout, gram, geo.scores[:, :2], valence, arousal)
+    return build_world(story_gram, layout, rng), sample, (geo.pc1_valence_r, geo.pc2_arousal_r)
 
 
-def _whole_grid_hybrid(world, replicates, data, component: int, estimate: float, stream: list[int]) -> list[float]:
+def _whole_grid_hybrid(world, replicates, sample, component: int, estimate: float, stream: list[int]) -> list[float]:
     """The study's hybrid at the switch over every row of the grid (the union where it holds no world)."""
     inversion = (inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint")
-    grid = world_inversion.replicate_grid(world, replicates, data, component, inversion, 0.95, stream)
+    grid = world_inversion.replicate_grid(world, replicates, sample, component, inversion, 0.95, stream)
     edges = (inverted_intervals.SWITCH_EDGES,)
     intervals = world_inversion.grid_intervals(
         grid, estimate, float(world.eigenvalues[component]), 0.95, hybrid_edges=edges
@@ -49,27 +50,27 @@ def _whole_grid_hybrid(world, replicates, data, component: int, estimate: float,
 def test_replicating_only_the_rows_read_gives_the_whole_grids_interval(design: str, n_stories: int) -> None:
     replicates = story_replicates if design == "story" else emotion_replicates
     for index in range(2):
-        world, data, estimates = _planted_layer(design, index, n_stories)
+        world, sample, estimates = _planted_layer(design, index, n_stories)
         for component, estimate in enumerate(estimates):
             stream = [index, component]
-            fast = inverted_intervals.hybrid_interval(world, replicates, data, component, estimate, 0.95, stream)
-            whole = _whole_grid_hybrid(world, replicates, data, component, estimate, stream)
+            fast = inverted_intervals.hybrid_interval(world, replicates, sample, component, estimate, 0.95, stream)
+            whole = _whole_grid_hybrid(world, replicates, sample, component, estimate, stream)
             np.testing.assert_allclose(fast, whole, rtol=0, atol=1e-9)
             assert fast[0] <= estimate <= fast[1]
 
 
 def test_the_profile_falls_back_to_the_union_where_it_holds_no_world(monkeypatch: pytest.MonkeyPatch) -> None:
-    world, data, estimates = _planted_layer("story", 0)
+    world, sample, estimates = _planted_layer("story", 0)
     real = world_inversion.grid_intervals
 
     def no_profile(*args, **kwargs):
         return real(*args, **kwargs) | {"inverted_profile": [np.nan, np.nan]}
 
     monkeypatch.setattr(world_inversion, "grid_intervals", no_profile)
-    interval = inverted_intervals.hybrid_interval(world, story_replicates, data, 0, estimates[0], 0.95, [1])
+    interval = inverted_intervals.hybrid_interval(world, story_replicates, sample, 0, estimates[0], 0.95, [1])
     monkeypatch.undo()
     inversion = (inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint")
-    grid = world_inversion.replicate_grid(world, story_replicates, data, 0, inversion, 0.95, [1])
+    grid = world_inversion.replicate_grid(world, story_replicates, sample, 0, inversion, 0.95, [1])
     whole = real(grid, estimates[0], float(world.eigenvalues[0]), 0.95)
     assert not np.allclose(whole["inverted_profile"], whole["inverted"])  # PC1 here takes the profile
     np.testing.assert_allclose(interval, whole["inverted"], rtol=0, atol=1e-9)
@@ -147,12 +148,12 @@ def test_the_inversion_refuses_data_it_cannot_build_a_world_from() -> None:
     estimates = {"pc1_valence_r": 0.5, "pc2_arousal_r": 0.3}
     with pytest.raises(AnalysisError, match="at least two kept stories") as raised:
         inverted_intervals.layer_inverted_intervals(
-            *args, ratings, ratings, estimates, "story", 0.95, np.random.default_rng(0)
+            LayerSample(*args, ratings, ratings), estimates, "story", 0.95, np.random.default_rng(0)
         )
     assert "ci_method = 'recentred'" in str(raised.value.fix)
     unrated = ratings.copy()
     unrated[3] = np.nan
     with pytest.raises(AnalysisError, match="a rating for every emotion"):
         inverted_intervals.layer_inverted_intervals(
-            *args, unrated, ratings, estimates, "story", 0.95, np.random.default_rng(0)
+            LayerSample(*args, unrated, ratings), estimates, "story", 0.95, np.random.default_rng(0)
         )

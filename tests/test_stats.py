@@ -12,6 +12,7 @@ from synthetic import planted_contrasts
 
 from emotion_vectors.analysis import bootstrap, stats
 from emotion_vectors.analysis.geometry import RESIDUAL_TOL, layer_geometry
+from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.vectors import emotion_means
 
@@ -74,7 +75,8 @@ def test_story_replicates_equal_recomputed_emotion_means(n_emotions: int) -> Non
     layout = bootstrap.story_layout(counts, labels, emotions)
     weights = bootstrap.story_resample_weights(layout, 5, rng)
     story_gram = bootstrap.padded_story_gram(layout, stories - means.mean(axis=0))
-    out = bootstrap.story_bootstrap_layer(story_gram, layout, gram, geo.scores[:, :2], valence, arousal, rated, weights)
+    sample = LayerSample.from_rated(story_gram, layout, gram, geo.scores[:, :2], valence, arousal, rated)
+    out = bootstrap.story_bootstrap_layer(sample, weights)
     directions = _full_directions(contrast, valence, arousal, rated)
     for b in range(weights.shape[0]):
         replicate = np.zeros((n_emotions, d))

@@ -25,13 +25,14 @@ honestly. Replicates where r is undefined (constant scores) are dropped from the
 **Cost**: replicates are refitted in chunks of :data:`CHUNK`; each replicate's two leading eigenpairs come from
 :func:`~emotion_vectors.analysis.geometry.top_eigenpairs` (block Krylov, warm-started from the full-sample
 components, accepted at a residual of :data:`~emotion_vectors.analysis.geometry.RESIDUAL_TOL` of the top eigenvalue), and story-scheme replicate Gram matrices are
-assembled and multiplied in float32 (:func:`_assemble_grams` says why that is safe).
+assembled and multiplied in float32 (:func:`assemble_grams` says why that is safe).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.stats import rankdata
@@ -40,6 +41,9 @@ from emotion_vectors.analysis.geometry import centre_gram, check_gram, rowwise_p
 from emotion_vectors.analysis.stats import check_rng
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.vectors import POOLINGS, Pooling, check_matrix
+
+if TYPE_CHECKING:
+    from emotion_vectors.analysis.layer_sample import LayerSample
 
 #: The four correlations every bootstrap replicate reports.
 STATISTICS: tuple[str, ...] = ("pc1_valence_r", "pc1_valence_spearman", "pc2_arousal_r", "pc2_arousal_spearman")
@@ -148,7 +152,7 @@ def padded_story_gram(layout: StoryLayout, story_vectors: np.ndarray) -> np.ndar
             precision, subtract the full-sample mean over emotions first (it cancels in every replicate).
 
     Computed in float32 (half the time of this ``N^2 d`` product): replicates are assembled from it in float32
-    anyway (:func:`_assemble_grams`); the full-sample Gram matrix of the estimates is float64, computed apart.
+    anyway (:func:`assemble_grams`); the full-sample Gram matrix of the estimates is float64, computed apart.
     """
     rows = padded_rows(layout, story_vectors).astype(np.float32)
     return (rows @ rows.T).astype(np.float64)
@@ -249,7 +253,7 @@ def emotion_bootstrap_layer(
 
     Pass ``float32=True`` for jackknife replicates: each is one emotion away from the full sample, so the
     eigen-solver's start block is nearly invariant and its float64 Krylov block breaks down, sending every
-    replicate to the dense solver; float32 products avoid that (:func:`_assemble_grams` says why it is safe).
+    replicate to the dense solver; float32 products avoid that (:func:`assemble_grams` says why it is safe).
 
     Args:
         gram: ``[n, n]`` full-sample contrast Gram matrix.
@@ -268,8 +272,8 @@ def emotion_bootstrap_layer(
     indices = np.asarray(indices)
     if indices.ndim != 2 or not np.issubdtype(indices.dtype, np.integer) or indices.min() < 0 or indices.max() >= n:
         raise AnalysisError(f"indices must be [B, m] integers in [0, {n})")
-    full_valence = _spread(valence, rated_index, n)
-    full_arousal = _spread(arousal, rated_index, n)
+    full_valence = spread_ratings(valence, rated_index, n)
+    full_arousal = spread_ratings(arousal, rated_index, n)
     start = start_block(gram)
     outputs = {name: np.empty(indices.shape[0]) for name in STATISTICS}
     for lo in range(0, indices.shape[0], CHUNK * 4):
@@ -282,55 +286,37 @@ def emotion_bootstrap_layer(
     return outputs
 
 
-def story_bootstrap_layer(
-    story_gram: np.ndarray,
-    layout: StoryLayout,
-    gram: np.ndarray,
-    scores: np.ndarray,
-    valence: np.ndarray,
-    arousal: np.ndarray,
-    rated_index: np.ndarray,
-    weights: np.ndarray,
-) -> dict[str, np.ndarray]:
+def story_bootstrap_layer(sample: LayerSample, weights: np.ndarray) -> dict[str, np.ndarray]:
     """Correlations of story-level bootstrap (or jackknife) replicates at one layer.
 
     Args:
-        story_gram: ``[N, N]`` padded story Gram matrix of this layer (:func:`padded_story_gram`) of story
-            vectors shifted by the full-sample mean over emotions (replicates are assembled in float32).
-        layout: The story layout.
-        gram: ``[n, n]`` full-sample contrast Gram matrix (``= H W G_story W^T H``).
-        scores: ``[n, 2]`` full-sample PC1/PC2 scores, sign-aligned to the ratings.
-        valence, arousal: ``[n_rated]`` ratings; ``rated_index``: ``[n_rated]`` their rows.
+        sample: The layer (its story Gram matrix with residuals rescaled; replicates are assembled in float32).
         weights: ``[B, n, max_stories]`` replicate pooling weights (:func:`story_resample_weights`).
 
     Returns:
         ``{statistic: [B] array}`` for the four :data:`STATISTICS`.
     """
+    layout, story_gram = sample.layout, sample.story_gram
     n, width = layout.n_emotions, layout.width
-    gram = check_gram("gram", gram, n)
-    story_gram = check_gram("story_gram", story_gram, n * width)
-    scores = check_matrix("scores", scores, rows=n, cols=2)
     weights = np.asarray(weights, dtype=np.float64)
     if weights.ndim != 3 or weights.shape[1:] != (n, width):
         raise AnalysisError(f"weights must have shape [B, {n}, {width}], got {weights.shape}")
-    full_valence = _spread(valence, rated_index, n)
-    full_arousal = _spread(arousal, rated_index, n)
-    reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
-    start = start_block(gram)
-    # by_column[f, (e, i), j] = story_gram[(e, i), (f, j)], in float32 (see _assemble_grams)
+    reference = sample.story_projections()
+    start = start_block(sample.gram)
+    # by_column[f, (e, i), j] = story_gram[(e, i), (f, j)], in float32 (see assemble_grams)
     by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2), dtype=np.float32)
     outputs = {name: np.empty(weights.shape[0]) for name in STATISTICS}
     for lo in range(0, weights.shape[0], CHUNK):
         w = weights[lo : lo + CHUNK]
-        grams = _assemble_grams(by_column, w)
+        grams = assemble_grams(by_column, w)
         projections = np.einsum("bei,eik->bek", w, reference)
-        chunk = replicate_correlations(grams, projections, start, full_valence[None, :], full_arousal[None, :])
+        chunk = replicate_correlations(grams, projections, start, sample.valence[None, :], sample.arousal[None, :])
         for name in STATISTICS:
             outputs[name][lo : lo + w.shape[0]] = chunk[name]
     return outputs
 
 
-def _spread(values: np.ndarray, rated_index: np.ndarray, n: int) -> np.ndarray:
+def spread_ratings(values: np.ndarray, rated_index: np.ndarray, n: int) -> np.ndarray:
     """``[n]`` array with ``values`` at ``rated_index`` and NaN elsewhere."""
     values = np.asarray(values, dtype=np.float64)
     rated_index = np.asarray(rated_index)
@@ -341,7 +327,7 @@ def _spread(values: np.ndarray, rated_index: np.ndarray, n: int) -> np.ndarray:
     return full
 
 
-def _assemble_grams(by_column: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def assemble_grams(by_column: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Replicate Gram matrices ``G_b[e, f] = sum_ij w[b,e,i] G_story[(e,i),(f,j)] w[b,f,j]``.
 
     Column emotions are taken in :data:`ASSEMBLY_GROUPS` groups and only row emotions up to the end of each
@@ -459,6 +445,7 @@ def eigenpair_correlations(
 __all__ = [
     "STATISTICS",
     "StoryLayout",
+    "assemble_grams",
     "eigenpair_correlations",
     "emotion_bootstrap_layer",
     "emotion_jackknife_indices",
@@ -467,6 +454,7 @@ __all__ = [
     "padded_story_gram",
     "reference_story_projections",
     "replicate_correlations",
+    "spread_ratings",
     "start_block",
     "story_bootstrap_layer",
     "story_jackknife_weights",

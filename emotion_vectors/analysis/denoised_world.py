@@ -35,12 +35,12 @@ import numpy as np
 
 from emotion_vectors.analysis.bootstrap import (
     StoryLayout,
-    _assemble_grams,
+    assemble_grams,
     eigenpair_correlations,
-    reference_story_projections,
     replicate_correlations,
 )
 from emotion_vectors.analysis.geometry import double_centre
+from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analysis.low_rank_eigen import top_updated
 
 
@@ -128,7 +128,7 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     kept = layout.index >= 0
     empty = np.empty(0)
     draft = World(np.eye(n), gram, cross, residual, energy, by_column, kept, weights, empty, empty, empty, 0.0)
-    noise_grams = _assemble_grams(by_column, noise_weights(draft, probes, rng))
+    noise_grams = assemble_grams(by_column, noise_weights(draft, probes, rng))
     off = ~np.eye(n, dtype=bool)
     d_eff = np.mean(np.outer(energy, energy)[off]) / np.mean(noise_grams[:, off] ** 2)
     unit, gamma = n * energy.mean() / d_eff, d_eff / n
@@ -146,18 +146,13 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
 def story_replicates(
     world: World,
     projectors: np.ndarray,
-    story_gram: np.ndarray,
-    layout: StoryLayout,
-    gram: np.ndarray,
-    scores: np.ndarray,
-    valence: np.ndarray,
-    arousal: np.ndarray,
+    sample: LayerSample,
     n_resamples: int,
     rng: np.random.Generator,
     dense: bool = False,
     components: tuple[int, ...] = (0, 1),
 ) -> list[dict[str, np.ndarray]]:
-    """Story-scheme replicates: the same emotions, ``Mhat + fresh noise``. Ratings ``[n]`` (all rated).
+    """Story-scheme replicates of ``sample`` (every emotion rated): the same emotions, ``Mhat + fresh noise``.
 
     ``projectors`` ``[W, n, n]`` are the truths ``Mhat = P X`` of ``W`` worlds that share ``world``'s noise model
     (``world.projector[None]`` for the world itself): every world gets the same noise draws, and the noise Gram
@@ -169,11 +164,11 @@ def story_replicates(
     Returns, per world, :func:`replicate_correlations`' statistics (Pearson's r only, unless ``dense``) and the
     replicates' top two eigenvalues (``"eigenvalues"``).
     """
-    n, width = layout.n_emotions, layout.width
+    valence, arousal = sample.valence, sample.arousal
     delta = noise_weights(world, n_resamples, rng)
-    noise = _assemble_grams(world.by_column, delta)
+    noise = assemble_grams(world.by_column, delta)
     noise_means = np.einsum("bfl,fle->bef", delta, world.cross)  # x_e . delta_f
-    reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
+    reference = sample.story_projections()
     noise_projections = np.einsum("bei,eik->bek", delta, reference)
     mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
     projections = [(p @ mean_projections)[None] + noise_projections for p in projectors]
@@ -194,28 +189,23 @@ def story_replicates(
 def emotion_replicates(
     world: World,
     projectors: np.ndarray,
-    story_gram: np.ndarray,
-    layout: StoryLayout,
-    gram: np.ndarray,
-    scores: np.ndarray,
-    valence: np.ndarray,
-    arousal: np.ndarray,
+    sample: LayerSample,
     n_resamples: int,
     rng: np.random.Generator,
     chunk: int = 128,
     dense: bool = False,
     components: tuple[int, ...] = (0, 1),
 ) -> list[dict[str, np.ndarray]]:
-    """Emotion-scheme replicates: rows ``Mhat[idx]`` plus noise drawn, row by row, from a permutation of the
-    emotions' residuals at the energy of the row's own emotion. Ratings ``[n]`` (all rated).
+    """Emotion-scheme replicates of ``sample`` (every emotion rated): rows ``Mhat[idx]`` plus noise drawn, row by
+    row, from a permutation of the emotions' residuals at the energy of the row's own emotion.
 
     Each emotion's noise is drawn once per replicate and every row takes a different emotion's (a permutation),
     so the replicate's noise Gram matrix is the emotions' noise Gram matrix re-indexed and rescaled: no story
     Gram block is gathered per row. ``projectors`` and the return value are as in :func:`story_replicates`
     (every world draws the same emotions, permutations and noise), and so are ``dense`` and ``components``.
     """
-    n = layout.n_emotions
-    reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, layout.width, 2)
+    n, valence, arousal = sample.layout.n_emotions, sample.valence, sample.arousal
+    reference = sample.story_projections()
     mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
     signals = [(p @ world.gram @ p.T, p @ mean_projections) for p in projectors]  # per world, not per chunk
     basis = world.eigenvectors[:, : truth_rank(world)]
@@ -226,7 +216,7 @@ def emotion_replicates(
         idx = rng.integers(0, n, size=(m, n))
         source = np.argsort(rng.random((m, n)), axis=1)
         unscaled = noise_weights(world, m, rng)  # [m, f, l]: one draw per source emotion
-        noise_grams = _assemble_grams(world.by_column, unscaled)
+        noise_grams = assemble_grams(world.by_column, unscaled)
         noise_means = np.einsum("bfl,flg->bfg", unscaled, world.cross)  # noise of f against x_g
         noise_projections = np.einsum("bfl,flk->bfk", unscaled, reference)
         scale = np.sqrt(world.energy[idx] / world.energy[source])  # [m, row]

@@ -29,13 +29,12 @@ rise with the strength, so the interval is that of the whole grid (the tests hol
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 import numpy as np
 
 from emotion_vectors.analysis import world_inversion
-from emotion_vectors.analysis.bootstrap import StoryLayout
 from emotion_vectors.analysis.denoised_world import World, build_world, emotion_replicates, story_replicates
+from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.errors import AnalysisError
 
 #: The statistics the inversion gives intervals for (the others keep the bootstrap's ``"recentred"``).
@@ -53,12 +52,7 @@ DESIGN_REPLICATES: dict[str, Callable[..., list[dict[str, np.ndarray]]]] = {
 
 
 def layer_inverted_intervals(
-    story_gram: np.ndarray,
-    layout: StoryLayout,
-    gram: np.ndarray,
-    scores: np.ndarray,
-    valence: np.ndarray,
-    arousal: np.ndarray,
+    sample: LayerSample,
     estimates: Mapping[str, float],
     scheme: str,
     confidence: float,
@@ -67,31 +61,26 @@ def layer_inverted_intervals(
     """``{statistic: (low, high)}`` for :data:`INVERTED_STATISTICS` of one layer under bootstrap ``scheme``.
 
     Args:
-        story_gram: ``[n w, n w]`` padded Gram matrix of the centred (unrescaled) story vectors
-            (:func:`~emotion_vectors.analysis.bootstrap.padded_story_gram`).
-        layout: The kept stories per emotion (``w`` slots each).
-        gram: ``[n, n]`` Gram matrix of the contrast vectors.
-        scores: ``[n, 2]`` the sample's PC1 and PC2 scores (the sign reference of the replicates).
-        valence, arousal: ``[n]`` ratings of every emotion (the inversion needs each emotion rated).
+        sample: The layer, with its unrescaled story Gram matrix (the world measures the story noise from it) and
+            a rating of every emotion.
         estimates: The sample's r of each statistic.
         scheme: ``"story"`` or ``"emotion"``.
         rng: Draws the world's noise probes and the replicates' seed.
     """
-    if not (np.all(np.isfinite(valence)) and np.all(np.isfinite(arousal))):
+    if not sample.fully_rated:
         raise AnalysisError(
             "inverted intervals need a rating for every emotion", fix="use analysis.ci_method = 'recentred'"
         )
-    if not np.any(layout.n_kept >= 2):
+    if not np.any(sample.layout.n_kept >= 2):
         raise AnalysisError(
             "inverted intervals need at least two kept stories for some emotion (the story noise is measured "
             "from them)",
             fix="use analysis.ci_method = 'recentred'",
         )
-    world = build_world(story_gram, layout, rng)
-    data = (story_gram, layout, gram, scores, valence, arousal)
+    world = build_world(sample.story_gram, sample.layout, rng)
     stream = [int(x) for x in rng.integers(0, 2**32, size=4)]
     return {
-        name: hybrid_interval(world, DESIGN_REPLICATES[scheme], data, component, estimates[name], confidence, stream)
+        name: hybrid_interval(world, DESIGN_REPLICATES[scheme], sample, component, estimates[name], confidence, stream)
         for component, name in enumerate(INVERTED_STATISTICS)
     }
 
@@ -99,7 +88,7 @@ def layer_inverted_intervals(
 def hybrid_interval(
     world: World,
     replicates: Callable[..., list[dict[str, np.ndarray]]],
-    data: tuple[Any, ...],
+    sample: LayerSample,
     component: int,
     estimate: float,
     confidence: float,
@@ -113,7 +102,7 @@ def hybrid_interval(
     except where the profile holds no world: there it is the union's (the coverage study counts such a data set as
     a miss; it happens in at most one data set in a hundred). ``(nan, nan)`` when the union holds none either.
     """
-    grid = _LazyGrid(world, replicates, data, component, confidence, stream)
+    grid = _LazyGrid(world, replicates, sample, component, confidence, stream)
     strengths, observed = grid.strengths, float(world.eigenvalues[component])
     switch = np.flatnonzero(np.abs(strengths - SWITCH_EDGES) < 1e-9)
     reach = 1 if replicates is story_replicates else 2  # fresh emotions spread the eigenvalue over more rows
@@ -148,12 +137,12 @@ class _LazyGrid:
         self,
         world: World,
         replicates: Callable[..., list[dict[str, np.ndarray]]],
-        data: tuple[Any, ...],
+        sample: LayerSample,
         component: int,
         confidence: float,
         stream: list[int],
     ) -> None:
-        self.arguments = (world, replicates, data, component, (ALIGNMENTS, REPLICATES, "joint"), confidence, stream)
+        self.arguments = (world, replicates, sample, component, (ALIGNMENTS, REPLICATES, "joint"), confidence, stream)
         self.strengths = world_inversion.joint_strengths(world, component) / world.edge_strength
         self.rows: dict[int, world_inversion.ReplicateGrid] = {}
 

@@ -15,50 +15,32 @@ import numpy as np
 from emotion_vectors.analysis.bootstrap import (
     CHUNK,
     STATISTICS,
-    StoryLayout,
-    reference_story_projections,
     replicate_correlations,
     start_block,
     story_jackknife_weights,
 )
-from emotion_vectors.analysis.geometry import check_gram
-from emotion_vectors.vectors import check_matrix
+from emotion_vectors.analysis.layer_sample import LayerSample
 
 
-def story_jackknife_layer(
-    story_gram: np.ndarray,
-    layout: StoryLayout,
-    gram: np.ndarray,
-    scores: np.ndarray,
-    valence: np.ndarray,
-    arousal: np.ndarray,
-    rated_index: np.ndarray,
-) -> dict[str, np.ndarray]:
-    """Correlations of every leave-one-story-out replicate at one layer.
-
-    Args: as :func:`~emotion_vectors.analysis.bootstrap.story_bootstrap_layer` without ``weights``.
+def story_jackknife_layer(sample: LayerSample) -> dict[str, np.ndarray]:
+    """Correlations of every leave-one-story-out replicate at one layer (``sample`` as
+    :func:`~emotion_vectors.analysis.bootstrap.story_bootstrap_layer` takes it).
 
     Returns:
         ``{statistic: [n_kept_total]}``, replicate ``j`` leaving out the ``j``-th kept story in layout order
         (the order of :func:`~emotion_vectors.analysis.bootstrap.story_jackknife_weights`).
     """
+    layout, story_gram, gram = sample.layout, sample.story_gram, sample.gram
     n, width = layout.n_emotions, layout.width
-    gram = check_gram("gram", gram, n)
-    story_gram = check_gram("story_gram", story_gram, n * width)
-    scores = check_matrix("scores", scores, rows=n, cols=2)
     weights = layout.full_weights()
     grid = story_gram.reshape(n, width, n, width)
     cross = np.einsum("ekfl,fl->ekf", grid, weights)  # [n, width, n]: story (e, k) against emotion mean f
     uncentred = np.einsum("ek,ekf->ef", weights, cross)
-    reference = reference_story_projections(layout, story_gram, gram, scores).reshape(n, width, 2)
+    reference = sample.story_projections()
     full_projection = np.einsum("ei,eik->ek", weights, reference)
     left_out = np.argwhere(layout.index >= 0)
     changed = left_out[:, 0]
     jack_weights = story_jackknife_weights(layout)[np.arange(changed.size), changed]  # [J, width]
-    full_valence = np.full(n, np.nan)
-    full_arousal = np.full(n, np.nan)
-    full_valence[np.asarray(rated_index)] = valence
-    full_arousal[np.asarray(rated_index)] = arousal
     start = start_block(gram)
     outputs = {name: np.empty(changed.size) for name in STATISTICS}
     for lo in range(0, changed.size, CHUNK * 4):
@@ -73,11 +55,11 @@ def story_jackknife_layer(
         grams[b, e, e] = diagonal
         projections = np.broadcast_to(full_projection, (e.size, n, 2)).copy()
         projections[b, e, :] = np.einsum("bk,bkc->bc", w, reference[e])
-        # float32 like the story bootstrap's assembled matrices (bootstrap._assemble_grams says why that is safe);
+        # float32 like the story bootstrap's assembled matrices (bootstrap.assemble_grams says why that is safe);
         # it also keeps the eigen-solver's Krylov blocks from breaking down on replicates this close to the
         # full sample, whose eigenvectors are its starting block
         grams = grams.astype(np.float32)
-        chunk = replicate_correlations(grams, projections, start, full_valence[None, :], full_arousal[None, :])
+        chunk = replicate_correlations(grams, projections, start, sample.valence[None, :], sample.arousal[None, :])
         for name in STATISTICS:
             outputs[name][lo : lo + e.size] = chunk[name]
     return outputs

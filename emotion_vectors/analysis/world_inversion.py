@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from emotion_vectors.analysis.denoised_world import World
+from emotion_vectors.analysis.layer_sample import LayerSample
 
 
 def centred_unit(rating: np.ndarray) -> np.ndarray:
@@ -279,7 +279,7 @@ def conditional_quantiles(r: np.ndarray, eigenvalue: np.ndarray, observed: float
 def replicate_grid(
     world: World,
     replicates: Callable[..., list[dict[str, np.ndarray]]],
-    data: tuple[Any, ...],
+    sample: LayerSample,
     component: int,
     inversion: tuple[int, int, str],
     confidence: float,
@@ -295,11 +295,11 @@ def replicate_grid(
 
     Args:
         replicates: :func:`story_replicates` or :func:`emotion_replicates`.
-        data: ``(story_gram, layout, gram, scores, valence, arousal)`` as those take them.
+        sample: The layer (every emotion rated).
         rows: With the ``"joint"`` rule, only these rows (indices into :func:`joint_strengths`, ascending).
     """
     name = ("pc1_valence_r", "pc2_arousal_r")[component]
-    rating = data[4 + component]  # valence or arousal
+    rating = (sample.valence, sample.arousal)[component]
     n_grid, n_replicates, rule = inversion
     alpha = (1 - confidence) / 2
     levels = np.unique(np.round([*GRID_LEVELS, alpha, 0.5, 1 - alpha], 12))
@@ -315,7 +315,7 @@ def replicate_grid(
     observed = float(world.eigenvalues[component])
     r_quantiles, eigenvalue_quantiles, conditional = [], [], []
     draws_per_world = replicates(
-        world, np.array(projectors), *data, n_replicates, np.random.default_rng(stream), components=(component,)
+        world, np.array(projectors), sample, n_replicates, np.random.default_rng(stream), components=(component,)
     )
     for draws in draws_per_world:
         finite = np.isfinite(draws[name])

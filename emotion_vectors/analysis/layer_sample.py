@@ -1,0 +1,92 @@
+"""One layer of a corpus as every story-level resampling reads it: the story bootstrap and jackknife
+(:mod:`emotion_vectors.analysis.bootstrap`, :mod:`emotion_vectors.analysis.story_jackknife`) and the denoised
+world's replicates and test inversion (:mod:`emotion_vectors.analysis.denoised_world`,
+:mod:`emotion_vectors.analysis.inverted_intervals`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from emotion_vectors.analysis.bootstrap import StoryLayout, reference_story_projections, spread_ratings
+from emotion_vectors.analysis.geometry import check_gram
+from emotion_vectors.errors import AnalysisError
+from emotion_vectors.vectors import check_matrix
+
+
+@dataclass(frozen=True)
+class LayerSample:
+    """The story-level sample of one layer (``n`` emotions, ``w`` story slots per emotion), checked on
+    construction.
+
+    Attributes:
+        story_gram: ``[n w, n w]`` padded Gram matrix of the story vectors shifted by the full-sample centre
+            (:func:`~emotion_vectors.analysis.bootstrap.padded_story_gram`; the story bootstrap takes it with
+            its residuals rescaled, :func:`~emotion_vectors.analysis.story_rescale.rescale_story_gram`), float64.
+        layout: The kept stories per emotion.
+        gram: ``[n, n]`` Gram matrix of the contrast vectors, float64.
+        scores: ``[n, 2]`` the sample's PC1 and PC2 scores, sign-aligned to the ratings (the replicates' sign
+            reference).
+        valence, arousal: ``[n]`` ratings, NaN for an emotion without one.
+    """
+
+    story_gram: np.ndarray
+    layout: StoryLayout
+    gram: np.ndarray
+    scores: np.ndarray
+    valence: np.ndarray
+    arousal: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = self.layout.n_emotions
+        object.__setattr__(self, "gram", check_gram("gram", self.gram, n))
+        object.__setattr__(self, "story_gram", check_gram("story_gram", self.story_gram, n * self.layout.width))
+        object.__setattr__(self, "scores", check_matrix("scores", self.scores, rows=n, cols=2))
+        for name in ("valence", "arousal"):
+            rating = np.asarray(getattr(self, name), dtype=np.float64)
+            if rating.shape != (n,):
+                raise AnalysisError(f"{name} must have shape [{n}] (NaN for an unrated emotion), got {rating.shape}")
+            object.__setattr__(self, name, rating)
+
+    @classmethod
+    def from_rated(
+        cls,
+        story_gram: np.ndarray,
+        layout: StoryLayout,
+        gram: np.ndarray,
+        scores: np.ndarray,
+        valence: np.ndarray,
+        arousal: np.ndarray,
+        rated_index: np.ndarray,
+    ) -> LayerSample:
+        """The sample from ratings ``[n_rated]`` of the emotions at rows ``rated_index`` ``[n_rated]``."""
+        n = layout.n_emotions
+        return cls(
+            story_gram,
+            layout,
+            gram,
+            scores,
+            spread_ratings(valence, rated_index, n),
+            spread_ratings(arousal, rated_index, n),
+        )
+
+    @property
+    def fully_rated(self) -> bool:
+        """Whether every emotion has both ratings."""
+        return bool(np.all(np.isfinite(self.valence)) and np.all(np.isfinite(self.arousal)))
+
+    def story_projections(self) -> np.ndarray:
+        """``[n, w, 2]`` projections of every (padded) story vector on the sample's PC1 and PC2 directions
+        (:func:`~emotion_vectors.analysis.bootstrap.reference_story_projections`): a replicate's emotion mean
+        projects at their pooled sum, the sign reference of its components."""
+        n, width = self.layout.n_emotions, self.layout.width
+        return reference_story_projections(self.layout, self.story_gram, self.gram, self.scores).reshape(n, width, 2)
+
+    def with_story_gram(self, story_gram: np.ndarray) -> LayerSample:
+        """The same sample with another ``[n w, n w]`` story Gram matrix (e.g. its rescaled residuals)."""
+        return dataclasses.replace(self, story_gram=story_gram)
+
+
+__all__ = ["LayerSample"]
