@@ -75,6 +75,7 @@ from threadpoolctl import threadpool_limits
 from emotion_vectors.analysis import bootstrap, denoised_world, inverted_intervals, stats, world_inversion
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analysis.layer_sample import LayerSample
+from emotion_vectors.analysis.layout import StoryLayout, padded_rows, story_layout
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
 from emotion_vectors.analysis.story_rescale import rescale_story_gram
 from emotion_vectors.config import AnalysisConfig
@@ -293,16 +294,16 @@ def median_with_error(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def story_data(
     spec: Planted, valence: np.ndarray, arousal: np.ndarray, vectors: np.ndarray, rng: np.random.Generator
-) -> tuple[bootstrap.StoryLayout, np.ndarray, np.ndarray]:
+) -> tuple[StoryLayout, np.ndarray, np.ndarray]:
     """Stories of one data set: ``(layout, padded story Gram matrix of centre-shifted stories, contrast Gram)``."""
     n, per = spec.n_emotions, spec.n_stories
     counts = _counts(spec, rng)
     labels = [str(e) for e in range(n) for _ in range(per)]
-    layout = bootstrap.story_layout(counts, labels, [str(e) for e in range(n)], "token_weighted")
+    layout = story_layout(counts, labels, [str(e) for e in range(n)], "token_weighted")
     stories = np.repeat(_embed(vectors, spec.d), per, axis=0) + spec.story_noise * rng.standard_normal(
         (n * per, spec.d)
     )
-    rows = bootstrap.padded_rows(layout, stories)
+    rows = padded_rows(layout, stories)
     means = np.einsum("ei,eid->ed", layout.full_weights(), rows.reshape(n, layout.width, spec.d))
     centre = means.mean(axis=0)
     rows = rows - centre

@@ -32,6 +32,7 @@ from emotion_vectors.analysis import bootstrap, confounds, direction, geometry, 
 from emotion_vectors.analysis.comparison import compare_runs
 from emotion_vectors.analysis.inverted_intervals import INVERTED_STATISTICS, layer_inverted_intervals
 from emotion_vectors.analysis.layer_sample import LayerSample
+from emotion_vectors.analysis.layout import padded_story_gram
 from emotion_vectors.analysis.rating_axes import rating_axes
 from emotion_vectors.analysis.records import IntervalSettings, RunSummary
 from emotion_vectors.analysis.story_jackknife import story_jackknife_layer
@@ -254,7 +255,7 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         shifted[kept] = story_means[kept].astype(np.float64) - vecs.centre
         if vecs.neutral is not None:
             shifted[kept] = project_out(shifted[kept], vecs.neutral.components)
-        padded_gram = bootstrap.padded_story_gram(run.layout, shifted)
+        padded_gram = padded_story_gram(run.layout, shifted)
         sample = LayerSample.from_rated(
             padded_gram, run.layout, gram, scores, ratings.valence, ratings.arousal, ratings.index
         )

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from emotion_vectors.analysis import bootstrap
+from emotion_vectors.analysis.layout import StoryLayout, story_layout
 from emotion_vectors.analysis.records import CI_SCHEME_ORDER, RunInfo
 from emotion_vectors.analysis.summary import Ratings
 from emotion_vectors.config import AnalysisConfig
@@ -68,7 +69,7 @@ class RunInputs:
     layers: list[int]
     row_emotions: list[str | None]
     counts: np.ndarray
-    layout: bootstrap.StoryLayout
+    layout: StoryLayout
     ratings: Ratings
     schemes: tuple[str, ...]
     draws: dict[str, np.ndarray]
@@ -90,7 +91,7 @@ def prepare_run(
     counts = np.asarray(store.counts)
     ratings = _ratings(emotions, config.rating_source, label)
     neutral = _check_neutral(store, neutral_store, config, chosen, identity)
-    layout = bootstrap.story_layout(counts, row_emotions, emotions, config.pooling)
+    layout = story_layout(counts, row_emotions, emotions, config.pooling)
     n_boot = config.bootstrap_resamples
     schemes = tuple(s for s in CI_SCHEME_ORDER if s in config.bootstrap_schemes and n_boot > 0)
     draws: dict[str, np.ndarray] = {}

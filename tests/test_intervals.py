@@ -7,6 +7,7 @@ import pytest
 
 from emotion_vectors.analysis import bootstrap, stats
 from emotion_vectors.analysis.layer_sample import LayerSample
+from emotion_vectors.analysis.layout import StoryLayout, padded_rows, padded_story_gram, story_layout
 from emotion_vectors.analysis.story_rescale import rescale_story_gram, residual_scale
 from emotion_vectors.errors import AnalysisError
 
@@ -66,17 +67,17 @@ def test_interval_of_the_maximum_contains_the_maximum_estimate() -> None:
         stats.peak_interval(replicates, [4, 5, 6], 0.95, method="recentred")
 
 
-def _layout(rng: np.random.Generator, per: list[int], pooling: str = "token_weighted") -> bootstrap.StoryLayout:
+def _layout(rng: np.random.Generator, per: list[int], pooling: str = "token_weighted") -> StoryLayout:
     labels = [str(e) for e, k in enumerate(per) for _ in range(k)]
     counts = rng.integers(5, 40, size=len(labels))
-    return bootstrap.story_layout(counts, labels, [str(e) for e in range(len(per))], pooling)
+    return story_layout(counts, labels, [str(e) for e in range(len(per))], pooling)
 
 
 def test_rescaled_story_gram_is_the_gram_of_explicitly_rescaled_stories() -> None:
     rng = np.random.default_rng(1)
     layout = _layout(rng, [3, 1, 4, 2])
     d = 6
-    rows = bootstrap.padded_rows(layout, rng.standard_normal((10, d)))
+    rows = padded_rows(layout, rng.standard_normal((10, d)))
     gram = rows @ rows.T
     before = gram.copy()
     rescaled = rescale_story_gram(layout, gram)
@@ -99,7 +100,7 @@ def test_rescaled_resampling_gives_an_emotion_mean_the_usual_variance_estimate()
     n = 3
     layout = _layout(rng, [n], "story_mean")
     x = rng.standard_normal((n, 1))
-    rows = bootstrap.padded_rows(layout, x)
+    rows = padded_rows(layout, x)
     weights = bootstrap.story_resample_weights(layout, 40_000, rng)[:, 0, :]  # [B, n]
     for gram, expected in (
         (rows @ rows.T, np.var(x, ddof=0) / n),  # plain resampling: (n-1)/n of s^2/n
@@ -120,12 +121,12 @@ def test_fast_story_jackknife_equals_the_assembled_jackknife() -> None:
 
     rng = np.random.default_rng(3)
     data = planted_stories(rng, n_emotions=80, stories_per_emotion=3, d=24, layers=(0,), skipped=5)
-    layout = bootstrap.story_layout(data.counts, data.story_emotions, data.emotions, "token_weighted")
+    layout = story_layout(data.counts, data.story_emotions, data.emotions, "token_weighted")
     story = data.story_means[0].astype(np.float64)
     means = emotion_means(story, data.counts, data.story_emotions, data.emotions, "token_weighted")
     centre = means.mean(axis=0)
     shifted = np.where(data.counts[:, None] > 0, story - centre, np.nan)
-    story_gram = rescale_story_gram(layout, bootstrap.padded_story_gram(layout, shifted))
+    story_gram = rescale_story_gram(layout, padded_story_gram(layout, shifted))
     gram = (means - centre) @ (means - centre).T
     valence, arousal = np.linspace(-1, 1, 80), np.cos(np.arange(80))
     rated = np.arange(0, 80, 2)

@@ -12,10 +12,10 @@ from synthetic import make_synthetic_stores
 
 from emotion_vectors import analyze as analyze_module
 from emotion_vectors.analysis import inverted_intervals, stats, world_inversion
-from emotion_vectors.analysis.bootstrap import StoryLayout
 from emotion_vectors.analysis.denoised_world import build_world, emotion_replicates, story_replicates
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analysis.layer_sample import LayerSample
+from emotion_vectors.analysis.layout import StoryLayout
 from emotion_vectors.analyze import analyze_runs, write_results
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.errors import AnalysisError

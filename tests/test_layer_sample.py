@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emotion_vectors.analysis.bootstrap import StoryLayout
 from emotion_vectors.analysis.layer_sample import LayerSample
+from emotion_vectors.analysis.layout import StoryLayout
 from emotion_vectors.errors import AnalysisError
 
 

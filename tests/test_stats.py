@@ -13,6 +13,7 @@ from synthetic import planted_contrasts
 from emotion_vectors.analysis import bootstrap, stats
 from emotion_vectors.analysis.geometry import RESIDUAL_TOL, layer_geometry
 from emotion_vectors.analysis.layer_sample import LayerSample
+from emotion_vectors.analysis.layout import padded_story_gram, story_layout
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.vectors import emotion_means
 
@@ -72,9 +73,9 @@ def test_story_replicates_equal_recomputed_emotion_means(n_emotions: int) -> Non
     contrast = means - means.mean(axis=0)
     gram = contrast @ contrast.T
     geo = layer_geometry(gram, valence, arousal, rated)
-    layout = bootstrap.story_layout(counts, labels, emotions)
+    layout = story_layout(counts, labels, emotions)
     weights = bootstrap.story_resample_weights(layout, 5, rng)
-    story_gram = bootstrap.padded_story_gram(layout, stories - means.mean(axis=0))
+    story_gram = padded_story_gram(layout, stories - means.mean(axis=0))
     sample = LayerSample.from_rated(story_gram, layout, gram, geo.scores[:, :2], valence, arousal, rated)
     out = bootstrap.story_bootstrap_layer(sample, weights)
     directions = _full_directions(contrast, valence, arousal, rated)
@@ -97,7 +98,7 @@ def test_story_replicates_equal_recomputed_emotion_means(n_emotions: int) -> Non
 def test_story_resample_weights_draw_kept_stories_within_each_emotion() -> None:
     counts = np.array([10, 30, 0, 5, 5, 5, 7], dtype=np.int64)
     labels = ["a", "a", "a", "b", "b", "b", "c"]
-    layout = bootstrap.story_layout(counts, labels, ["a", "b", "c"])
+    layout = story_layout(counts, labels, ["a", "b", "c"])
     assert layout.index.tolist() == [[0, 1, -1], [3, 4, 5], [6, -1, -1]]
     weights = bootstrap.story_resample_weights(layout, 400, np.random.default_rng(2))
     np.testing.assert_allclose(weights.sum(axis=2), 1.0)
@@ -107,7 +108,7 @@ def test_story_resample_weights_draw_kept_stories_within_each_emotion() -> None:
     again = bootstrap.story_resample_weights(layout, 400, np.random.default_rng(2))
     np.testing.assert_array_equal(weights, again)
     jack = bootstrap.story_jackknife_weights(
-        bootstrap.story_layout(np.array([1, 1, 2, 2]), ["a", "a", "b", "b"], ["a", "b"], "story_mean")
+        story_layout(np.array([1, 1, 2, 2]), ["a", "a", "b", "b"], ["a", "b"], "story_mean")
     )
     assert jack.shape == (4, 2, 2)
     np.testing.assert_allclose(jack[0], [[0, 1], [0.5, 0.5]])

@@ -13,7 +13,7 @@ matrices, never ``d_model x d_model``):
 - ``"story"``: within each emotion, resample its kept stories with replacement (as many as it has), recompute
   the emotion means from the per-story means and token counts with the same pooling rule, re-centre, refit.
   Emotion means are linear in story means, so a replicate's Gram matrix is assembled from the story x story
-  Gram matrix of the layer (:func:`padded_story_gram`) and the replicate's pooling weights
+  Gram matrix of the layer (:func:`~emotion_vectors.analysis.layout.padded_story_gram`) and the replicate's pooling weights
   (:func:`story_resample_weights`), ``G_b = W_b G_story W_b^T``.
 
 In each replicate the PC1/PC2 signs are aligned to the *full-sample* components (the sign that makes the
@@ -30,20 +30,15 @@ assembled and multiplied in float32 (:func:`assemble_grams` says why that is saf
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
 from scipy.stats import rankdata
 
 from emotion_vectors.analysis.geometry import centre_gram, check_gram, rowwise_pearson, top_eigenpairs
+from emotion_vectors.analysis.layer_sample import LayerSample, spread_ratings
+from emotion_vectors.analysis.layout import StoryLayout
 from emotion_vectors.analysis.stats import check_rng
 from emotion_vectors.errors import AnalysisError
-from emotion_vectors.vectors import POOLINGS, Pooling, check_matrix
-
-if TYPE_CHECKING:
-    from emotion_vectors.analysis.layer_sample import LayerSample
+from emotion_vectors.vectors import check_matrix
 
 #: The four correlations every bootstrap replicate reports.
 STATISTICS: tuple[str, ...] = ("pc1_valence_r", "pc1_valence_spearman", "pc2_arousal_r", "pc2_arousal_spearman")
@@ -54,108 +49,6 @@ CHUNK = 128
 ASSEMBLY_GROUPS = 10
 #: Width of the starting block (full-sample components) of the replicate eigen-solver.
 START_BLOCK = 4
-
-
-@dataclass(frozen=True)
-class StoryLayout:
-    """Kept stories grouped by emotion, padded to a rectangle.
-
-    Attributes:
-        index: ``[n_emotions, max_stories]`` row of each kept story in the store, ``-1`` for padding.
-        counts: ``[n_emotions, max_stories]`` kept-token counts (0 at padding).
-        pooling: ``"token_weighted"`` or ``"story_mean"``.
-    """
-
-    index: np.ndarray
-    counts: np.ndarray
-    pooling: str
-
-    @property
-    def n_emotions(self) -> int:
-        return int(self.index.shape[0])
-
-    @property
-    def width(self) -> int:
-        return int(self.index.shape[1])
-
-    @property
-    def n_kept(self) -> np.ndarray:
-        """``[n_emotions]`` kept stories per emotion."""
-        return np.sum(self.index >= 0, axis=1)
-
-    def multiplicities_to_weights(self, multiplicities: np.ndarray) -> np.ndarray:
-        """Pooling weights ``[..., n_emotions, max_stories]`` (rows sum to 1) from story multiplicities."""
-        raw = multiplicities * (self.counts if self.pooling == "token_weighted" else (self.index >= 0))
-        raw = raw.astype(np.float64)
-        totals = raw.sum(axis=-1, keepdims=True)
-        if np.any(totals == 0):
-            raise AnalysisError("a resample left an emotion without stories")
-        return raw / totals
-
-    def full_weights(self) -> np.ndarray:
-        """``[n_emotions, max_stories]`` full-sample pooling weights."""
-        return self.multiplicities_to_weights((self.index >= 0).astype(np.int64))
-
-
-def story_layout(
-    counts: np.ndarray,
-    story_emotions: Sequence[str | None],
-    emotions: Sequence[str],
-    pooling: Pooling = "token_weighted",
-) -> StoryLayout:
-    """Group the kept stories (``count > 0``) of ``[n_stories]`` ``counts`` by emotion, in store order."""
-    if pooling not in POOLINGS:
-        raise AnalysisError(f"unknown pooling {pooling!r}", fix=f"use one of {', '.join(POOLINGS)}")
-    counts = np.asarray(counts)
-    if counts.ndim != 1 or counts.shape[0] != len(story_emotions):
-        raise AnalysisError(f"counts must have shape [n_stories] = ({len(story_emotions)},), got {counts.shape}")
-    position = {emotion: i for i, emotion in enumerate(emotions)}
-    groups: list[list[int]] = [[] for _ in emotions]
-    for row, emotion in enumerate(story_emotions):
-        if emotion not in position:
-            raise AnalysisError(f"story row {row} has emotion {emotion!r}, which is not analysed")
-        if counts[row] > 0:
-            groups[position[emotion]].append(row)
-    empty = [emotions[i] for i, g in enumerate(groups) if not g]
-    if empty:
-        raise AnalysisError(f"{len(empty)} emotions have no kept story: {empty[:5]}")
-    width = max(len(g) for g in groups)
-    index = np.full((len(emotions), width), -1, dtype=np.int64)
-    for i, g in enumerate(groups):
-        index[i, : len(g)] = g
-    padded_counts = np.where(index >= 0, counts[np.maximum(index, 0)], 0).astype(np.int64)
-    return StoryLayout(index=index, counts=padded_counts, pooling=pooling)
-
-
-def padded_rows(layout: StoryLayout, story_vectors: np.ndarray) -> np.ndarray:
-    """``[n_emotions * max_stories, d]`` rows of ``[n_stories, d]`` story vectors in layout order, zero padding.
-
-    Only kept stories are read, so rows of skipped stories may hold NaN.
-    """
-    story_vectors = np.asarray(story_vectors)
-    flat = layout.index.reshape(-1)
-    if story_vectors.ndim != 2 or flat.max() >= story_vectors.shape[0]:
-        raise AnalysisError(
-            f"story_vectors must be [n_stories, d] covering row {flat.max()}, got shape {story_vectors.shape}"
-        )
-    rows = story_vectors[np.maximum(flat, 0)].astype(np.float64)
-    rows[flat < 0] = 0.0
-    return check_matrix("story_vectors (kept stories)", rows)
-
-
-def padded_story_gram(layout: StoryLayout, story_vectors: np.ndarray) -> np.ndarray:
-    """Story x story Gram matrix ``[n_emotions * max_stories] x [same]`` in layout order (zero at padding).
-
-    Args:
-        layout: The story layout.
-        story_vectors: ``[n_stories, d_model]`` story means, already projected like the contrast vectors. For
-            precision, subtract the full-sample mean over emotions first (it cancels in every replicate).
-
-    Computed in float32 (half the time of this ``N^2 d`` product): replicates are assembled from it in float32
-    anyway (:func:`assemble_grams`); the full-sample Gram matrix of the estimates is float64, computed apart.
-    """
-    rows = padded_rows(layout, story_vectors).astype(np.float32)
-    return (rows @ rows.T).astype(np.float64)
 
 
 def story_resample_weights(layout: StoryLayout, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -200,37 +93,6 @@ def emotion_jackknife_indices(n_emotions: int) -> np.ndarray:
     """``[n_emotions, n_emotions - 1]`` indices, row ``i`` leaving emotion ``i`` out."""
     full = np.arange(n_emotions)
     return np.stack([np.delete(full, i) for i in range(n_emotions)])
-
-
-def reference_story_projections(
-    layout: StoryLayout, story_gram: np.ndarray, gram: np.ndarray, scores: np.ndarray
-) -> np.ndarray:
-    """Projections of every (padded) story vector on the full-sample PC directions.
-
-    With ``C = H W F`` (contrast vectors from padded story vectors ``F``), the unit direction of component
-    ``j`` is ``u_j = C^T s_j / lambda_j`` where ``s_j`` are its scores and ``lambda_j = |s_j|^2``; hence
-    ``F u_j = G_story W^T H s_j / lambda_j`` is computed without ``d_model``.
-
-    Args:
-        layout: Story layout.
-        story_gram: ``[N, N]`` padded story Gram matrix (``N = n_emotions * max_stories``).
-        gram: ``[n_emotions, n_emotions]`` full-sample contrast Gram matrix (unused except for its shape).
-        scores: ``[n_emotions, k]`` full-sample component scores (sign-aligned).
-
-    Returns:
-        ``[N, k]`` projections.
-    """
-    n = layout.n_emotions
-    check_gram("gram", gram, n)
-    n_pad = n * layout.width
-    story_gram = check_gram("story_gram", story_gram, n_pad)
-    scores = check_matrix("scores", scores, rows=n)
-    weights = layout.full_weights().reshape(-1)
-    centred_scores = scores - scores.mean(axis=0, keepdims=True)
-    lam = np.sum(scores**2, axis=0)
-    expanded = np.repeat(centred_scores, layout.width, axis=0) * weights[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (story_gram @ expanded) / np.where(lam > 0, lam, 1.0)
 
 
 def start_block(gram: np.ndarray, width: int = START_BLOCK) -> np.ndarray:
@@ -314,17 +176,6 @@ def story_bootstrap_layer(sample: LayerSample, weights: np.ndarray) -> dict[str,
         for name in STATISTICS:
             outputs[name][lo : lo + w.shape[0]] = chunk[name]
     return outputs
-
-
-def spread_ratings(values: np.ndarray, rated_index: np.ndarray, n: int) -> np.ndarray:
-    """``[n]`` array with ``values`` at ``rated_index`` and NaN elsewhere."""
-    values = np.asarray(values, dtype=np.float64)
-    rated_index = np.asarray(rated_index)
-    if values.ndim != 1 or rated_index.shape != values.shape:
-        raise AnalysisError(f"ratings and rated_index must both be [n_rated]; got {values.shape}, {rated_index.shape}")
-    full = np.full(n, np.nan)
-    full[rated_index] = values
-    return full
 
 
 def assemble_grams(by_column: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -444,20 +295,14 @@ def eigenpair_correlations(
 
 __all__ = [
     "STATISTICS",
-    "StoryLayout",
     "assemble_grams",
     "eigenpair_correlations",
     "emotion_bootstrap_layer",
     "emotion_jackknife_indices",
     "emotion_resample_indices",
-    "padded_rows",
-    "padded_story_gram",
-    "reference_story_projections",
     "replicate_correlations",
-    "spread_ratings",
     "start_block",
     "story_bootstrap_layer",
     "story_jackknife_weights",
-    "story_layout",
     "story_resample_weights",
 ]

@@ -47,7 +47,7 @@ def mean_story_length(layout_counts: np.ndarray) -> np.ndarray:
 
     Args:
         layout_counts: ``[n_emotions, max_stories]`` kept-token counts, 0 at padding and for skipped stories
-            (:attr:`emotion_vectors.analysis.bootstrap.StoryLayout.counts`).
+            (:attr:`emotion_vectors.analysis.layout.StoryLayout.counts`).
     """
     counts = np.asarray(layout_counts, dtype=np.float64)
     if counts.ndim != 2:

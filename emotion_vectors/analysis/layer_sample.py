@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emotion_vectors.analysis.bootstrap import StoryLayout, reference_story_projections, spread_ratings
 from emotion_vectors.analysis.geometry import check_gram
+from emotion_vectors.analysis.layout import StoryLayout
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.vectors import check_matrix
 
@@ -23,7 +23,7 @@ class LayerSample:
 
     Attributes:
         story_gram: ``[n w, n w]`` padded Gram matrix of the story vectors shifted by the full-sample centre
-            (:func:`~emotion_vectors.analysis.bootstrap.padded_story_gram`; the story bootstrap takes it with
+            (:func:`~emotion_vectors.analysis.layout.padded_story_gram`; the story bootstrap takes it with
             its residuals rescaled, :func:`~emotion_vectors.analysis.story_rescale.rescale_story_gram`), float64.
         layout: The kept stories per emotion.
         gram: ``[n, n]`` Gram matrix of the contrast vectors, float64.
@@ -79,7 +79,7 @@ class LayerSample:
 
     def story_projections(self) -> np.ndarray:
         """``[n, w, 2]`` projections of every (padded) story vector on the sample's PC1 and PC2 directions
-        (:func:`~emotion_vectors.analysis.bootstrap.reference_story_projections`): a replicate's emotion mean
+        (:func:`reference_story_projections`): a replicate's emotion mean
         projects at their pooled sum, the sign reference of its components."""
         n, width = self.layout.n_emotions, self.layout.width
         return reference_story_projections(self.layout, self.story_gram, self.gram, self.scores).reshape(n, width, 2)
@@ -89,4 +89,46 @@ class LayerSample:
         return dataclasses.replace(self, story_gram=story_gram)
 
 
-__all__ = ["LayerSample"]
+def reference_story_projections(
+    layout: StoryLayout, story_gram: np.ndarray, gram: np.ndarray, scores: np.ndarray
+) -> np.ndarray:
+    """Projections of every (padded) story vector on the full-sample PC directions.
+
+    With ``C = H W F`` (contrast vectors from padded story vectors ``F``), the unit direction of component
+    ``j`` is ``u_j = C^T s_j / lambda_j`` where ``s_j`` are its scores and ``lambda_j = |s_j|^2``; hence
+    ``F u_j = G_story W^T H s_j / lambda_j`` is computed without ``d_model``.
+
+    Args:
+        layout: Story layout.
+        story_gram: ``[N, N]`` padded story Gram matrix (``N = n_emotions * max_stories``).
+        gram: ``[n_emotions, n_emotions]`` full-sample contrast Gram matrix (unused except for its shape).
+        scores: ``[n_emotions, k]`` full-sample component scores (sign-aligned).
+
+    Returns:
+        ``[N, k]`` projections.
+    """
+    n = layout.n_emotions
+    check_gram("gram", gram, n)
+    n_pad = n * layout.width
+    story_gram = check_gram("story_gram", story_gram, n_pad)
+    scores = check_matrix("scores", scores, rows=n)
+    weights = layout.full_weights().reshape(-1)
+    centred_scores = scores - scores.mean(axis=0, keepdims=True)
+    lam = np.sum(scores**2, axis=0)
+    expanded = np.repeat(centred_scores, layout.width, axis=0) * weights[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (story_gram @ expanded) / np.where(lam > 0, lam, 1.0)
+
+
+def spread_ratings(values: np.ndarray, rated_index: np.ndarray, n: int) -> np.ndarray:
+    """``[n]`` array with ``values`` at ``rated_index`` and NaN elsewhere."""
+    values = np.asarray(values, dtype=np.float64)
+    rated_index = np.asarray(rated_index)
+    if values.ndim != 1 or rated_index.shape != values.shape:
+        raise AnalysisError(f"ratings and rated_index must both be [n_rated]; got {values.shape}, {rated_index.shape}")
+    full = np.full(n, np.nan)
+    full[rated_index] = values
+    return full
+
+
+__all__ = ["LayerSample", "reference_story_projections", "spread_ratings"]

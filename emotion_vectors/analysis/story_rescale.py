@@ -11,7 +11,7 @@ with ``xbar_e`` the emotion's full-sample (pooled) mean and ``n_e`` its kept sto
 ``n_e = 1``). The rescaling is linear within each emotion and keeps every full-sample emotion mean, hence the
 full-sample Gram matrix and PCA; in the Gram domain it is ``G~ = A G A^T`` with ``A`` block diagonal,
 ``A_e = c_e I + (1 - c_e) 1 w_e^T`` (``w_e`` the full-sample pooling weights), applied once per layer to the
-padded story Gram matrix (:func:`~emotion_vectors.analysis.bootstrap.padded_story_gram`).
+padded story Gram matrix (:func:`~emotion_vectors.analysis.layout.padded_story_gram`).
 ``benchmarks/interval_coverage.py`` measures the coverage with and without it.
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from emotion_vectors.analysis.bootstrap import StoryLayout
 from emotion_vectors.analysis.geometry import check_gram
+from emotion_vectors.analysis.layout import StoryLayout
 
 
 def residual_scale(layout: StoryLayout) -> np.ndarray:
