@@ -77,6 +77,19 @@ def test_inverted_interval_of_a_location_family_is_the_estimate_plus_the_mirrore
     assert all(math.isnan(v) for v in study.world_inversion.inverted_interval(1.5, quantiles))
 
 
+def test_inverted_interval_from_zero_lets_the_first_world_hold_what_lies_below_its_range() -> None:
+    """Worlds of |r| at ``t - 0.05 .. t + 0.05`` around ``t = 0.1 .. 1.0``: an estimate of 0.02 lies below every
+    central range, so no world holds it; with ``from_zero`` the first world (the family's boundary) holds every
+    value up to its upper quantile, so the interval runs from the estimate to its median 0.1 (its neighbours,
+    interpolated, still start above 0.02). An estimate inside the ranges gets the same interval either way."""
+    module = _study().world_inversion
+    centres = np.linspace(0.1, 1.0, 10)
+    quantiles = np.stack([centres - 0.05, centres, centres + 0.05], axis=1)
+    assert all(math.isnan(v) for v in module.inverted_interval(0.02, quantiles))
+    assert module.inverted_interval(0.02, quantiles, from_zero=True) == pytest.approx([0.02, 0.1])
+    assert module.inverted_interval(0.5, quantiles, from_zero=True) == module.inverted_interval(0.5, quantiles)
+
+
 def _small_world(n_emotions: int, d: int, seed: int, rng_seed: int):
     """``(world_inversion module, the world of one 3-story data set, valence, arousal)`` of a small planted cell."""
     study = _study()

@@ -76,6 +76,28 @@ def test_the_profile_falls_back_to_the_union_where_it_holds_no_world(monkeypatch
     np.testing.assert_allclose(interval, whole["inverted"], rtol=0, atol=1e-9)
 
 
+def test_an_r_of_zero_is_held_by_the_world_with_no_alignment() -> None:
+    """|r| cannot fall below 0, so the world whose component has no alignment with the rating is the family's
+    boundary: a sample |r| below its central range is evidence for it. A planted layer's PC2 grid inverted at an
+    |r| of 0 gives the interval from 0 to that world's median |r| (at the strengths that hold the eigenvalue);
+    every world's central range alone would hold none (the analysis would fall back to the bootstrap)."""
+    world, sample, _ = _planted_layer("story", 0)
+    inversion = (inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint")
+    grid = world_inversion.replicate_grid(world, story_replicates, sample, 1, inversion, 0.95, [2])
+    observed = float(world.eigenvalues[1])
+    assert np.all(grid.alignments[0] == pytest.approx(0.0, abs=1e-12))
+    assert np.all(grid.r[:, :, grid.at(0.025)] > 0)  # no world's central range reaches 0
+    union = world_inversion.grid_intervals(grid, 0.0, observed, 0.95)["inverted"]
+    no_alignment = grid.r[:, 0, grid.at(0.5)]
+    assert union[0] == 0.0 and no_alignment.min() - 1e-9 <= union[1] <= no_alignment.max() + 1e-9
+    r = grid.r[..., [grid.at(0.025), grid.at(0.5), grid.at(0.975)]]
+    companion = (observed, grid.eigenvalue[..., [grid.at(0.025), grid.at(0.5), grid.at(0.975)]])
+    assert np.all(np.isnan(world_inversion.inverted_interval(0.0, r, companion)))  # central ranges only
+    fast = inverted_intervals.hybrid_interval(world, story_replicates, sample, 1, 0.0, 0.95, [2])
+    np.testing.assert_allclose(fast, _whole_grid_hybrid(world, story_replicates, sample, 1, 0.0, [2]), atol=1e-9)
+    assert fast[0] == 0.0
+
+
 SIZES = {"n_emotions": 40, "stories_per_emotion": 3, "d": 16}
 
 

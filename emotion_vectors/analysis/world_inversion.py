@@ -170,6 +170,7 @@ def inverted_interval(
     fine: int = 1001,
     fine_rows: int = 20,
     profile: bool = False,
+    from_zero: bool = False,
 ) -> list[float]:
     """Test inversion: the medians of the worlds whose central range contains the estimate.
 
@@ -186,6 +187,10 @@ def inverted_interval(
         profile: With a companion, test in each column (alignment) only the row whose companion median lies
             closest to the observed value (the strength the sample's eigenvalue points to), instead of every row
             whose companion range holds it.
+        from_zero: The first column is the boundary of the family (for |r|: no alignment with the rating), so
+            its region starts at 0 instead of at its lower quantile: an estimate below every world's central
+            range is then evidence for that world, not against every world (the same construction as a
+            one-sided test at a parameter's boundary; the other worlds keep their central ranges).
 
     Returns:
         ``[low, high]``: the range of the medians of the accepted worlds, widened to contain the estimate (a no-op
@@ -196,6 +201,8 @@ def inverted_interval(
     if companion is not None:
         grid = np.concatenate([grid, np.asarray(companion[1], dtype=np.float64)], axis=2)
     grid = _interpolate_rows(_interpolate_columns(grid, fine), fine_rows)
+    if from_zero:
+        grid[:, 0, 0] = np.minimum(grid[:, 0, 0], 0.0)
     accepted = (grid[..., 0] <= estimate) & (estimate <= grid[..., 2])
     if companion is not None:
         accepted &= (grid[..., 3] <= companion[0]) & (companion[0] <= grid[..., 5])
@@ -349,7 +356,8 @@ def grid_intervals(
     range of the accepted worlds' (unconditional) medians, the estimand. ``"inverted_hybrid"`` is the profile
     where the eigenvalue tells the component apart from a spike at the noise edge (:func:`above_edge`, so the
     eigenvalue measures its strength) and the union over strengths elsewhere; ``"inverted_hybrid_<k>"`` for each
-    further multiple ``k`` of the edge strength in ``hybrid_edges`` (the spike it must be told apart from).
+    further multiple ``k`` of the edge strength in ``hybrid_edges`` (the spike it must be told apart from). The
+    first alignment, none, holds every |r| up to its upper quantile (:func:`inverted_interval`'s ``from_zero``).
 
     Each world's central ``confidence`` range of |r| (|r|, as the analysis's sign rule reports the estimate)
     must hold ``estimate``; in a grid of strengths its central ``eigenvalue_confidence`` range (default
@@ -360,16 +368,16 @@ def grid_intervals(
     columns = [grid.at(alpha), grid.at(0.5), grid.at(1 - alpha)]
     r = grid.r[..., columns]
     if grid.strengths.size == 0:
-        return {"inverted": inverted_interval(estimate, r[0])}
+        return {"inverted": inverted_interval(estimate, r[0], from_zero=True)}
     beta = (1 - (confidence if eigenvalue_confidence is None else eigenvalue_confidence)) / 2
     companion = (eigenvalue, grid.eigenvalue[..., [grid.at(beta), grid.at(0.5), grid.at(1 - beta)]])
     conditional = np.stack([grid.conditional[..., columns[0]], r[..., 1], grid.conditional[..., columns[2]]], axis=-1)
-    union = inverted_interval(estimate, r, companion)
-    profile = inverted_interval(estimate, r, companion, profile=True)
+    union = inverted_interval(estimate, r, companion, from_zero=True)
+    profile = inverted_interval(estimate, r, companion, profile=True, from_zero=True)
     intervals = {
         "inverted": union,
         "inverted_profile": profile,
-        "inverted_conditional": inverted_interval(estimate, conditional, companion),
+        "inverted_conditional": inverted_interval(estimate, conditional, companion, from_zero=True),
     }
     for multiple in hybrid_edges:
         name = "inverted_hybrid" if multiple == 1.0 else f"inverted_hybrid_{multiple:g}"
