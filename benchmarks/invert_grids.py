@@ -142,7 +142,13 @@ def package_inverted(package: dict, runs: list[tuple[dict, list[dict]]], confide
             held = [(start, start + len(datasets)) for start, datasets in parts]
             raise ValueError(f"{key}: the grids hold data sets {held}, not 0-{cell['n_datasets'] - 1} once each")
         inverted = []
-        for saved in (dataset for _, datasets in parts for dataset in datasets):
+        for index, saved in enumerate(dataset for _, datasets in parts for dataset in datasets):
+            if not has_joint_strengths(saved):
+                raise ValueError(
+                    f"{key}: data set {index} was inverted over strength rows "
+                    f"{[saved[name]['strengths'] for name in STATISTICS]}, not over those of the analysis's grid "
+                    "(world_inversion.joint_strengths): an earlier version of the study; run it again"
+                )
             intervals = {
                 name: inverted_intervals.whole_grid_rule(
                     world_inversion.grid_intervals(
@@ -159,6 +165,26 @@ def package_inverted(package: dict, runs: list[tuple[dict, list[dict]]], confide
             inverted.append({"estimates": estimates, "intervals": {"grid": {"inverted": intervals}}})
         cell["summary"][cell["design"]]["inverted"] = summarise(inverted, cell["targets"])["grid"]["inverted"]
     return package | {"inversion": design_grid, "inverted_switch_edges": inverted_intervals.SWITCH_EDGES}
+
+
+def has_joint_strengths(saved: dict, tolerance: float = 1e-6) -> bool:
+    """Whether one saved data set's two grids have the strength rows
+    :func:`~emotion_vectors.analysis.world_inversion.joint_strengths` gives (the study tried others before): every
+    row of PC1's grid and all but the last of PC2's on the ladder (``JOINT_STRENGTHS`` continued in steps of
+    ``sqrt(2)``), PC2's last row PC1's debiased strength ``s`` (off the ladder), with PC1's rows reaching ``2 s``
+    and stopping at the first step that does."""
+    base = world_inversion.JOINT_STRENGTHS
+    first = np.asarray(saved["pc1_valence_r"]["strengths"])
+    second = np.asarray(saved["pc2_arousal_r"]["strengths"])
+    ladder = np.asarray([*base, *(base[-1] * np.sqrt(2) ** np.arange(1, 40))])
+
+    def on_ladder(rows: np.ndarray) -> np.ndarray:
+        return np.min(np.abs(np.log(rows[:, None] / ladder[None, :])), axis=1) < tolerance
+
+    if not (np.all(on_ladder(first)) and np.all(on_ladder(second[:-1]))) or on_ladder(second[-1:])[0]:
+        return False
+    top = first.max()
+    return bool(top >= 2 * second[-1] * (1 - tolerance) and (top <= base[-1] or top / np.sqrt(2) < 2 * second[-1]))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -483,6 +484,22 @@ def test_the_emotion_designs_target_is_the_same_at_every_seed() -> None:
     assert story[0] != story[1]
 
 
+@pytest.mark.parametrize("spikes", [(30.0, 12.0), (300.0, 2.1), (9.0, 8.5)])
+def test_the_package_tells_the_analysis_strength_rows_from_earlier_ones(spikes: tuple[float, float]) -> None:
+    """``invert_grids.has_joint_strengths`` accepts the rows ``joint_strengths`` gives for worlds of PC1 and PC2 at
+    these strengths (edge strength 2.5) and refuses the study's earlier grids: PC1's reaching down to PC2's
+    strength, PC2's stopping below PC1's."""
+    invert = load_benchmark("invert_grids")
+    world = SimpleNamespace(spikes=np.array(spikes), edge_strength=2.5)
+    rows = [_study().world_inversion.joint_strengths(world, c) / world.edge_strength for c in (0, 1)]
+    saved = {name: {"strengths": list(r)} for name, r in zip(("pc1_valence_r", "pc2_arousal_r"), rows, strict=True)}
+    assert invert.has_joint_strengths(saved)
+    down_to_pc2 = [spikes[1] / world.edge_strength, *rows[0]]
+    assert not invert.has_joint_strengths(saved | {"pc1_valence_r": {"strengths": down_to_pc2}})
+    below_pc1 = list(rows[1][:-1])
+    assert not invert.has_joint_strengths(saved | {"pc2_arousal_r": {"strengths": below_pc1}})
+
+
 @pytest.mark.slow
 def test_the_packaged_study_gains_the_analysis_inverted_method_from_saved_grids(tmp_path) -> None:
     """``invert_grids.py --package``: the analysis's ``inverted`` intervals of the packaged cell's data sets are the
@@ -509,3 +526,8 @@ def test_the_packaged_study_gains_the_analysis_inverted_method_from_saved_grids(
     coarse = study | {"inversion": [3, 20, "joint"]}
     with pytest.raises(ValueError, match=r"a run inverted with \[3, 20, 'joint'\], the analysis with \[8, 100"):
         invert.package_inverted(study, [(coarse, grids)], 0.95)
+    study["cells"][0]["n_datasets"] = 3
+    first = grids[0]["datasets"][0]["pc2_arousal_r"]
+    first["strengths"] = first["strengths"][:-1]
+    with pytest.raises(ValueError, match="data set 0 was inverted over strength rows"):
+        invert.package_inverted(study, [(study, grids)], 0.95)
