@@ -36,9 +36,9 @@ rescaling (``story, unscaled``); the emotion scheme; BCa's jackknife (leave-one-
 leave-one-emotion-out). Every method of
 :func:`emotion_vectors.analysis.stats.confidence_interval` is applied to the same replicates. The prototype
 resampling world of :mod:`emotion_vectors.analysis.denoised_world` (denoised truth, story noise of even energy;
-its recentred interval is not an analysis method) runs on every data set as ``story, denoised`` / ``emotion, denoised``, with the default method only, and with the
-same recentring on two log scales as an exploration (``recentred_log_r``, ``recentred_log_z``: not analysis
-methods); with ``--inversion GRID REPLICATES`` also by test inversion over a tilt of the world's component
+its recentred interval is not an analysis method) runs on every data set as ``story, denoised`` / ``emotion,
+denoised``, with the default method only, and with the same recentring on two log scales as an exploration
+(``recentred_log_r``, ``recentred_log_z``: not analysis methods); with ``--inversion GRID REPLICATES`` also by test inversion over a tilt of the world's component
 (``inverted``, :func:`world_inversion.tilted_projectors`; with ``--inversion-strength joint`` over the tilt and
 the component's strength, :func:`world_inversion.joint_strengths`; slow, an exploration). Reported per cell, scheme,
 method and statistic: coverage of the design-level r (the documented estimand) and of the noise-free r, the
@@ -100,12 +100,12 @@ LOG_SCALES = {
     "recentred_log_r": (np.log, np.exp),
     "recentred_log_z": (lambda r: np.log(np.arctanh(r)), lambda y: np.tanh(np.exp(y))),
 }
-#: The prototype's test-inversion intervals (``--inversion``; this study only, not analysis methods): every
-#: strength rule gives ``inverted``, the joint rule also the profile, conditional and hybrid inversions
-#: (:func:`world_inversion.grid_intervals`).
 #: Multiples of the edge strength at which the hybrid switches to the profile (``world_inversion.above_edge``): the
 #: rule chosen first, and the switch at 1.4 found closer to calibrated (``docs/intervals.md``).
 HYBRID_EDGES = (1.0, inverted_intervals.SWITCH_EDGES)
+#: The prototype's test-inversion intervals (``--inversion``; this study only, not analysis methods): every
+#: strength rule gives ``inverted``, the joint rule also the profile, conditional and hybrid inversions
+#: (:func:`world_inversion.grid_intervals`).
 INVERTED = (
     "inverted",
     "inverted_profile",
@@ -333,8 +333,9 @@ def one_dataset(
             if spec.n_stories <= UNSCALED_MAX_STORIES and index < n_unscaled:
                 variants.append(("story_unscaled", story_gram))
             for variant, grams in variants:
-                boot = bootstrap.story_bootstrap_layer(sample.with_story_gram(grams), weights)
-                jack = None if variant in NO_BCA else story_jackknife_layer(sample.with_story_gram(grams))
+                resampled = sample.with_story_gram(grams)
+                boot = bootstrap.story_bootstrap_layer(resampled, weights)
+                jack = None if variant in NO_BCA else story_jackknife_layer(resampled)
                 replicates[variant] = (boot, jack)
         else:
             args = (gram, sample.scores, valence, arousal, rated)

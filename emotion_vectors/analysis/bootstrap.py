@@ -163,7 +163,7 @@ def story_bootstrap_layer(sample: LayerSample, weights: np.ndarray) -> dict[str,
     weights = np.asarray(weights, dtype=np.float64)
     if weights.ndim != 3 or weights.shape[1:] != (n, width):
         raise AnalysisError(f"weights must have shape [B, {n}, {width}], got {weights.shape}")
-    reference = sample.story_projections()
+    reference = sample.story_projections
     start = start_block(sample.gram)
     # by_column[f, (e, i), j] = story_gram[(e, i), (f, j)], in float32 (see assemble_grams)
     by_column = np.ascontiguousarray(story_gram.reshape(n * width, n, width).transpose(1, 0, 2), dtype=np.float32)

@@ -168,7 +168,7 @@ def story_replicates(
     delta = noise_weights(world, n_resamples, rng)
     noise = assemble_grams(world.by_column, delta)
     noise_means = np.einsum("bfl,fle->bef", delta, world.cross)  # x_e . delta_f
-    reference = sample.story_projections()
+    reference = sample.story_projections
     noise_projections = np.einsum("bei,eik->bek", delta, reference)
     mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
     projections = [(p @ mean_projections)[None] + noise_projections for p in projectors]
@@ -205,7 +205,7 @@ def emotion_replicates(
     (every world draws the same emotions, permutations and noise), and so are ``dense`` and ``components``.
     """
     n, valence, arousal = sample.layout.n_emotions, sample.valence, sample.arousal
-    reference = sample.story_projections()
+    reference = sample.story_projections
     mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
     signals = [(p @ world.gram @ p.T, p @ mean_projections) for p in projectors]  # per world, not per chunk
     basis = world.eigenvectors[:, : truth_rank(world)]

@@ -6,6 +6,7 @@ world's replicates and test inversion (:mod:`emotion_vectors.analysis.denoised_w
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,47 +78,27 @@ class LayerSample:
         """Whether every emotion has both ratings."""
         return bool(np.all(np.isfinite(self.valence)) and np.all(np.isfinite(self.arousal)))
 
+    @functools.cached_property
     def story_projections(self) -> np.ndarray:
-        """``[n, w, 2]`` projections of every (padded) story vector on the sample's PC1 and PC2 directions
-        (:func:`reference_story_projections`): a replicate's emotion mean
-        projects at their pooled sum, the sign reference of its components."""
+        """``[n, w, 2]`` projections of every (padded) story vector on the sample's PC1 and PC2 directions: a
+        replicate's emotion mean projects at their pooled sum, the sign reference of its components.
+
+        With ``C = H W F`` (contrast vectors from padded story vectors ``F``), the unit direction of component
+        ``j`` is ``u_j = C^T s_j / lambda_j`` where ``s_j`` are its scores and ``lambda_j = |s_j|^2``; hence
+        ``F u_j = G_story W^T H s_j / lambda_j`` is computed without ``d_model``. Computed once per sample.
+        """
         n, width = self.layout.n_emotions, self.layout.width
-        return reference_story_projections(self.layout, self.story_gram, self.gram, self.scores).reshape(n, width, 2)
+        weights = self.layout.full_weights().reshape(-1)
+        centred_scores = self.scores - self.scores.mean(axis=0, keepdims=True)
+        lam = np.sum(self.scores**2, axis=0)
+        expanded = np.repeat(centred_scores, width, axis=0) * weights[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            projections = (self.story_gram @ expanded) / np.where(lam > 0, lam, 1.0)
+        return projections.reshape(n, width, 2)
 
     def with_story_gram(self, story_gram: np.ndarray) -> LayerSample:
         """The same sample with another ``[n w, n w]`` story Gram matrix (e.g. its rescaled residuals)."""
         return dataclasses.replace(self, story_gram=story_gram)
-
-
-def reference_story_projections(
-    layout: StoryLayout, story_gram: np.ndarray, gram: np.ndarray, scores: np.ndarray
-) -> np.ndarray:
-    """Projections of every (padded) story vector on the full-sample PC directions.
-
-    With ``C = H W F`` (contrast vectors from padded story vectors ``F``), the unit direction of component
-    ``j`` is ``u_j = C^T s_j / lambda_j`` where ``s_j`` are its scores and ``lambda_j = |s_j|^2``; hence
-    ``F u_j = G_story W^T H s_j / lambda_j`` is computed without ``d_model``.
-
-    Args:
-        layout: Story layout.
-        story_gram: ``[N, N]`` padded story Gram matrix (``N = n_emotions * max_stories``).
-        gram: ``[n_emotions, n_emotions]`` full-sample contrast Gram matrix (unused except for its shape).
-        scores: ``[n_emotions, k]`` full-sample component scores (sign-aligned).
-
-    Returns:
-        ``[N, k]`` projections.
-    """
-    n = layout.n_emotions
-    check_gram("gram", gram, n)
-    n_pad = n * layout.width
-    story_gram = check_gram("story_gram", story_gram, n_pad)
-    scores = check_matrix("scores", scores, rows=n)
-    weights = layout.full_weights().reshape(-1)
-    centred_scores = scores - scores.mean(axis=0, keepdims=True)
-    lam = np.sum(scores**2, axis=0)
-    expanded = np.repeat(centred_scores, layout.width, axis=0) * weights[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (story_gram @ expanded) / np.where(lam > 0, lam, 1.0)
 
 
 def spread_ratings(values: np.ndarray, rated_index: np.ndarray, n: int) -> np.ndarray:
@@ -131,4 +112,4 @@ def spread_ratings(values: np.ndarray, rated_index: np.ndarray, n: int) -> np.nd
     return full
 
 
-__all__ = ["LayerSample", "reference_story_projections", "spread_ratings"]
+__all__ = ["LayerSample", "spread_ratings"]

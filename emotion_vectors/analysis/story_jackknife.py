@@ -36,7 +36,7 @@ def story_jackknife_layer(sample: LayerSample) -> dict[str, np.ndarray]:
     grid = story_gram.reshape(n, width, n, width)
     cross = np.einsum("ekfl,fl->ekf", grid, weights)  # [n, width, n]: story (e, k) against emotion mean f
     uncentred = np.einsum("ek,ekf->ef", weights, cross)
-    reference = sample.story_projections()
+    reference = sample.story_projections
     full_projection = np.einsum("ei,eik->ek", weights, reference)
     left_out = np.argwhere(layout.index >= 0)
     changed = left_out[:, 0]
