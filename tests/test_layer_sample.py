@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from emotion_vectors.analysis.bootstrap import story_bootstrap_layer
 from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analysis.layout import StoryLayout
 from emotion_vectors.errors import AnalysisError
@@ -50,3 +51,9 @@ def test_a_sample_of_the_wrong_shape_is_refused_naming_the_shape(field: str, val
     }
     with pytest.raises(AnalysisError, match=message):
         LayerSample(**(parts | {field: value}))
+
+
+def test_the_story_bootstrap_refuses_weights_of_another_layout() -> None:
+    sample = LayerSample(np.eye(10), _layout(5, 2), np.eye(5), np.zeros((5, 2)), np.ones(5), np.ones(5))
+    with pytest.raises(AnalysisError, match=r"weights must have shape \[B, 5, 2\]"):
+        story_bootstrap_layer(sample, np.ones((3, 5, 3)))
