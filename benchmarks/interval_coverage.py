@@ -353,9 +353,11 @@ def one_dataset(
         inverted: dict[str, dict[str, list[float]]] = {}
         grids: dict[str, dict[str, Any]] = {}
         if inversion[0] > 0:
+            draw = denoised_world.story_noise if design == "story" else denoised_world.emotion_noise
+            noise = draw(world, sample, inversion[1], np.random.default_rng([*stream, 5]))
             for component, name in enumerate(STATISTICS):
                 grid = world_inversion.replicate_grid(
-                    world, prototype, sample, component, inversion, confidence, [*stream, 5]
+                    world, noise, sample, component, (inversion[0], inversion[2]), confidence
                 )
                 eigenvalue = float(world.eigenvalues[component])
                 for method, interval in world_inversion.grid_intervals(

@@ -12,7 +12,7 @@ from synthetic import make_synthetic_stores
 
 from emotion_vectors import analyze as analyze_module
 from emotion_vectors.analysis import inverted_intervals, stats, world_inversion
-from emotion_vectors.analysis.denoised_world import build_world, emotion_replicates, story_replicates
+from emotion_vectors.analysis.denoised_world import build_world, emotion_noise, story_noise
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analysis.layout import StoryLayout
@@ -35,10 +35,18 @@ def _planted_layer(design: str, index: int, n_stories: int = 3):
     return build_world(story_gram, layout, rng), sample, (geo.pc1_valence_r, geo.pc2_arousal_r)
 
 
-def _whole_grid_hybrid(world, replicates, sample, component: int, estimate: float, stream: list[int]) -> list[float]:
+INVERSION = (inverted_intervals.ALIGNMENTS, "joint")
+
+
+def _noise(world, sample, design: str, seed: list[int]):
+    """The design's shared noise of :data:`inverted_intervals.REPLICATES` replicates."""
+    draw = story_noise if design == "story" else emotion_noise
+    return draw(world, sample, inverted_intervals.REPLICATES, np.random.default_rng(seed))
+
+
+def _whole_grid_hybrid(world, noise, sample, component: int, estimate: float) -> list[float]:
     """The study's hybrid at the switch over every row of the grid (the union where it holds no world)."""
-    inversion = (inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint")
-    grid = world_inversion.replicate_grid(world, replicates, sample, component, inversion, 0.95, stream)
+    grid = world_inversion.replicate_grid(world, noise, sample, component, INVERSION, 0.95)
     edges = (inverted_intervals.SWITCH_EDGES,)
     intervals = world_inversion.grid_intervals(
         grid, estimate, float(world.eigenvalues[component]), 0.95, hybrid_edges=edges
@@ -48,13 +56,12 @@ def _whole_grid_hybrid(world, replicates, sample, component: int, estimate: floa
 
 @pytest.mark.parametrize(("design", "n_stories"), [("story", 3), ("emotion", 3), ("story", 9)])
 def test_replicating_only_the_rows_read_gives_the_whole_grids_interval(design: str, n_stories: int) -> None:
-    replicates = story_replicates if design == "story" else emotion_replicates
     for index in range(2):
         world, sample, estimates = _planted_layer(design, index, n_stories)
         for component, estimate in enumerate(estimates):
-            stream = [index, component]
-            fast = inverted_intervals.hybrid_interval(world, replicates, sample, component, estimate, 0.95, stream)
-            whole = _whole_grid_hybrid(world, replicates, sample, component, estimate, stream)
+            noise = _noise(world, sample, design, [index, component])
+            fast = inverted_intervals.hybrid_interval(world, noise, sample, component, estimate, 0.95)
+            whole = _whole_grid_hybrid(world, noise, sample, component, estimate)
             np.testing.assert_allclose(fast, whole, rtol=0, atol=1e-9)
             assert fast[0] <= estimate <= fast[1]
 
@@ -67,10 +74,10 @@ def test_the_profile_falls_back_to_the_union_where_it_holds_no_world(monkeypatch
         return real(*args, **kwargs) | {"inverted_profile": [np.nan, np.nan]}
 
     monkeypatch.setattr(world_inversion, "grid_intervals", no_profile)
-    interval = inverted_intervals.hybrid_interval(world, story_replicates, sample, 0, estimates[0], 0.95, [1])
+    noise = _noise(world, sample, "story", [1])
+    interval = inverted_intervals.hybrid_interval(world, noise, sample, 0, estimates[0], 0.95)
     monkeypatch.undo()
-    inversion = (inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint")
-    grid = world_inversion.replicate_grid(world, story_replicates, sample, 0, inversion, 0.95, [1])
+    grid = world_inversion.replicate_grid(world, noise, sample, 0, INVERSION, 0.95)
     whole = real(grid, estimates[0], float(world.eigenvalues[0]), 0.95)
     assert not np.allclose(whole["inverted_profile"], whole["inverted"])  # PC1 here takes the profile
     np.testing.assert_allclose(interval, whole["inverted"], rtol=0, atol=1e-9)
@@ -82,8 +89,8 @@ def test_an_r_of_zero_is_held_by_the_world_with_no_alignment() -> None:
     |r| of 0 gives the interval from 0 to that world's median |r| (at the strengths that hold the eigenvalue);
     every world's central range alone would hold none (the analysis would fall back to the bootstrap)."""
     world, sample, _ = _planted_layer("story", 0)
-    inversion = (inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint")
-    grid = world_inversion.replicate_grid(world, story_replicates, sample, 1, inversion, 0.95, [2])
+    noise = _noise(world, sample, "story", [2])
+    grid = world_inversion.replicate_grid(world, noise, sample, 1, INVERSION, 0.95)
     observed = float(world.eigenvalues[1])
     assert np.all(grid.alignments[0] == pytest.approx(0.0, abs=1e-12))
     assert np.all(grid.r[:, :, grid.at(0.025)] > 0)  # no world's central range reaches 0
@@ -93,8 +100,8 @@ def test_an_r_of_zero_is_held_by_the_world_with_no_alignment() -> None:
     r = grid.r[..., [grid.at(0.025), grid.at(0.5), grid.at(0.975)]]
     companion = (observed, grid.eigenvalue[..., [grid.at(0.025), grid.at(0.5), grid.at(0.975)]])
     assert np.all(np.isnan(world_inversion.inverted_interval(0.0, r, companion)))  # central ranges only
-    fast = inverted_intervals.hybrid_interval(world, story_replicates, sample, 1, 0.0, 0.95, [2])
-    np.testing.assert_allclose(fast, _whole_grid_hybrid(world, story_replicates, sample, 1, 0.0, [2]), atol=1e-9)
+    fast = inverted_intervals.hybrid_interval(world, noise, sample, 1, 0.0, 0.95)
+    np.testing.assert_allclose(fast, _whole_grid_hybrid(world, noise, sample, 1, 0.0), atol=1e-9)
     assert fast[0] == 0.0
 
 

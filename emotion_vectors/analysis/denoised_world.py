@@ -29,6 +29,7 @@ noise edge negligible.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +144,71 @@ def build_world(story_gram: np.ndarray, layout: StoryLayout, rng: np.random.Gene
     )
 
 
+@dataclass(frozen=True)
+class DesignNoise:
+    """The noise of ``B`` replicate data sets of one design, drawn once for every world of a layer: the worlds of
+    both components' inversion families draw the same random numbers, so they share it (:func:`story_noise`,
+    :func:`emotion_noise`; :func:`family_replicates` adds each world's truth).
+
+    Attributes:
+        gram: ``[B, n, n]`` double-centred noise Gram matrices of the replicate rows.
+        truth: ``[B, n, m]`` each replicate row's noise against ``U^T X`` (``U`` the sample's first ``m`` =
+            :func:`truth_rank` eigenvectors).
+        projections: ``[B, n, 2]`` each row's noise projected on the sample's PC1/PC2 directions.
+        rows: ``[B, n]`` the emotion behind each replicate row (emotion design); ``None`` for the story design,
+            whose row ``e`` is emotion ``e``.
+        valence, arousal: ``[B or 1, n]`` the rows' ratings.
+    """
+
+    gram: np.ndarray
+    truth: np.ndarray
+    projections: np.ndarray
+    rows: np.ndarray | None
+    valence: np.ndarray
+    arousal: np.ndarray
+
+
+def story_noise(world: World, sample: LayerSample, n_resamples: int, rng: np.random.Generator) -> DesignNoise:
+    """Story-design noise of ``n_resamples`` replicates: the same emotions, fresh noise for each emotion mean."""
+    noise, noise_means, projections = _story_draw(world, sample, n_resamples, rng)
+    truth = np.einsum("bef,ej->bfj", noise_means, world.eigenvectors[:, : truth_rank(world)])  # delta_f . U^T X
+    return DesignNoise(double_centre(noise), truth, projections, None, sample.valence[None], sample.arousal[None])
+
+
+def emotion_noise(
+    world: World, sample: LayerSample, n_resamples: int, rng: np.random.Generator, chunk: int = 128
+) -> DesignNoise:
+    """Emotion-design noise of ``n_resamples`` replicates: rows drawn from the emotions, each row's noise drawn
+    from a permutation of the emotions' residuals at the energy of the row's own emotion."""
+    basis = world.eigenvectors[:, : truth_rank(world)]
+    parts: list[tuple[np.ndarray, ...]] = []
+    for idx, source, scale, noise, noise_means, projections in _emotion_draws(world, sample, n_resamples, rng, chunk):
+        batch = np.arange(idx.shape[0])[:, None]
+        truth = (noise_means @ basis)[batch, source] * scale[..., None]  # noise of row e . U^T X
+        parts.append((double_centre(noise), truth, projections, idx))
+    gram, truth, projections, rows = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    return DesignNoise(gram, truth, projections, rows, sample.valence[rows], sample.arousal[rows])
+
+
+def family_replicates(
+    world: World,
+    projectors: np.ndarray,
+    sample: LayerSample,
+    noise: DesignNoise,
+    components: tuple[int, ...] = (0, 1),
+) -> list[dict[str, np.ndarray]]:
+    """Per world of ``projectors`` ``[W, n, n]`` (truths ``Mhat = P X`` sharing ``world``'s noise model), the
+    replicates ``Mhat + noise``: :func:`replicate_correlations`' Pearson r and the top two eigenvalues
+    (``"eigenvalues"``), solved together by :func:`family_correlations` for ``components``."""
+    mean_projections = np.einsum("ei,eik->ek", world.weights, sample.story_projections)
+    projections = [
+        (p @ mean_projections)[None if noise.rows is None else noise.rows] + noise.projections for p in projectors
+    ]
+    return family_correlations(
+        world, projectors, noise.gram, noise.truth, noise.rows, projections, noise.valence, noise.arousal, components
+    )
+
+
 def story_replicates(
     world: World,
     projectors: np.ndarray,
@@ -155,34 +221,25 @@ def story_replicates(
     """Story-scheme replicates of ``sample`` (every emotion rated): the same emotions, ``Mhat + fresh noise``.
 
     ``projectors`` ``[W, n, n]`` are the truths ``Mhat = P X`` of ``W`` worlds that share ``world``'s noise model
-    (``world.projector[None]`` for the world itself): every world gets the same noise draws, and the noise Gram
-    matrices are assembled once for all of them. The worlds differ from each other by a low-rank term, and
-    :func:`family_correlations` solves them together; ``dense=True`` assembles and solves every replicate Gram
-    matrix instead (the reference the tests hold it to). ``components``: which of PC1 (0) and PC2 (1) to solve
-    for (the other's statistics are NaN; the dense path always solves both).
+    (``world.projector[None]`` for the world itself): every world gets the same noise draws
+    (:func:`story_noise`), and :func:`family_replicates` solves them together; ``dense=True`` assembles and solves
+    every replicate Gram matrix instead (the reference the tests hold it to). ``components``: which of PC1 (0) and
+    PC2 (1) to solve for (the other's statistics are NaN; the dense path always solves both).
 
     Returns, per world, :func:`replicate_correlations`' statistics (Pearson's r only, unless ``dense``) and the
     replicates' top two eigenvalues (``"eigenvalues"``).
     """
-    valence, arousal = sample.valence, sample.arousal
-    delta = noise_weights(world, n_resamples, rng)
-    noise = assemble_grams(world.by_column, delta)
-    noise_means = np.einsum("bfl,fle->bef", delta, world.cross)  # x_e . delta_f
-    reference = sample.story_projections
-    noise_projections = np.einsum("bei,eik->bek", delta, reference)
-    mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
-    projections = [(p @ mean_projections)[None] + noise_projections for p in projectors]
     if not dense:
-        basis = world.eigenvectors[:, : truth_rank(world)]
-        noise_truth = np.einsum("bef,ej->bfj", noise_means, basis)  # delta_f . (X^T basis)
-        return family_correlations(
-            world, projectors, noise, noise_truth, None, projections, valence[None], arousal[None], components
-        )
+        return family_replicates(world, projectors, sample, story_noise(world, sample, n_resamples, rng), components)
+    noise, noise_means, noise_projections = _story_draw(world, sample, n_resamples, rng)
+    mean_projections = np.einsum("ei,eik->ek", world.weights, sample.story_projections)
     out = []
-    for p, projection in zip(projectors, projections, strict=True):
+    for p in projectors:
         signal_noise = p @ noise_means  # mhat_e . delta_f
         grams = (p @ world.gram @ p.T)[None] + signal_noise + signal_noise.transpose(0, 2, 1) + noise
-        out.append(replicate_correlations(grams, projection, None, valence[None], arousal[None], eigenvalues=True))
+        projection = (p @ mean_projections)[None] + noise_projections
+        ratings = (sample.valence[None], sample.arousal[None])
+        out.append(replicate_correlations(grams, projection, None, *ratings, eigenvalues=True))
     return out
 
 
@@ -197,19 +254,52 @@ def emotion_replicates(
     components: tuple[int, ...] = (0, 1),
 ) -> list[dict[str, np.ndarray]]:
     """Emotion-scheme replicates of ``sample`` (every emotion rated): rows ``Mhat[idx]`` plus noise drawn, row by
-    row, from a permutation of the emotions' residuals at the energy of the row's own emotion.
+    row, from a permutation of the emotions' residuals at the energy of the row's own emotion (:func:`emotion_noise`).
 
     Each emotion's noise is drawn once per replicate and every row takes a different emotion's (a permutation),
     so the replicate's noise Gram matrix is the emotions' noise Gram matrix re-indexed and rescaled: no story
     Gram block is gathered per row. ``projectors`` and the return value are as in :func:`story_replicates`
     (every world draws the same emotions, permutations and noise), and so are ``dense`` and ``components``.
     """
-    n, valence, arousal = sample.layout.n_emotions, sample.valence, sample.arousal
-    reference = sample.story_projections
-    mean_projections = np.einsum("ei,eik->ek", world.weights, reference)
+    if not dense:
+        noise = emotion_noise(world, sample, n_resamples, rng, chunk)
+        return family_replicates(world, projectors, sample, noise, components)
+    mean_projections = np.einsum("ei,eik->ek", world.weights, sample.story_projections)
     signals = [(p @ world.gram @ p.T, p @ mean_projections) for p in projectors]  # per world, not per chunk
-    basis = world.eigenvectors[:, : truth_rank(world)]
     outputs: list[dict[str, list[np.ndarray]]] = [{} for _ in projectors]
+    for idx, source, scale, noise, noise_means, projections_noise in _emotion_draws(
+        world, sample, n_resamples, rng, chunk
+    ):
+        batch = np.arange(idx.shape[0])[:, None, None]
+        for p, (signal, signal_projections), out in zip(projectors, signals, outputs, strict=True):
+            noise_signal = noise_means @ p.T  # noise of f against mhat_e
+            cross = noise_signal[batch, source[:, :, None], idx[:, None, :]] * scale[:, :, None]
+            grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
+            projection = signal_projections[idx] + projections_noise
+            ratings = (sample.valence[idx], sample.arousal[idx])
+            for name, values in replicate_correlations(grams, projection, None, *ratings, eigenvalues=True).items():
+                out.setdefault(name, []).append(values)
+    return [{name: np.concatenate(values) for name, values in out.items()} for out in outputs]
+
+
+def _story_draw(
+    world: World, sample: LayerSample, n_resamples: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(noise Gram [B, n, n] uncentred, x_e . delta_f [B, e, f], noise projections [B, n, 2])`` of the story
+    design's fresh noise ``delta`` of every emotion mean."""
+    delta = noise_weights(world, n_resamples, rng)
+    noise_means = np.einsum("bfl,fle->bef", delta, world.cross)  # x_e . delta_f
+    projections = np.einsum("bei,eik->bek", delta, sample.story_projections)
+    return assemble_grams(world.by_column, delta), noise_means, projections
+
+
+def _emotion_draws(
+    world: World, sample: LayerSample, n_resamples: int, rng: np.random.Generator, chunk: int
+) -> Iterator[tuple[np.ndarray, ...]]:
+    """Chunks of the emotion design's draws: ``(rows idx [m, n], noise source emotions [m, n], noise scale
+    [m, n], noise Gram of the rows [m, n, n] uncentred, noise of f against x_g [m, f, g], the rows' noise
+    projections [m, n, 2])``."""
+    n = sample.layout.n_emotions
     for lo in range(0, n_resamples, chunk):
         m = min(chunk, n_resamples - lo)
         batch = np.arange(m)[:, None, None]
@@ -218,29 +308,10 @@ def emotion_replicates(
         unscaled = noise_weights(world, m, rng)  # [m, f, l]: one draw per source emotion
         noise_grams = assemble_grams(world.by_column, unscaled)
         noise_means = np.einsum("bfl,flg->bfg", unscaled, world.cross)  # noise of f against x_g
-        noise_projections = np.einsum("bfl,flk->bfk", unscaled, reference)
+        noise_projections = np.einsum("bfl,flk->bfk", unscaled, sample.story_projections)
         scale = np.sqrt(world.energy[idx] / world.energy[source])  # [m, row]
         noise = noise_grams[batch, source[:, :, None], source[:, None, :]] * scale[:, :, None] * scale[:, None, :]
-        projections_noise = noise_projections[batch[:, :, 0], source] * scale[..., None]
-        projections = [signal_projections[idx] + projections_noise for _, signal_projections in signals]
-        if dense:
-            chunk_outs = []
-            for p, (signal, _), projection in zip(projectors, signals, projections, strict=True):
-                noise_signal = noise_means @ p.T  # noise of f against mhat_e
-                cross = noise_signal[batch, source[:, :, None], idx[:, None, :]] * scale[:, :, None]
-                grams = signal[idx[:, :, None], idx[:, None, :]] + cross + cross.transpose(0, 2, 1) + noise
-                chunk_outs.append(
-                    replicate_correlations(grams, projection, None, valence[idx], arousal[idx], eigenvalues=True)
-                )
-        else:
-            noise_truth = (noise_means @ basis)[batch[:, :, 0], source] * scale[..., None]  # noise of row e . basis
-            chunk_outs = family_correlations(
-                world, projectors, noise, noise_truth, idx, projections, valence[idx], arousal[idx], components
-            )
-        for chunk_out, outputs_p in zip(chunk_outs, outputs, strict=True):
-            for name, values in chunk_out.items():
-                outputs_p.setdefault(name, []).append(values)
-    return [{name: np.concatenate(values) for name, values in out.items()} for out in outputs]
+        yield idx, source, scale, noise, noise_means, noise_projections[batch[:, :, 0], source] * scale[..., None]
 
 
 def truth_rank(world: World) -> int:
@@ -271,7 +342,7 @@ def family_correlations(
 
     Args:
         projectors: ``[W, n, n]`` the worlds' truths (rows in the span of ``U``, else an error).
-        noise: ``[B, n, n]`` uncentred noise Gram matrices of the replicate rows.
+        noise: ``[B, n, n]`` double-centred noise Gram matrices of the replicate rows.
         noise_truth: ``[B, n, m]`` each replicate row's noise against ``U^T X``.
         rows: ``[B, n]`` the emotion behind each replicate row (emotion scheme), ``None`` for the story scheme.
         projections, valence, arousal: per world ``[B, n, 2]``, and ``[B or 1, n]`` ratings, as in
@@ -288,7 +359,7 @@ def family_correlations(
     truth_rows = factors[:, None] if rows is None else factors[:, rows]  # [W, 1 or B, n, m]
     values = world.eigenvalues[:m]
     shared, shared_core = _centred_update(truth_rows, noise_truth, values, ~varies, 1)
-    shared_matrices = double_centre(noise) + shared[0] @ shared_core @ np.swapaxes(shared[0], 1, 2)
+    shared_matrices = noise + shared[0] @ shared_core @ np.swapaxes(shared[0], 1, 2)
     noise_values, noise_vectors = np.linalg.eigh(shared_matrices)
     if not varies.any():  # one world, or worlds that do not differ: the shared matrices are the replicates
         order = noise_values.argsort(axis=1)[:, ::-1][:, list(components)]

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from emotion_vectors.analysis import world_inversion
-from emotion_vectors.analysis.denoised_world import World, build_world, emotion_replicates, story_replicates
+from emotion_vectors.analysis.denoised_world import DesignNoise, World, build_world, emotion_noise, story_noise
 from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.errors import AnalysisError
 
@@ -44,11 +44,8 @@ ALIGNMENTS = 8
 REPLICATES = 100
 #: The hybrid's switch: multiples of the edge strength a component's eigenvalue must be told apart from.
 SWITCH_EDGES = 1.4
-#: Which replicates each bootstrap scheme's inversion draws.
-DESIGN_REPLICATES: dict[str, Callable[..., list[dict[str, np.ndarray]]]] = {
-    "story": story_replicates,
-    "emotion": emotion_replicates,
-}
+#: The noise each bootstrap scheme's inversion draws (once per layer, shared by both components' worlds).
+DESIGN_NOISE: dict[str, Callable[..., DesignNoise]] = {"story": story_noise, "emotion": emotion_noise}
 
 
 def layer_inverted_intervals(
@@ -79,33 +76,28 @@ def layer_inverted_intervals(
         )
     world = build_world(sample.story_gram, sample.layout, rng)
     stream = [int(x) for x in rng.integers(0, 2**32, size=4)]
+    noise = DESIGN_NOISE[scheme](world, sample, REPLICATES, np.random.default_rng(stream))
     return {
-        name: hybrid_interval(world, DESIGN_REPLICATES[scheme], sample, component, estimates[name], confidence, stream)
+        name: hybrid_interval(world, noise, sample, component, estimates[name], confidence)
         for component, name in enumerate(INVERTED_STATISTICS)
     }
 
 
 def hybrid_interval(
-    world: World,
-    replicates: Callable[..., list[dict[str, np.ndarray]]],
-    sample: LayerSample,
-    component: int,
-    estimate: float,
-    confidence: float,
-    stream: list[int],
+    world: World, noise: DesignNoise, sample: LayerSample, component: int, estimate: float, confidence: float
 ) -> tuple[float, float]:
     """The hybrid inversion's interval of r of ``component`` (0: PC1-valence, 1: PC2-arousal), replicating only
-    the strength rows it reads (module docstring).
+    the strength rows it reads (module docstring) from the design's ``noise`` (one replicate per data set it holds).
 
     Equal to ``grid_intervals(replicate_grid(...), ..., hybrid_edges=(SWITCH_EDGES,))`` of the whole grid
     (:mod:`~emotion_vectors.analysis.world_inversion`) with ``ALIGNMENTS`` alignments and ``REPLICATES`` data sets,
     except where the profile holds no world: there it is the union's (the coverage study counts such a data set as
     a miss; it happens in at most one data set in a hundred). ``(nan, nan)`` when the union holds none either.
     """
-    grid = _LazyGrid(world, replicates, sample, component, confidence, stream)
+    grid = _LazyGrid(world, noise, sample, component, confidence)
     strengths, observed = grid.strengths, float(world.eigenvalues[component])
     switch = np.flatnonzero(np.abs(strengths - SWITCH_EDGES) < 1e-9)
-    reach = 1 if replicates is story_replicates else 2  # fresh emotions spread the eigenvalue over more rows
+    reach = 1 if noise.rows is None else 2  # fresh emotions spread the eigenvalue over more rows
     guess = [row for row in _first_guess(world, component, strengths, reach) if 0 <= row < strengths.size]
     grid.ensure([*switch.tolist(), *guess])
     alpha = (1 - confidence) / 2
@@ -130,19 +122,13 @@ def whole_grid_rule(intervals: Mapping[str, Sequence[float]]) -> list[float]:
 
 
 class _LazyGrid:
-    """The inversion grid of one component, replicated a few strength rows at a time: every row draws the same
-    random numbers (``stream``), so a row replicated alone is the whole grid's row."""
+    """The inversion grid of one component, replicated a few strength rows at a time: every row adds its truths to
+    the same noise, so a row replicated alone is the whole grid's row."""
 
     def __init__(
-        self,
-        world: World,
-        replicates: Callable[..., list[dict[str, np.ndarray]]],
-        sample: LayerSample,
-        component: int,
-        confidence: float,
-        stream: list[int],
+        self, world: World, noise: DesignNoise, sample: LayerSample, component: int, confidence: float
     ) -> None:
-        self.arguments = (world, replicates, sample, component, (ALIGNMENTS, REPLICATES, "joint"), confidence, stream)
+        self.arguments = (world, noise, sample, component, (ALIGNMENTS, "joint"), confidence)
         self.strengths = world_inversion.joint_strengths(world, component) / world.edge_strength
         self.rows: dict[int, world_inversion.ReplicateGrid] = {}
 

@@ -9,12 +9,11 @@ says what it shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from emotion_vectors.analysis.denoised_world import World
+from emotion_vectors.analysis.denoised_world import DesignNoise, World, family_replicates
 from emotion_vectors.analysis.layer_sample import LayerSample
 
 
@@ -285,29 +284,28 @@ def conditional_quantiles(r: np.ndarray, eigenvalue: np.ndarray, observed: float
 
 def replicate_grid(
     world: World,
-    replicates: Callable[..., list[dict[str, np.ndarray]]],
+    noise: DesignNoise,
     sample: LayerSample,
     component: int,
-    inversion: tuple[int, int, str],
+    inversion: tuple[int, str],
     confidence: float,
-    stream: list[int],
     rows: np.ndarray | None = None,
 ) -> ReplicateGrid:
     """Replicates of every world of the inversion grid of PC1-valence (``component`` 0) or PC2-arousal r (1).
 
-    The world's component is tilted along a grid (``inversion = (grid points, replicates per point, strength
-    rule)``, :func:`tilted_projectors`); every point draws the same random numbers (seed ``stream``), so the
-    quantile curves are smooth along the grid and a grid built a few rows at a time is the same grid. With the
+    The world's component is tilted along a grid (``inversion = (grid points, strength rule)``,
+    :func:`tilted_projectors`); every point adds its truth to the same ``noise`` (one replicate per data set it
+    holds, :func:`~emotion_vectors.analysis.denoised_world.story_noise` or ``emotion_noise``), so the quantile
+    curves are smooth along the grid and a grid built a few rows at a time is the same grid. With the
     ``"joint"`` rule the grid is alignments x :func:`joint_strengths`.
 
     Args:
-        replicates: :func:`story_replicates` or :func:`emotion_replicates`.
         sample: The layer (every emotion rated).
         rows: With the ``"joint"`` rule, only these rows (indices into :func:`joint_strengths`, ascending).
     """
     name = ("pc1_valence_r", "pc2_arousal_r")[component]
     rating = (sample.valence, sample.arousal)[component]
-    n_grid, n_replicates, rule = inversion
+    n_grid, rule = inversion
     alpha = (1 - confidence) / 2
     levels = np.unique(np.round([*GRID_LEVELS, alpha, 0.5, 1 - alpha], 12))
     if rule == "joint":
@@ -321,9 +319,7 @@ def replicate_grid(
         strengths = np.empty(0)
     observed = float(world.eigenvalues[component])
     r_quantiles, eigenvalue_quantiles, conditional = [], [], []
-    draws_per_world = replicates(
-        world, np.array(projectors), sample, n_replicates, np.random.default_rng(stream), components=(component,)
-    )
+    draws_per_world = family_replicates(world, np.array(projectors), sample, noise, components=(component,))
     for draws in draws_per_world:
         finite = np.isfinite(draws[name])
         r, eigenvalue = np.abs(draws[name][finite]), draws["eigenvalues"][finite, component]
