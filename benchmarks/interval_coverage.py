@@ -312,36 +312,50 @@ def story_data(
     return layout, rows @ rows.T, contrast @ contrast.T
 
 
+def planted_sample(
+    design: str, spec: Planted, fixed: tuple[np.ndarray, ...] | None, index: int, seed: int
+) -> tuple[list[int], np.random.Generator, LayerSample, dict[str, float]]:
+    """Data set ``index`` of a cell: ``(its seed stream, the generator after drawing it, the layer, its
+    estimates)``; the story design keeps the ``fixed`` emotions, the emotion design draws its own."""
+    stream = [seed, spec.n_stories, 0 if design == "story" else 1, index]
+    rng = np.random.default_rng(stream)
+    valence, arousal, vectors = fixed if design == "story" else draw_emotions(spec, rng)
+    layout, story_gram, gram = story_data(spec, valence, arousal, vectors, rng)
+    geo = layer_geometry(gram, valence, arousal, np.arange(spec.n_emotions))
+    sample = LayerSample(story_gram, layout, gram, geo.scores[:, :2], valence, arousal)
+    return stream, rng, sample, {"pc1_valence_r": geo.pc1_valence_r, "pc2_arousal_r": geo.pc2_arousal_r}
+
+
+def resample_draws(design: str, sample: LayerSample, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """The bootstrap's draws of a data set (story weights or emotion indices), which come before its world's."""
+    if design == "story":
+        return bootstrap.story_resample_weights(sample.layout, n_resamples, rng)
+    return bootstrap.emotion_resample_indices(sample.layout.n_emotions, n_resamples, rng)
+
+
 def one_dataset(
     task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, int, float, int, int, tuple[int, int, str]],
 ) -> dict[str, Any]:
     """Estimates and every interval of one simulated data set."""
     design, spec, fixed, index, n_resamples, confidence, seed, n_unscaled, inversion = task
-    stream = [seed, spec.n_stories, 0 if design == "story" else 1, index]
-    rng = np.random.default_rng(stream)
     with threadpool_limits(limits=1, user_api="blas"):
-        valence, arousal, vectors = fixed if design == "story" else draw_emotions(spec, rng)
-        rated = np.arange(spec.n_emotions)
-        layout, story_gram, gram = story_data(spec, valence, arousal, vectors, rng)
-        geo = layer_geometry(gram, valence, arousal, rated)
-        sample = LayerSample(story_gram, layout, gram, geo.scores[:, :2], valence, arousal)
-        estimates = {"pc1_valence_r": geo.pc1_valence_r, "pc2_arousal_r": geo.pc2_arousal_r}
+        stream, rng, sample, estimates = planted_sample(design, spec, fixed, index, seed)
+        layout, story_gram, gram = sample.layout, sample.story_gram, sample.gram
+        valence, arousal, rated = sample.valence, sample.arousal, np.arange(spec.n_emotions)
+        draws = resample_draws(design, sample, n_resamples, rng)
         replicates: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]] = {}
         if design == "story":
-            weights = bootstrap.story_resample_weights(layout, n_resamples, rng)
             variants = [("story", rescale_story_gram(layout, story_gram))]
             if spec.n_stories <= UNSCALED_MAX_STORIES and index < n_unscaled:
                 variants.append(("story_unscaled", story_gram))
             for variant, grams in variants:
                 resampled = sample.with_story_gram(grams)
-                boot = bootstrap.story_bootstrap_layer(resampled, weights)
+                boot = bootstrap.story_bootstrap_layer(resampled, draws)
                 jack = None if variant in NO_BCA else story_jackknife_layer(resampled)
                 replicates[variant] = (boot, jack)
         else:
             args = (gram, sample.scores, valence, arousal, rated)
-            boot = bootstrap.emotion_bootstrap_layer(
-                *args, bootstrap.emotion_resample_indices(spec.n_emotions, n_resamples, rng)
-            )
+            boot = bootstrap.emotion_bootstrap_layer(*args, draws)
             jack = bootstrap.emotion_bootstrap_layer(
                 *args, bootstrap.emotion_jackknife_indices(spec.n_emotions), float32=True
             )
@@ -537,14 +551,15 @@ def markdown_table(study: dict[str, Any]) -> str:
 
 
 def _inversion_note(study: dict[str, Any]) -> str:
-    """What the table's ``inverted`` rows are: the analysis's method (a packaged study, ``invert_grids.py
-    --package``) or the study's own rules (``--inversion``)."""
+    """What the table's ``inverted`` rows are: the analysis's method (a packaged study,
+    ``benchmarks/inverted_coverage.py``) or the study's own rules (``--inversion``)."""
     if "inverted_switch_edges" in study:
         return (
             ' `inverted` under a shipped scheme: the analysis\'s `ci_method = "inverted"` (test inversion over {} '
             "alignments x the strength grid, {} replicates per world; the profile where the eigenvalue clears every "
             "world at {:g} edge strengths, the union elsewhere or where the profile holds no world), on the same "
-            "data sets, from their saved grids (`benchmarks/invert_grids.py --package`)."
+            "data sets, by the analysis's own code "
+            "(`benchmarks/inverted_coverage.py`)."
         ).format(*study["inversion"][:2], study["inverted_switch_edges"])
     if not study.get("inversion", [0])[0]:
         return ""

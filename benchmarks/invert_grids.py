@@ -14,10 +14,7 @@ cell's design-level r drawn again from ``N`` fresh data sets, e.g. to judge olde
 500, against a precise one. An exploration tool: levels and rules picked on these data sets must
 be confirmed on fresh ones (another ``--seed``, or data sets beyond the first ``--datasets``).
 
-``--package emotion_vectors/data/interval_coverage.json`` adds the analysis's ``inverted`` method
-(:func:`~emotion_vectors.analysis.inverted_intervals.whole_grid_rule`) to every cell of the packaged study, from
-runs of its seed whose grids hold the cell's data sets (the same data sets, judged against the cell's own targets),
-and rewrites ``docs/interval_coverage.md`` from it (:func:`package_inverted`).
+The packaged study's ``inverted`` rows come from the analysis's own code instead (``benchmarks/inverted_coverage.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion_vectors.analysis import inverted_intervals, world_inversion
+from emotion_vectors.analysis import world_inversion
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import interval_coverage  # noqa: E402  (sibling scripts, not a package)
@@ -119,74 +116,6 @@ def pooled(summaries: list[dict[str, dict[str, dict[str, float]]]]) -> dict[str,
     return out
 
 
-def package_inverted(package: dict, runs: list[tuple[dict, list[dict]]], confidence: float) -> dict:
-    """``package`` (the packaged coverage study) with ``summary[design]["inverted"]`` in every cell: the
-    analysis's inverted intervals of the cell's data sets 0..n-1, from the grids of ``runs`` (``(study, grid
-    cells)`` pairs) of the package's seed, judged against the cell's targets. Every data set must come from
-    exactly one run, and every run must have inverted with the analysis's grid."""
-    design_grid = [inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint"]
-    edges = (inverted_intervals.SWITCH_EDGES,)
-    for cell in package["cells"]:
-        key = (cell["design"], cell["n_stories"])
-        parts = []
-        for study, grid_cells in runs:
-            first = {(c["design"], c["n_stories"]): c.get("first_dataset", 0) for c in study["cells"]}
-            if study["seed"] != package["seed"] or key not in first:
-                continue
-            if list(study["inversion"]) != design_grid:
-                raise ValueError(f"a run inverted with {study['inversion']}, the analysis with {design_grid}")
-            parts += [(first[key], c["datasets"]) for c in grid_cells if (c["design"], c["n_stories"]) == key]
-        parts.sort(key=lambda part: part[0])
-        starts = [sum(len(datasets) for _, datasets in parts[:i]) for i in range(len(parts))]
-        if [start for start, _ in parts] != starts or sum(len(d) for _, d in parts) != cell["n_datasets"]:
-            held = [(start, start + len(datasets)) for start, datasets in parts]
-            raise ValueError(f"{key}: the grids hold data sets {held}, not 0-{cell['n_datasets'] - 1} once each")
-        inverted = []
-        for index, saved in enumerate(dataset for _, datasets in parts for dataset in datasets):
-            if not has_joint_strengths(saved):
-                raise ValueError(
-                    f"{key}: data set {index} was inverted over strength rows "
-                    f"{[saved[name]['strengths'] for name in STATISTICS]}, not over those of the analysis's grid "
-                    "(world_inversion.joint_strengths): an earlier version of the study; run it again"
-                )
-            intervals = {
-                name: inverted_intervals.whole_grid_rule(
-                    world_inversion.grid_intervals(
-                        load_grid(saved[name]),
-                        saved[name]["estimate"],
-                        saved[name]["observed_eigenvalue"],
-                        confidence,
-                        hybrid_edges=edges,
-                    )
-                )
-                for name in STATISTICS
-            }
-            estimates = {name: saved[name]["estimate"] for name in STATISTICS}
-            inverted.append({"estimates": estimates, "intervals": {"grid": {"inverted": intervals}}})
-        cell["summary"][cell["design"]]["inverted"] = summarise(inverted, cell["targets"])["grid"]["inverted"]
-    return package | {"inversion": design_grid, "inverted_switch_edges": inverted_intervals.SWITCH_EDGES}
-
-
-def has_joint_strengths(saved: dict, tolerance: float = 1e-6) -> bool:
-    """Whether one saved data set's two grids have the strength rows
-    :func:`~emotion_vectors.analysis.world_inversion.joint_strengths` gives (the study tried others before): every
-    row of PC1's grid and all but the last of PC2's on the ladder (``JOINT_STRENGTHS`` continued in steps of
-    ``sqrt(2)``), PC2's last row PC1's debiased strength ``s`` (off the ladder), with PC1's rows reaching ``2 s``
-    and stopping at the first step that does."""
-    base = world_inversion.JOINT_STRENGTHS
-    first = np.asarray(saved["pc1_valence_r"]["strengths"])
-    second = np.asarray(saved["pc2_arousal_r"]["strengths"])
-    ladder = np.asarray([*base, *(base[-1] * np.sqrt(2) ** np.arange(1, 40))])
-
-    def on_ladder(rows: np.ndarray) -> np.ndarray:
-        return np.min(np.abs(np.log(rows[:, None] / ladder[None, :])), axis=1) < tolerance
-
-    if not (np.all(on_ladder(first)) and np.all(on_ladder(second[:-1]))) or on_ladder(second[-1:])[0]:
-        return False
-    top = first.max()
-    return bool(top >= 2 * second[-1] * (1 - tolerance) and (top <= base[-1] or top / np.sqrt(2) < 2 * second[-1]))
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--study", type=Path, nargs="+", required=True, help="the coverage studies' JSON (--json)")
@@ -213,11 +142,6 @@ def _parser() -> argparse.ArgumentParser:
         help="draw each cell's design-level r again from this many fresh data sets (0: the study's own)",
     )
     parser.add_argument("--workers", type=int, default=2, help="processes for --reference")
-    parser.add_argument(
-        "--package",
-        type=Path,
-        help="add the analysis's inverted method to this packaged coverage study (and rewrite its Markdown table)",
-    )
     return parser
 
 
@@ -230,12 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     by_cell: dict[tuple[str, int, int | None, float], list[dict]] = {}
     seen: dict[tuple, Path] = {}
     precise: dict[tuple, dict[str, dict[str, float]]] = {}
-    runs = []
     for study_path, grids_path in zip(args.study, args.grids, strict=True):
         study = json.loads(study_path.read_text())
         cells = {(c["design"], c["n_stories"]): c for c in study["cells"]}
-        runs.append((study, json.loads(grids_path.read_text())))
-        for cell in runs[-1][1]:
+        for cell in json.loads(grids_path.read_text()):
             key = (cell["design"], cell["n_stories"])
             # each seed plants its own story-design geometry; the emotion design draws from one population
             identity = (*key, study["seed"] if key[0] == "story" else None)
@@ -260,11 +182,6 @@ def main(argv: list[str] | None = None) -> int:
             _print_rows(
                 f"pooled over {len(summaries)} runs ({_where(seed)})", (design, stories), level, pooled(summaries)
             )
-    if args.package:
-        package = package_inverted(json.loads(args.package.read_text()), runs, args.confidence)
-        args.package.write_text(json.dumps(package, indent=1, sort_keys=True) + "\n")
-        interval_coverage.DEFAULT_MARKDOWN.write_text(interval_coverage.markdown_table(package))
-        print(f"\nwrote the inverted method into {args.package} and {interval_coverage.DEFAULT_MARKDOWN}")
     return 0
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -484,50 +483,22 @@ def test_the_emotion_designs_target_is_the_same_at_every_seed() -> None:
     assert story[0] != story[1]
 
 
-@pytest.mark.parametrize("spikes", [(30.0, 12.0), (300.0, 2.1), (9.0, 8.5)])
-def test_the_package_tells_the_analysis_strength_rows_from_earlier_ones(spikes: tuple[float, float]) -> None:
-    """``invert_grids.has_joint_strengths`` accepts the rows ``joint_strengths`` gives for worlds of PC1 and PC2 at
-    these strengths (edge strength 2.5) and refuses the study's earlier grids: PC1's reaching down to PC2's
-    strength, PC2's stopping below PC1's."""
-    invert = load_benchmark("invert_grids")
-    world = SimpleNamespace(spikes=np.array(spikes), edge_strength=2.5)
-    rows = [_study().world_inversion.joint_strengths(world, c) / world.edge_strength for c in (0, 1)]
-    saved = {name: {"strengths": list(r)} for name, r in zip(("pc1_valence_r", "pc2_arousal_r"), rows, strict=True)}
-    assert invert.has_joint_strengths(saved)
-    down_to_pc2 = [spikes[1] / world.edge_strength, *rows[0]]
-    assert not invert.has_joint_strengths(saved | {"pc1_valence_r": {"strengths": down_to_pc2}})
-    below_pc1 = list(rows[1][:-1])
-    assert not invert.has_joint_strengths(saved | {"pc2_arousal_r": {"strengths": below_pc1}})
-
-
 @pytest.mark.slow
-def test_the_packaged_study_gains_the_analysis_inverted_method_from_saved_grids(tmp_path) -> None:
-    """``invert_grids.py --package``: the analysis's ``inverted`` intervals of the packaged cell's data sets are the
-    study's hybrid at the analysis's switch (no data set here leaves it empty), judged against the cell's targets;
-    grids that do not hold every data set of the cell once are refused."""
-    study_json, grids_json = tmp_path / "study.json", tmp_path / "grids.json"
+def test_the_packaged_study_gains_the_analysis_inverted_method(tmp_path) -> None:
+    """``inverted_coverage.py``: the analysis's ``inverted`` intervals of the packaged cell's data sets, drawn again
+    from the study's streams, are the study's hybrid at the analysis's switch over the whole grid of the same data
+    sets and worlds (no data set here leaves it empty), judged against the cell's targets."""
+    study_json = tmp_path / "study.json"
+    replicates = _study().inverted_intervals.REPLICATES
     args = "--seed 4 --stories 3 --designs story --datasets 3 --resamples 20 --reference 16 --unscaled-datasets 0"
-    args += f" --inversion 8 100 --inversion-strength joint --workers 1 --markdown {tmp_path / 'study.md'}"
-    assert _study().main([*args.split(), "--json", str(study_json), "--grids", str(grids_json)]) == 0
-    study, grids = json.loads(study_json.read_text()), json.loads(grids_json.read_text())
-    invert = load_benchmark("invert_grids")
-    package = invert.package_inverted(json.loads(study_json.read_text()), [(study, grids)], 0.95)
+    args += f" --inversion 8 {replicates} --inversion-strength joint --workers 1 --markdown {tmp_path / 'study.md'}"
+    assert _study().main([*args.split(), "--json", str(study_json)]) == 0
+    package = load_benchmark("inverted_coverage").package_inverted(json.loads(study_json.read_text()), workers=1)
     (cell,) = package["cells"]
     hybrid = cell["summary"]["story_denoised"]["inverted_hybrid_1.4"]
     for name in ("pc1_valence_r", "pc2_arousal_r"):
         assert hybrid[name]["undefined"] == 0
         for key in ("coverage", "contains_estimate", "median_width", "below_target", "above_target"):
-            assert cell["summary"]["story"]["inverted"][name][key] == pytest.approx(hybrid[name][key], rel=1e-12)
-    assert package["inverted_switch_edges"] == 1.4
+            assert cell["summary"]["story"]["inverted"][name][key] == pytest.approx(hybrid[name][key], rel=1e-9)
+    assert package["inversion"] == [8, replicates, "joint"] and package["inverted_switch_edges"] == 1.4
     assert 'the analysis\'s `ci_method = "inverted"`' in _study().markdown_table(package)
-    study["cells"][0]["n_datasets"] = 4
-    with pytest.raises(ValueError, match="not 0-3 once each"):
-        invert.package_inverted(study, [(study, grids)], 0.95)
-    coarse = study | {"inversion": [3, 20, "joint"]}
-    with pytest.raises(ValueError, match=r"a run inverted with \[3, 20, 'joint'\], the analysis with \[8, 100"):
-        invert.package_inverted(study, [(coarse, grids)], 0.95)
-    study["cells"][0]["n_datasets"] = 3
-    first = grids[0]["datasets"][0]["pc2_arousal_r"]
-    first["strengths"] = first["strengths"][:-1]
-    with pytest.raises(ValueError, match="data set 0 was inverted over strength rows"):
-        invert.package_inverted(study, [(study, grids)], 0.95)

@@ -1,0 +1,100 @@
+"""The analysis's ``inverted`` method on the packaged coverage study's own data sets, written into the package.
+
+Usage: ``python benchmarks/inverted_coverage.py [--package emotion_vectors/data/interval_coverage.json]
+[--workers 2]``
+
+For every cell of the packaged study (``benchmarks/interval_coverage.py``) the script draws the cell's data sets
+again (the study's seed streams and, before each world, the study's bootstrap draws, so every data set and its
+denoised world are the study's) and gives each PC1-valence and PC2-arousal r the interval the analysis gives with
+``ci_method = "inverted"``: :func:`~emotion_vectors.analysis.inverted_intervals.hybrid_interval` over the noise of
+:data:`~emotion_vectors.analysis.inverted_intervals.REPLICATES` replicate data sets of the design, drawn once per
+data set from the study's inversion stream. The intervals are judged against the cell's own design-level r
+(:func:`interval_coverage.summarise`) and written as the cell's ``inverted`` row, with the grid the analysis
+inverts over; ``docs/interval_coverage.md`` (and through the package the paper's appendix) is rewritten from it.
+An empty interval (no world holds the sample) counts as a miss here; the analysis falls back to the bootstrap's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from emotion_vectors.analysis import inverted_intervals
+from emotion_vectors.analysis.denoised_world import build_world
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import interval_coverage  # noqa: E402  (sibling scripts, not a package)
+from interval_coverage import STATISTICS, Planted  # noqa: E402
+
+DEFAULT_PACKAGE = Path(__file__).resolve().parents[1] / "emotion_vectors" / "data" / "interval_coverage.json"
+
+
+def inverted_dataset(task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, int, int, float]) -> dict[str, Any]:
+    """The estimates and the analysis's inverted intervals of one data set of the study."""
+    design, spec, fixed, index, n_resamples, seed, confidence = task
+    with threadpool_limits(limits=1, user_api="blas"):
+        stream, rng, sample, estimates = interval_coverage.planted_sample(design, spec, fixed, index, seed)
+        interval_coverage.resample_draws(design, sample, n_resamples, rng)  # the study draws these first
+        world = build_world(sample.story_gram, sample.layout, rng)
+        draw = inverted_intervals.DESIGN_NOISE[design]
+        noise = draw(world, sample, inverted_intervals.REPLICATES, np.random.default_rng([*stream, 5]))
+        intervals = {
+            name: list(inverted_intervals.hybrid_interval(world, noise, sample, c, estimates[name], confidence))
+            for c, name in enumerate(STATISTICS)
+        }
+    return {"estimates": estimates, "intervals": {"analysis": {"inverted": intervals}}}
+
+
+def package_inverted(package: dict[str, Any], workers: int) -> dict[str, Any]:
+    """``package`` with ``summary[design]["inverted"]`` in every cell, over the cell's data sets."""
+    for cell in package["cells"]:
+        design = cell["design"]
+        spec = Planted(n_stories=cell["n_stories"], n_nuisance=package["planted"]["n_nuisance"])
+        fixed = interval_coverage.fixed_emotions(spec, package["seed"]) if design == "story" else None
+        first = cell.get("first_dataset", 0)
+        tasks = [
+            (design, spec, fixed, i, package["n_resamples"], package["seed"], package["confidence"])
+            for i in range(first, first + cell["n_datasets"])
+        ]
+        if workers > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                datasets = list(pool.map(inverted_dataset, tasks, chunksize=4))
+        else:
+            datasets = [inverted_dataset(task) for task in tasks]
+        cell["summary"][design]["inverted"] = interval_coverage.summarise(datasets, cell["targets"])["analysis"][
+            "inverted"
+        ]
+    grid = [inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint"]
+    return package | {"inversion": grid, "inverted_switch_edges": inverted_intervals.SWITCH_EDGES}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--package", type=Path, default=DEFAULT_PACKAGE, help="the packaged coverage study")
+    parser.add_argument("--markdown", type=Path, default=interval_coverage.DEFAULT_MARKDOWN)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    package = package_inverted(json.loads(args.package.read_text()), args.workers)
+    args.package.write_text(json.dumps(package, indent=1, sort_keys=True) + "\n")
+    args.markdown.write_text(interval_coverage.markdown_table(package))
+    for cell in package["cells"]:
+        row = cell["summary"][cell["design"]]["inverted"]
+        coverage = " / ".join(f"{row[name]['coverage']:.3f}" for name in STATISTICS)
+        print(f"{cell['n_stories']} stories, {cell['design']} design: inverted covers {coverage}")
+    print(
+        f"wrote {args.package} and {args.markdown} in {time.perf_counter() - start:.0f} s on {args.workers} worker(s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
