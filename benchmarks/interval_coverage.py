@@ -557,8 +557,8 @@ def _inversion_note(study: dict[str, Any]) -> str:
         return (
             ' `inverted` under a shipped scheme: the analysis\'s `ci_method = "inverted"` (test inversion over {} '
             "alignments x the strength grid, {} replicates per world; the profile where the eigenvalue clears every "
-            "world at {:g} edge strengths, the union elsewhere or where the profile holds no world), on the same "
-            "data sets, by the analysis's own code "
+            "world at {:g} edge strengths, the union elsewhere or where the profile holds no world; each world's "
+            "range at Weibull's quantile positions), on the same data sets, by the analysis's own code "
             "(`benchmarks/inverted_coverage.py`)."
         ).format(*study["inversion"][:2], study["inverted_switch_edges"])
     if not study.get("inversion", [0])[0]:

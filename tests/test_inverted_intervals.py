@@ -186,3 +186,20 @@ def test_the_inversion_refuses_data_it_cannot_build_a_world_from() -> None:
         inverted_intervals.layer_inverted_intervals(
             LayerSample(*args, unrated, ratings), estimates, "story", 0.95, np.random.default_rng(0)
         )
+
+
+@pytest.mark.parametrize("replicates", [50, 100])
+def test_a_worlds_central_range_holds_a_fresh_draw_at_the_nominal_rate(replicates: int) -> None:
+    """Closed form: with Weibull's plotting position the central 95 % range of ``m`` replicates holds an independent
+    draw of the same (continuous, here skewed) distribution with probability exactly 0.95; numpy's default position
+    holds it with probability ``0.95 (m - 1) / (m + 1)``, which the inversion's test used before."""
+    rng = np.random.default_rng(0)
+    trials = 100_000
+    draws = rng.exponential(size=(trials, replicates))
+    fresh = rng.exponential(size=trials)
+    low, high = world_inversion.replicate_quantiles(draws, np.array([0.025, 0.975]))
+    assert np.mean((low <= fresh) & (fresh <= high)) == pytest.approx(0.95, abs=0.004)
+    low, high = np.quantile(draws, [0.025, 0.975], axis=1)
+    assert np.mean((low <= fresh) & (fresh <= high)) == pytest.approx(
+        0.95 * (replicates - 1) / (replicates + 1), abs=0.004
+    )
