@@ -367,7 +367,7 @@ def one_dataset(
         inverted: dict[str, dict[str, list[float]]] = {}
         grids: dict[str, dict[str, Any]] = {}
         if inversion[0] > 0:
-            draw = denoised_world.story_noise if design == "story" else denoised_world.emotion_noise
+            draw = inverted_intervals.DESIGN_NOISE[design]
             noise = draw(world, sample, inversion[1], np.random.default_rng([*stream, 5]))
             for component, name in enumerate(STATISTICS):
                 grid = world_inversion.replicate_grid(

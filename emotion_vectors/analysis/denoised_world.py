@@ -200,7 +200,7 @@ def family_replicates(
     """Per world of ``projectors`` ``[W, n, n]`` (truths ``Mhat = P X`` sharing ``world``'s noise model), the
     replicates ``Mhat + noise``: :func:`replicate_correlations`' Pearson r and the top two eigenvalues
     (``"eigenvalues"``), solved together by :func:`family_correlations` for ``components``."""
-    mean_projections = np.einsum("ei,eik->ek", world.weights, sample.story_projections)
+    mean_projections = _mean_projections(world, sample)
     projections = [
         (p @ mean_projections)[None if noise.rows is None else noise.rows] + noise.projections for p in projectors
     ]
@@ -232,13 +232,13 @@ def story_replicates(
     if not dense:
         return family_replicates(world, projectors, sample, story_noise(world, sample, n_resamples, rng), components)
     noise, noise_means, noise_projections = _story_draw(world, sample, n_resamples, rng)
-    mean_projections = np.einsum("ei,eik->ek", world.weights, sample.story_projections)
+    mean_projections = _mean_projections(world, sample)
+    ratings = (sample.valence[None], sample.arousal[None])
     out = []
     for p in projectors:
         signal_noise = p @ noise_means  # mhat_e . delta_f
         grams = (p @ world.gram @ p.T)[None] + signal_noise + signal_noise.transpose(0, 2, 1) + noise
         projection = (p @ mean_projections)[None] + noise_projections
-        ratings = (sample.valence[None], sample.arousal[None])
         out.append(replicate_correlations(grams, projection, None, *ratings, eigenvalues=True))
     return out
 
@@ -264,7 +264,7 @@ def emotion_replicates(
     if not dense:
         noise = emotion_noise(world, sample, n_resamples, rng, chunk)
         return family_replicates(world, projectors, sample, noise, components)
-    mean_projections = np.einsum("ei,eik->ek", world.weights, sample.story_projections)
+    mean_projections = _mean_projections(world, sample)
     signals = [(p @ world.gram @ p.T, p @ mean_projections) for p in projectors]  # per world, not per chunk
     outputs: list[dict[str, list[np.ndarray]]] = [{} for _ in projectors]
     for idx, source, scale, noise, noise_means, projections_noise in _emotion_draws(
@@ -280,6 +280,11 @@ def emotion_replicates(
             for name, values in replicate_correlations(grams, projection, None, *ratings, eigenvalues=True).items():
                 out.setdefault(name, []).append(values)
     return [{name: np.concatenate(values) for name, values in out.items()} for out in outputs]
+
+
+def _mean_projections(world: World, sample: LayerSample) -> np.ndarray:
+    """``[n, 2]`` the full-sample emotion means projected on the sample's PC1/PC2 directions."""
+    return np.einsum("ei,eik->ek", world.weights, sample.story_projections)
 
 
 def _story_draw(
