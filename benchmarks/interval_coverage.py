@@ -373,9 +373,12 @@ def one_dataset(
                 grid = world_inversion.replicate_grid(
                     world, noise, sample, component, (inversion[0], inversion[2]), confidence
                 )
+                own = world_inversion.own_strength_row(
+                    world, noise, sample, component, (inversion[0], inversion[2]), confidence
+                )
                 eigenvalue = float(world.eigenvalues[component])
                 for method, interval in world_inversion.grid_intervals(
-                    grid, estimates[name], eigenvalue, confidence, hybrid_edges=HYBRID_EDGES
+                    grid, estimates[name], eigenvalue, confidence, hybrid_edges=HYBRID_EDGES, own=own
                 ).items():
                     inverted.setdefault(method, {})[name] = interval
                 grids[name] = {"estimate": estimates[name], "observed_eigenvalue": eigenvalue} | {

@@ -47,9 +47,10 @@ def _noise(world, sample, design: str, seed: list[int]):
 def _whole_grid_hybrid(world, noise, sample, component: int, estimate: float) -> list[float]:
     """The study's hybrid at the switch over every row of the grid (the union where it holds no world)."""
     grid = world_inversion.replicate_grid(world, noise, sample, component, INVERSION, 0.95)
+    own = world_inversion.own_strength_row(world, noise, sample, component, INVERSION, 0.95)
     edges = (inverted_intervals.SWITCH_EDGES,)
     intervals = world_inversion.grid_intervals(
-        grid, estimate, float(world.eigenvalues[component]), 0.95, hybrid_edges=edges
+        grid, estimate, float(world.eigenvalues[component]), 0.95, hybrid_edges=edges, own=own
     )
     return inverted_intervals.whole_grid_rule(intervals)
 

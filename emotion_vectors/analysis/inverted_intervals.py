@@ -17,13 +17,15 @@ scheme), all worlds the same random numbers.
 whose central ``confidence`` range of |r| holds the sample's r and whose central range of the component's
 eigenvalue holds the sample's eigenvalue, widened to contain the estimate. The hybrid rule: where the sample's
 eigenvalue lies above the upper quantile of every world at :data:`SWITCH_EDGES` times the noise edge's strength
-(the eigenvalue measures the strength), each alignment keeps only the strength whose median eigenvalue is the
-sample's (the profile); elsewhere every strength (the union).
-``benchmarks/interval_coverage.py`` measures its coverage; ``docs/intervals.md`` gives it.
+(the eigenvalue measures the strength), every alignment is tested at the component's own debiased strength, whose
+replicates' eigenvalue has the sample's as its expected value (the profile,
+:func:`~emotion_vectors.analysis.world_inversion.own_strength`); elsewhere at every strength (the union).
+``benchmarks/inverted_coverage.py`` measures its coverage; ``docs/intervals.md`` gives it.
 
 **Cost**: only the strength rows the rule reads are replicated (:func:`hybrid_interval`): the switch row and the
-rows from the last whose eigenvalues all lie below the sample's to the first whose all lie above. The quantiles
-rise with the strength, so the interval is that of the whole grid (the tests hold it to the whole grid).
+own-strength row, and for the union the rows from the last whose eigenvalues all lie below the sample's to the
+first whose all lie above. The quantiles rise with the strength, so the interval is that of the whole grid (the
+tests hold it to the whole grid).
 """
 
 from __future__ import annotations
@@ -89,68 +91,83 @@ def hybrid_interval(
     """The hybrid inversion's interval of r of ``component`` (0: PC1-valence, 1: PC2-arousal), replicating only
     the strength rows it reads (module docstring) from the design's ``noise`` (one replicate per data set it holds).
 
-    Equal to ``grid_intervals(replicate_grid(...), ..., hybrid_edges=(SWITCH_EDGES,))`` of the whole grid
-    (:mod:`~emotion_vectors.analysis.world_inversion`) with ``ALIGNMENTS`` alignments and ``REPLICATES`` data sets,
-    except where the profile holds no world: there it is the union's (the coverage study counts such a data set as
-    a miss; it happens in at most one data set in a hundred). ``(nan, nan)`` when the union holds none either.
+    Equal to :func:`whole_grid_rule` of ``grid_intervals(replicate_grid(...), ..., hybrid_edges=(SWITCH_EDGES,),
+    own=...)`` of the whole grid (:mod:`~emotion_vectors.analysis.world_inversion`) with ``ALIGNMENTS`` alignments
+    and ``REPLICATES`` data sets: the profile at the component's own strength, or the union where the profile holds
+    no world (the coverage study counts such a data set as a miss). ``(nan, nan)`` when the union holds none either.
     """
     grid = _LazyGrid(world, noise, sample, component, confidence)
     strengths, observed = grid.strengths, float(world.eigenvalues[component])
     switch = np.flatnonzero(np.abs(strengths - SWITCH_EDGES) < 1e-9)
     reach = 1 if noise.rows is None else 2  # fresh emotions spread the eigenvalue over more rows
     guess = [row for row in _first_guess(world, component, strengths, reach) if 0 <= row < strengths.size]
-    grid.ensure([*switch.tolist(), *guess])
+    # without an own strength the profile cannot hold: read the union's first rows in the same call
+    grid.ensure([*switch.tolist(), *(guess if grid.own_strength is None else [])], own=True)
     alpha = (1 - confidence) / 2
     if switch.size:
         profile = world_inversion.above_edge(grid.rows[int(switch[0])], observed, 1 - alpha, SWITCH_EDGES)
     else:
         profile = bool(strengths.min() > SWITCH_EDGES)
-    for rule in ["inverted_profile", "inverted"] if profile else ["inverted"]:
-        block = grid.block(guess, observed, alpha, rule == "inverted_profile")
-        interval = world_inversion.grid_intervals(block, estimate, observed, confidence, hybrid_edges=())[rule]
-        if np.all(np.isfinite(interval)):
-            break
+    if profile and grid.own is not None:
+        interval = world_inversion.grid_intervals(grid.own, estimate, observed, confidence, hybrid_edges=())
+        if np.all(np.isfinite(interval["inverted_profile"])):
+            return float(interval["inverted_profile"][0]), float(interval["inverted_profile"][1])
+    grid.ensure(guess)
+    block = grid.block(guess, observed, alpha)
+    interval = world_inversion.grid_intervals(block, estimate, observed, confidence, hybrid_edges=())["inverted"]
     return float(interval[0]), float(interval[1])
 
 
 def whole_grid_rule(intervals: Mapping[str, Sequence[float]]) -> list[float]:
     """The interval :func:`hybrid_interval` gives, from :func:`~emotion_vectors.analysis.world_inversion.grid_intervals`'
-    output over the whole grid (with :data:`SWITCH_EDGES` among its ``hybrid_edges``): the hybrid's, or the union's
-    where the hybrid holds no world (the coverage study's saved grids are re-inverted with it)."""
+    output over the whole grid (with :data:`SWITCH_EDGES` among its ``hybrid_edges`` and the own-strength row):
+    the hybrid's, or the union's where the hybrid holds no world."""
     hybrid = list(intervals[f"inverted_hybrid_{SWITCH_EDGES:g}"])
     return hybrid if np.all(np.isfinite(hybrid)) else list(intervals["inverted"])
 
 
 class _LazyGrid:
     """The inversion grid of one component, replicated a few strength rows at a time: every row adds its truths to
-    the same noise, so a row replicated alone is the whole grid's row."""
+    the same noise, so a row replicated alone is the whole grid's row. :attr:`own` is the one-row grid at the
+    component's own strength (:func:`~emotion_vectors.analysis.world_inversion.own_strength`; ``None`` until asked
+    for, or where the component has none)."""
 
     def __init__(
         self, world: World, noise: DesignNoise, sample: LayerSample, component: int, confidence: float
     ) -> None:
         self.arguments = (world, noise, sample, component, (ALIGNMENTS, "joint"), confidence)
-        self.strengths = world_inversion.joint_strengths(world, component) / world.edge_strength
+        self.absolute = world_inversion.joint_strengths(world, component)
+        self.strengths = self.absolute / world.edge_strength
+        self.own_strength = world_inversion.own_strength(world, component)
         self.rows: dict[int, world_inversion.ReplicateGrid] = {}
+        self.own: world_inversion.ReplicateGrid | None = None
 
-    def ensure(self, rows: list[int]) -> None:
-        """Replicate the rows of ``rows`` (indices into :attr:`strengths`) not replicated yet, in one call."""
+    def ensure(self, rows: list[int], own: bool = False) -> None:
+        """Replicate the rows of ``rows`` (indices into :attr:`strengths`) not replicated yet, and with ``own`` the
+        own-strength row, in one call (each call solves the shared noise matrices once)."""
         missing = sorted({row for row in rows if 0 <= row < self.strengths.size} - self.rows.keys())
-        if missing:
-            grid = world_inversion.replicate_grid(*self.arguments, rows=np.asarray(missing))
-            for i, row in enumerate(missing):
-                self.rows[row] = _row_of(grid, i)
+        extra = [self.own_strength] if own and self.own is None and self.own_strength is not None else []
+        if not missing and not extra:
+            return
+        strengths = np.array([*self.absolute[missing], *extra])
+        order = np.argsort(strengths, kind="stable")
+        grid = world_inversion.replicate_grid(*self.arguments, strengths=strengths[order])
+        for i, position in enumerate(np.argsort(order)):
+            row = _row_of(grid, int(position))
+            if i < len(missing):
+                self.rows[missing[i]] = row
+            else:
+                self.own = row
 
-    def block(self, guess: list[int], observed: float, alpha: float, profile: bool) -> world_inversion.ReplicateGrid:
-        """The rows the profile (or union) reads, from the rows around ``guess``: down to one whose every world's
-        median (or upper quantile) eigenvalue lies below ``observed``, up to one whose every world's median (or
-        lower quantile) lies above it, or to the grid's ends."""
+    def block(self, guess: list[int], observed: float, alpha: float) -> world_inversion.ReplicateGrid:
+        """The rows the union reads, from the rows around ``guess``: down to one whose every world's upper quantile
+        of the eigenvalue lies below ``observed``, up to one whose every world's lower quantile lies above it, or
+        to the grid's ends."""
         low, high = min(guess), max(guess)
-        while low > 0 and not _all_beyond(self.rows[low], observed, 0.5 if profile else 1 - alpha, below=True):
+        while low > 0 and not _all_beyond(self.rows[low], observed, 1 - alpha, below=True):
             low -= 1
             self.ensure([low, low - 1])
-        while high < self.strengths.size - 1 and not _all_beyond(
-            self.rows[high], observed, 0.5 if profile else alpha, below=False
-        ):
+        while high < self.strengths.size - 1 and not _all_beyond(self.rows[high], observed, alpha, below=False):
             high += 1
             self.ensure([high, high + 1])
         self.ensure(list(range(low, high + 1)))

@@ -162,6 +162,13 @@ def joint_strengths(world: World, component: int) -> np.ndarray:
     return np.concatenate([grid[grid < world.spikes[0]], [world.spikes[0]]])
 
 
+def own_strength(world: World, component: int) -> float | None:
+    """The component's debiased spike strength (:attr:`World.spikes`): the strength whose replicates' eigenvalue
+    has the sample's eigenvalue as its expected value under the noise model, so the profile's one row; ``None``
+    where the component lies below the noise edge (the world keeps no spike for it)."""
+    return float(world.spikes[component]) if component < world.spikes.size else None
+
+
 def inverted_interval(
     estimate: float,
     quantiles: np.ndarray,
@@ -304,7 +311,7 @@ def replicate_grid(
     component: int,
     inversion: tuple[int, str],
     confidence: float,
-    rows: np.ndarray | None = None,
+    strengths: np.ndarray | None = None,
 ) -> ReplicateGrid:
     """Replicates of every world of the inversion grid of PC1-valence (``component`` 0) or PC2-arousal r (1).
 
@@ -316,7 +323,8 @@ def replicate_grid(
 
     Args:
         sample: The layer (every emotion rated).
-        rows: With the ``"joint"`` rule, only these rows (indices into :func:`joint_strengths`, ascending).
+        strengths: With the ``"joint"`` rule, only these strengths (ascending; default :func:`joint_strengths`),
+            e.g. a few of its rows, or the component's own debiased strength (:func:`own_strength_row`).
     """
     name = ("pc1_valence_r", "pc2_arousal_r")[component]
     rating = (sample.valence, sample.arousal)[component]
@@ -325,8 +333,7 @@ def replicate_grid(
     levels = np.unique(np.round([*GRID_LEVELS, alpha, 0.5, 1 - alpha], 12))
     if rule == "joint":
         family = tilt_family(world, rating, component, n_grid)
-        strengths = joint_strengths(world, component)
-        strengths = strengths if rows is None else strengths[np.asarray(rows)]
+        strengths = joint_strengths(world, component) if strengths is None else np.asarray(strengths, dtype=float)
         alignments = family.alignments
         projectors = [family.projector(i, strength) for strength in strengths for i in range(n_grid)]
     else:
@@ -352,6 +359,22 @@ def replicate_grid(
     )
 
 
+def own_strength_row(
+    world: World,
+    noise: DesignNoise,
+    sample: LayerSample,
+    component: int,
+    inversion: tuple[int, str],
+    confidence: float,
+) -> ReplicateGrid | None:
+    """The joint grid's profile row: :func:`replicate_grid` at the component's :func:`own_strength` alone
+    (``None`` for a single-strength rule or a component below the noise edge)."""
+    strength = own_strength(world, component)
+    if inversion[1] != "joint" or strength is None:
+        return None
+    return replicate_grid(world, noise, sample, component, inversion, confidence, strengths=np.array([strength]))
+
+
 def grid_intervals(
     grid: ReplicateGrid,
     estimate: float,
@@ -359,9 +382,16 @@ def grid_intervals(
     confidence: float,
     eigenvalue_confidence: float | None = None,
     hybrid_edges: tuple[float, ...] = (1.0,),
+    own: ReplicateGrid | None = None,
 ) -> dict[str, list[float]]:
     """The test-inversion intervals of one grid: ``{"inverted": ...}`` and, for a grid of strengths, also
-    ``"inverted_profile"`` (:func:`inverted_interval` with ``profile=True``) and ``"inverted_conditional"``: each
+    ``"inverted_profile"`` and ``"inverted_conditional"``. The profile tests every alignment at one strength: with
+    ``own`` (the one-row grid at the component's debiased strength, :func:`own_strength`) at that row; without it
+    (grids saved before the own row existed) at the strength whose median eigenvalue, interpolated between the
+    grid's rows, lies closest to the sample's (:func:`inverted_interval` with ``profile=True``). Interpolating the
+    quantiles of |r| between rows a factor ``sqrt(2)`` apart lengthened the profile's arms: at 9 stories PC2's row
+    above its own strength nears PC1's and mixes with it, and its lower quantiles fall (``docs/intervals.md``).
+    ``"inverted_conditional"``: each
     world tested by its range of |r| given the sample's eigenvalue (:attr:`ReplicateGrid.conditional`), so the
     spread of |r| that the eigenvalue explains no longer widens every world's range; the interval is still the
     range of the accepted worlds' (unconditional) medians, the estimand. ``"inverted_hybrid"`` is the profile
@@ -384,7 +414,12 @@ def grid_intervals(
     companion = (eigenvalue, grid.eigenvalue[..., [grid.at(beta), grid.at(0.5), grid.at(1 - beta)]])
     conditional = np.stack([grid.conditional[..., columns[0]], r[..., 1], grid.conditional[..., columns[2]]], axis=-1)
     union = inverted_interval(estimate, r, companion, from_zero=True)
-    profile = inverted_interval(estimate, r, companion, profile=True, from_zero=True)
+    if own is None:
+        profile = inverted_interval(estimate, r, companion, profile=True, from_zero=True)
+    else:
+        own_companion = (eigenvalue, own.eigenvalue[..., [own.at(beta), own.at(0.5), own.at(1 - beta)]])
+        own_r = own.r[..., [own.at(alpha), own.at(0.5), own.at(1 - alpha)]]
+        profile = inverted_interval(estimate, own_r, own_companion, from_zero=True)
     intervals = {
         "inverted": union,
         "inverted_profile": profile,
