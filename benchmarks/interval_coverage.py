@@ -381,9 +381,11 @@ def one_dataset(
                     grid, estimates[name], eigenvalue, confidence, hybrid_edges=HYBRID_EDGES, own=own
                 ).items():
                     inverted.setdefault(method, {})[name] = interval
-                grids[name] = {"estimate": estimates[name], "observed_eigenvalue": eigenvalue} | {
-                    key: value.tolist() for key, value in asdict(grid).items()
-                }
+                grids[name] = {
+                    "estimate": estimates[name],
+                    "observed_eigenvalue": eigenvalue,
+                    "own": None if own is None else {key: value.tolist() for key, value in asdict(own).items()},
+                } | {key: value.tolist() for key, value in asdict(grid).items()}
     intervals: dict[str, dict[str, dict[str, list[float]]]] = {}
     for variant, (boot, jack) in replicates.items():
         intervals[variant] = {}

@@ -230,7 +230,9 @@ def _world_and_data(study, spec, seed: int, rng_seed: int) -> tuple:
 @pytest.mark.parametrize("design", ["story", "emotion"])
 def test_a_family_of_worlds_draws_what_each_world_draws_alone(design: str) -> None:
     """The replicate functions take several truths at once and share their noise draws: the replicates of a
-    family equal those of each world run alone from the same seed (the noise is assembled once, not per world)."""
+    family equal those of each world run alone from the same seed (the noise is assembled once, not per world),
+    up to the float32 rounding of the shared matrices' eigen-solve (``denoised_world.shared_eigh``: about 1e-7 of
+    the largest eigenvalue)."""
     study = _study()
     world, sample = _world_and_data(study, study.Planted(n_stories=3, n_emotions=40, d=48), 3, 7)
     family = study.world_inversion.tilt_family(world, sample.arousal, 1, 3)
@@ -242,7 +244,7 @@ def test_a_family_of_worlds_draws_what_each_world_draws_alone(design: str) -> No
         alone = replicates(world, projector[None], sample, 40, np.random.default_rng(11))[0]
         assert sorted(drawn) == sorted(alone)
         for name in alone:
-            np.testing.assert_allclose(drawn[name], alone[name], rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(drawn[name], alone[name], rtol=1e-6, atol=1e-5)
     # the worlds differ, so their draws do
     assert not np.allclose(together[0]["pc2_arousal_r"], together[-1]["pc2_arousal_r"])
 
@@ -426,8 +428,8 @@ def test_a_study_split_by_first_dataset_simulates_the_same_data_sets() -> None:
 def test_the_low_rank_family_solve_equals_a_dense_solve_of_every_replicate(design: str) -> None:
     """The replicate functions solve a family's worlds as low-rank updates of the shared noise
     (``denoised_world.family_correlations``); assembling and solving every replicate Gram matrix densely gives
-    the same correlations and eigenvalues, over the joint grid of the inversion (PC2 from below the noise edge to
-    PC1's strength). With ``components=(1,)`` only PC2 is solved and PC1's statistics are NaN."""
+    the same correlations and eigenvalues (to the float32 rounding of the shared solve), over the joint grid of
+    the inversion (PC2 from below the noise edge to PC1's strength). With ``components=(1,)`` only PC2 is solved and PC1's statistics are NaN."""
     study = _study()
     world, sample = _world_and_data(study, study.Planted(n_stories=3, n_emotions=60, d=72), 2, 5)
     family = study.world_inversion.tilt_family(world, sample.arousal, 1, 4)
@@ -437,9 +439,10 @@ def test_the_low_rank_family_solve_equals_a_dense_solve_of_every_replicate(desig
     low_rank = replicates(world, projectors, sample, 30, np.random.default_rng(3), components=(1,))
     dense = replicates(world, projectors, sample, 30, np.random.default_rng(3), dense=True)
     for fast, slow in zip(low_rank, dense, strict=True):
-        np.testing.assert_allclose(fast["pc2_arousal_r"], slow["pc2_arousal_r"], rtol=0, atol=1e-7)
+        # the shared matrices are solved in float32 (denoised_world.shared_eigh): about 1e-7 of the top eigenvalue
+        np.testing.assert_allclose(fast["pc2_arousal_r"], slow["pc2_arousal_r"], rtol=0, atol=1e-5)
         top = slow["eigenvalues"][:, :1]
-        np.testing.assert_allclose(fast["eigenvalues"][:, 1:] / top, slow["eigenvalues"][:, 1:] / top, atol=1e-9)
+        np.testing.assert_allclose(fast["eigenvalues"][:, 1:] / top, slow["eigenvalues"][:, 1:] / top, atol=1e-6)
         assert np.all(np.isnan(fast["pc1_valence_r"])) and np.all(np.isnan(fast["eigenvalues"][:, 0]))
     # the grid reaches into the noise bulk: some replicates' PC2 eigenvalue lies below the edge strength's row
     assert world.spikes.size >= 1 and len(projectors) >= 8

@@ -46,7 +46,10 @@ STATISTICS: tuple[str, ...] = ("pc1_valence_r", "pc1_valence_spearman", "pc2_aro
 #: floats per replicate).
 CHUNK = 128
 #: Column groups of the symmetric replicate-Gram assembly (fewer groups: less Python, more redundant work).
-ASSEMBLY_GROUPS = 10
+ASSEMBLY_GROUPS = 20
+#: Replicates assembled per pass: a pass's partial products (``[group, n * width, batch]`` floats) stay small
+#: enough to be read back from cache.
+ASSEMBLY_BATCH = 64
 #: Width of the starting block (full-sample components) of the replicate eigen-solver.
 START_BLOCK = 4
 
@@ -198,15 +201,17 @@ def assemble_grams(by_column: np.ndarray, weights: np.ndarray) -> np.ndarray:
         ``[B, n, n]``.
     """
     n, _, width = by_column.shape
-    transposed = np.ascontiguousarray(weights.transpose(1, 2, 0), dtype=by_column.dtype)  # [e, i, b]
     out = np.empty((weights.shape[0], n, n), dtype=by_column.dtype)
     bounds = np.linspace(0, n, min(ASSEMBLY_GROUPS, n) + 1).astype(np.int64)
-    for f0, f1 in zip(bounds[:-1], bounds[1:], strict=True):
-        partial = np.matmul(by_column[f0:f1, : f1 * width, :], transposed[f0:f1])  # [f, (e, i), b]
-        partial = partial.reshape(f1 - f0, f1, width, -1)
-        block = np.einsum("feib,eib->bef", partial, transposed[:f1], optimize=False)
-        out[:, :f1, f0:f1] = block
-        out[:, f0:f1, :f1] = block.transpose(0, 2, 1)
+    for lo in range(0, weights.shape[0], ASSEMBLY_BATCH):
+        batch = out[lo : lo + ASSEMBLY_BATCH]
+        transposed = np.ascontiguousarray(weights[lo : lo + ASSEMBLY_BATCH].transpose(1, 2, 0), dtype=by_column.dtype)
+        for f0, f1 in zip(bounds[:-1], bounds[1:], strict=True):
+            partial = np.matmul(by_column[f0:f1, : f1 * width, :], transposed[f0:f1])  # [f, (e, i), b]
+            partial = partial.reshape(f1 - f0, f1, width, -1)
+            block = np.einsum("feib,eib->bef", partial, transposed[:f1], optimize=False)  # transposed: [e, i, b]
+            batch[:, :f1, f0:f1] = block
+            batch[:, f0:f1, :f1] = block.transpose(0, 2, 1)
     return out
 
 

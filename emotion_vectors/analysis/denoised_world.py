@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import lapack
 
 from emotion_vectors.analysis.bootstrap import (
     StoryLayout,
@@ -365,7 +366,7 @@ def family_correlations(
     values = world.eigenvalues[:m]
     shared, shared_core = _centred_update(truth_rows, noise_truth, values, ~varies, 1)
     shared_matrices = noise + shared[0] @ shared_core @ np.swapaxes(shared[0], 1, 2)
-    noise_values, noise_vectors = np.linalg.eigh(shared_matrices)
+    noise_values, noise_vectors = shared_eigh(shared_matrices)
     if not varies.any():  # one world, or worlds that do not differ: the shared matrices are the replicates
         order = noise_values.argsort(axis=1)[:, ::-1][:, list(components)]
         solved = np.broadcast_to(
@@ -384,6 +385,25 @@ def family_correlations(
     inner = noise_vectors @ inner.transpose(1, 2, 0, 3).reshape(n_replicates, n, -1)
     inner = inner.reshape(n_replicates, n, n_worlds, len(ranks)).transpose(2, 0, 1, 3)
     return _correlations_of(solved, inner, components, projections, valence, arousal)
+
+
+def shared_eigh(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every eigenpair of ``[B, n, n]`` symmetric matrices, solved in float32 (LAPACK ``ssyevd``) and returned in
+    float64.
+
+    These full solves are the inversion's largest cost, and float32 takes about two thirds of float64's time for
+    171 x 171 (0.23 s against 0.34-0.38 s per 100 on one core). The rounding moves an eigenvalue by about 1e-7 of the
+    largest, so the low-rank solver works on matrices within that of the replicates; a correlation moves by far less
+    than the Monte-Carlo error of a world's quantiles from 100 replicates.
+    """
+    values = np.empty(matrices.shape[:2])
+    vectors = np.empty(matrices.shape)
+    for b, matrix in enumerate(np.asarray(matrices, dtype=np.float32)):
+        w, v, info = lapack.ssyevd(matrix, compute_v=1, lower=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"ssyevd failed on replicate {b} (info {info})")
+        values[b], vectors[b] = w, v
+    return values, vectors
 
 
 def _centred_update(

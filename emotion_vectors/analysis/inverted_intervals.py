@@ -43,7 +43,7 @@ from emotion_vectors.errors import AnalysisError
 INVERTED_STATISTICS = ("pc1_valence_r", "pc2_arousal_r")
 #: Alignments of the turned component, and data sets drawn per world (the coverage study's grid).
 ALIGNMENTS = 8
-REPLICATES = 100
+REPLICATES = 50
 #: The hybrid's switch: multiples of the edge strength a component's eigenvalue must be told apart from.
 SWITCH_EDGES = 1.4
 #: The noise each bootstrap scheme's inversion draws (once per layer, shared by both components' worlds).
