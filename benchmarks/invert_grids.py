@@ -7,9 +7,10 @@ Usage: ``python benchmarks/invert_grids.py --study STUDY.json [STUDY2.json ...] 
 --inversion-strength joint --json STUDY.json --grids GRIDS.json`` writes: the study's design-level r per cell,
 and per data set every world's quantiles of |r| and of the component's eigenvalue
 (``world_inversion.ReplicateGrid``, with the profile's own-strength row under ``own``; grids saved before it
-existed are profiled between their rows, ``world_inversion.grid_intervals``). Prints, per run, level and inversion rule, the coverage of the design-level
-r, the share of empty intervals and the median width, and each cell pooled over its runs (:func:`pooled`; a
-story-design cell is one seed's geometry, an emotion-design cell holds every seed's runs). ``--hybrid-edge``: the
+existed are profiled between their rows, ``world_inversion.grid_intervals``). Prints, per run, level and inversion
+rule, the coverage of the design-level r, the share of empty intervals and the median width, and each cell pooled
+over its runs (:func:`pooled`; a story-design cell is one seed's geometry, an emotion-design cell holds every
+seed's runs). ``--hybrid-edge``: the
 hybrid also with the profile only above spikes of these multiples of the edge strength; ``--reference N``: each
 cell's design-level r drawn again from ``N`` fresh data sets, e.g. to judge older studies, whose targets came from
 500, against a precise one. An exploration tool: levels and rules picked on these data sets must

@@ -429,7 +429,8 @@ def test_the_low_rank_family_solve_equals_a_dense_solve_of_every_replicate(desig
     """The replicate functions solve a family's worlds as low-rank updates of the shared noise
     (``denoised_world.family_correlations``); assembling and solving every replicate Gram matrix densely gives
     the same correlations and eigenvalues (to the float32 rounding of the shared solve), over the joint grid of
-    the inversion (PC2 from below the noise edge to PC1's strength). With ``components=(1,)`` only PC2 is solved and PC1's statistics are NaN."""
+    the inversion (PC2 from below the noise edge to PC1's strength). With ``components=(1,)`` only PC2 is solved
+    and PC1's statistics are NaN."""
     study = _study()
     world, sample = _world_and_data(study, study.Planted(n_stories=3, n_emotions=60, d=72), 2, 5)
     family = study.world_inversion.tilt_family(world, sample.arousal, 1, 4)

@@ -11,7 +11,7 @@ import pytest
 from synthetic import make_synthetic_stores
 
 from emotion_vectors import analyze as analyze_module
-from emotion_vectors.analysis import inverted_intervals, stats, world_inversion
+from emotion_vectors.analysis import denoised_world, inverted_intervals, stats, world_inversion
 from emotion_vectors.analysis.denoised_world import build_world, emotion_noise, story_noise
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analysis.layer_sample import LayerSample
@@ -204,3 +204,27 @@ def test_a_worlds_central_range_holds_a_fresh_draw_at_the_nominal_rate(replicate
     assert np.mean((low <= fresh) & (fresh <= high)) == pytest.approx(
         0.95 * (replicates - 1) / (replicates + 1), abs=0.004
     )
+
+
+def test_the_shared_solve_is_a_float32_eigendecomposition_and_refuses_one_that_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``denoised_world.shared_eigh`` solves in float32: every pair reconstructs its matrix to float32 rounding; a
+    LAPACK solve that reports no convergence is an error naming the replicate, not eigenpairs used as they are."""
+    x = np.random.default_rng(0).standard_normal((3, 12, 30))
+    matrices = x @ x.transpose(0, 2, 1)
+    values, vectors = denoised_world.shared_eigh(matrices)
+    assert values.dtype == vectors.dtype == np.float64
+    rebuilt = vectors @ (values[:, :, None] * vectors.transpose(0, 2, 1))
+    np.testing.assert_allclose(rebuilt, matrices, rtol=0, atol=1e-5 * np.abs(matrices).max())
+    real = denoised_world.lapack.ssyevd
+    calls = []
+
+    def second_fails(matrix, **kwargs):
+        w, v, _ = real(matrix, **kwargs)
+        calls.append(1)
+        return w, v, 7 if len(calls) == 2 else 0
+
+    monkeypatch.setattr(denoised_world.lapack, "ssyevd", second_fails)
+    with pytest.raises(np.linalg.LinAlgError, match=r"replicate 1 \(info 7\)"):
+        denoised_world.shared_eigh(matrices)

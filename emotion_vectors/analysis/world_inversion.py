@@ -278,6 +278,10 @@ class ReplicateGrid:
             raise ValueError(f"the grid holds quantiles at {self.levels.tolist()}, not at {level:.4g}")
         return index
 
+    def central(self, quantiles: np.ndarray, tail: float) -> np.ndarray:
+        """``[..., 3]``: ``quantiles`` (:attr:`r`, :attr:`eigenvalue`, ...) at ``tail``, 0.5 and ``1 - tail``."""
+        return quantiles[..., [self.at(tail), self.at(0.5), self.at(1 - tail)]]
+
 
 def conditional_quantiles(r: np.ndarray, eigenvalue: np.ndarray, observed: float, levels: np.ndarray) -> np.ndarray:
     """``[L]`` quantiles of ``r`` ``[B]`` given ``eigenvalue`` ``[B]`` at ``observed``: the least-squares line of
@@ -391,10 +395,9 @@ def grid_intervals(
     grid's rows, lies closest to the sample's (:func:`inverted_interval` with ``profile=True``). Interpolating the
     quantiles of |r| between rows a factor ``sqrt(2)`` apart lengthened the profile's arms: at 9 stories PC2's row
     above its own strength nears PC1's and mixes with it, and its lower quantiles fall (``docs/intervals.md``).
-    ``"inverted_conditional"``: each
-    world tested by its range of |r| given the sample's eigenvalue (:attr:`ReplicateGrid.conditional`), so the
-    spread of |r| that the eigenvalue explains no longer widens every world's range; the interval is still the
-    range of the accepted worlds' (unconditional) medians, the estimand. ``"inverted_hybrid"`` is the profile
+    ``"inverted_conditional"``: each world tested by its range of |r| given the sample's eigenvalue
+    (:attr:`ReplicateGrid.conditional`), so the spread of |r| that the eigenvalue explains no longer widens every
+    world's range; the interval is still the range of the accepted worlds' (unconditional) medians, the estimand. ``"inverted_hybrid"`` is the profile
     where the eigenvalue tells the component apart from a spike at the noise edge (:func:`above_edge`, so the
     eigenvalue measures its strength) and the union over strengths elsewhere; ``"inverted_hybrid_<k>"`` for each
     further multiple ``k`` of the edge strength in ``hybrid_edges`` (the spike it must be told apart from). The
@@ -406,20 +409,19 @@ def grid_intervals(
     what that eigenvalue measures).
     """
     alpha = (1 - confidence) / 2
-    columns = [grid.at(alpha), grid.at(0.5), grid.at(1 - alpha)]
-    r = grid.r[..., columns]
+    r = grid.central(grid.r, alpha)
     if grid.strengths.size == 0:
         return {"inverted": inverted_interval(estimate, r[0], from_zero=True)}
     beta = (1 - (confidence if eigenvalue_confidence is None else eigenvalue_confidence)) / 2
-    companion = (eigenvalue, grid.eigenvalue[..., [grid.at(beta), grid.at(0.5), grid.at(1 - beta)]])
-    conditional = np.stack([grid.conditional[..., columns[0]], r[..., 1], grid.conditional[..., columns[2]]], axis=-1)
+    companion = (eigenvalue, grid.central(grid.eigenvalue, beta))
+    conditional = grid.central(grid.conditional, alpha)
+    conditional[..., 1] = r[..., 1]  # the estimand stays the unconditional median
     union = inverted_interval(estimate, r, companion, from_zero=True)
     if own is None:
         profile = inverted_interval(estimate, r, companion, profile=True, from_zero=True)
     else:
-        own_companion = (eigenvalue, own.eigenvalue[..., [own.at(beta), own.at(0.5), own.at(1 - beta)]])
-        own_r = own.r[..., [own.at(alpha), own.at(0.5), own.at(1 - alpha)]]
-        profile = inverted_interval(estimate, own_r, own_companion, from_zero=True)
+        own_companion = (eigenvalue, own.central(own.eigenvalue, beta))
+        profile = inverted_interval(estimate, own.central(own.r, alpha), own_companion, from_zero=True)
     intervals = {
         "inverted": union,
         "inverted_profile": profile,
