@@ -87,13 +87,15 @@ DEFAULT_MARKDOWN = ROOT / "docs" / "interval_coverage.md"
 STATISTICS = ("pc1_valence_r", "pc2_arousal_r")
 #: The analysis's default interval method (bold in the table).
 DEFAULT_METHOD = AnalysisConfig().ci_method
+#: The interval the prototype world's variants are run with (their replicates are a bootstrap's).
+PROTOTYPE_METHOD = "recentred"
 METHODS = stats.BOOTSTRAP_METHODS
 #: Scheme variants, in the row order of the tables: each shipped scheme, then its comparisons.
 VARIANT_ORDER = ("story", "story_unscaled", "story_denoised", "emotion", "emotion_denoised")
 #: Variants without BCa (BCa needs a jackknife, computed for the shipped variants only).
 NO_BCA = ("story_unscaled",)
-#: Variants run with the default method only: the prototype world of ``denoised_world.py`` (is it calibrated?).
-DEFAULT_ONLY = ("story_denoised", "emotion_denoised")
+#: Variants run with :data:`PROTOTYPE_METHOD` only: the prototype world of ``denoised_world.py`` (is it calibrated?).
+PROTOTYPE_ONLY = ("story_denoised", "emotion_denoised")
 #: Exploratory scales for the prototype's recentred interval (this study only, not analysis methods): an error
 #: that multiplies r, as a misaligned eigenvector does, is a shift on a log scale. ``(forward, inverse)``.
 LOG_SCALES = {
@@ -389,7 +391,7 @@ def one_dataset(
     intervals: dict[str, dict[str, dict[str, list[float]]]] = {}
     for variant, (boot, jack) in replicates.items():
         intervals[variant] = {}
-        for method in (DEFAULT_METHOD,) if variant in DEFAULT_ONLY else METHODS:
+        for method in (PROTOTYPE_METHOD,) if variant in PROTOTYPE_ONLY else METHODS:
             if method == "bca" and jack is None:
                 continue
             intervals[variant][method] = {
@@ -402,7 +404,7 @@ def one_dataset(
                 )[0].tolist()
                 for name in STATISTICS
             }
-        if variant in DEFAULT_ONLY:
+        if variant in PROTOTYPE_ONLY:
             for method in LOG_SCALES:
                 intervals[variant][method] = {
                     name: recentred_on_log_scale(method, estimates[name], boot[name], confidence) for name in STATISTICS
@@ -466,6 +468,21 @@ def _median_arm(upper: np.ndarray, lower: np.ndarray) -> float:
     return float(np.nanmedian(z))
 
 
+def cell_targets(
+    design: str, spec: Planted, fixed: tuple[np.ndarray, ...] | None, n_reference: int, seed: int, workers: int
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """``(targets, sampling tails)`` of a cell: ``{"design", "design_error", "noise_free"}: {statistic: r}`` and
+    :func:`design_level_r`'s tails."""
+    design_r, tails, design_error = design_level_r(design, spec, fixed, n_reference, seed, workers)
+    free_r = noise_free_r(design, spec, fixed, seed)
+    targets = {
+        "design": dict(zip(STATISTICS, design_r, strict=True)),
+        "design_error": dict(zip(STATISTICS, design_error, strict=True)),
+        "noise_free": dict(zip(STATISTICS, free_r, strict=True)),
+    }
+    return targets, tails
+
+
 def run_cell(
     design: str,
     spec: Planted,
@@ -482,13 +499,7 @@ def run_cell(
     """Simulate one cell (design x stories per emotion), data sets ``first`` to ``first + n_datasets - 1``, and
     summarise it."""
     fixed = fixed_emotions(spec, seed) if design == "story" else None
-    design_r, tails, design_error = design_level_r(design, spec, fixed, n_reference, seed, workers)
-    free_r = noise_free_r(design, spec, fixed, seed)
-    targets = {
-        "design": dict(zip(STATISTICS, design_r, strict=True)),
-        "design_error": dict(zip(STATISTICS, design_error, strict=True)),
-        "noise_free": dict(zip(STATISTICS, free_r, strict=True)),
-    }
+    targets, tails = cell_targets(design, spec, fixed, n_reference, seed, workers)
     tasks = [
         (design, spec, fixed, i, n_resamples, confidence, seed, n_unscaled, inversion)
         for i in range(first, first + n_datasets)
@@ -575,29 +586,32 @@ def _inversion_note(study: dict[str, Any]) -> str:
 
 
 def tails_table(study: dict[str, Any]) -> list[str]:
-    """Markdown lines: the sampling distribution's tails against the default interval's arms, on Fisher's z."""
+    """Markdown lines: the sampling distribution's tails against the arms of each scheme's default interval (the
+    prototype's recentred one, and the ``recentred`` row where a study has no row of the default), on Fisher's z."""
     lines = [
-        "## Tails of the sampling distribution against the arms of the default interval (Fisher's z)",
+        "## Tails of the sampling distribution against the arms of the intervals (Fisher's z)",
         "",
         "An interval covers when its upper arm reaches across the sampling distribution's lower tail (median minus "
         "2.5 % quantile of the estimate over fresh data sets) and its lower arm across the upper tail (97.5 % "
-        "quantile minus median). Arms: median over data sets of the distance from the estimate to each end. "
+        "quantile minus median). Arms: median over data sets of the distance from the estimate to each end, of the "
+        "default method's interval where the scheme has one, else of the recentred one. "
         "Below / above: share of intervals that lie entirely below / above the design-level r.",
         "",
-        "| stories | design | statistic | sampling lower tail | sampling upper tail | scheme | upper arm "
+        "| stories | design | statistic | sampling lower tail | sampling upper tail | scheme | method | upper arm "
         "| lower arm | coverage | below | above |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cell in study["cells"]:
         for name in STATISTICS:
             tail = cell["sampling_tails_z"][name]
             for variant, methods in in_order(cell["summary"], VARIANT_ORDER):
-                if DEFAULT_METHOD not in methods:
+                method = next((m for m in (DEFAULT_METHOD, PROTOTYPE_METHOD) if m in methods), None)
+                if method is None:
                     continue
-                s = methods[DEFAULT_METHOD][name]
+                s = methods[method][name]
                 lines.append(
                     f"| {cell['n_stories']} | {cell['design']} | {name} | {tail['lower_tail']:.3f} | "
-                    f"{tail['upper_tail']:.3f} | {variant.replace('_', ', ')} | {s['upper_arm_z']:.3f} | "
+                    f"{tail['upper_tail']:.3f} | {variant.replace('_', ', ')} | {method} | {s['upper_arm_z']:.3f} | "
                     f"{s['lower_arm_z']:.3f} | {s['coverage']:.3f} | {s['below_target']:.3f} | "
                     f"{s['above_target']:.3f} |"
                 )

@@ -1,7 +1,7 @@
 """The analysis's ``inverted`` method on the packaged coverage study's own data sets, written into the package.
 
 Usage: ``python benchmarks/inverted_coverage.py [--package emotion_vectors/data/interval_coverage.json]
-[--workers 2]``
+[--workers 2] [--seed SEED [--markdown PATH]]``
 
 For every cell of the packaged study (``benchmarks/interval_coverage.py``) the script draws the cell's data sets
 again (the study's seed streams and, before each world, the study's bootstrap draws, so every data set and its
@@ -12,6 +12,12 @@ data set from the study's inversion stream. The intervals are judged against the
 (:func:`interval_coverage.summarise`) and written as the cell's ``inverted`` row, with the grid the analysis
 inverts over; ``docs/interval_coverage.md`` (and through the package the paper's appendix) is rewritten from it.
 An empty interval (no world holds the sample) counts as a miss here; the analysis falls back to the bootstrap's.
+
+``--seed SEED`` checks the method on fresh geometry instead: the packaged study's cells (designs, stories per
+emotion, data sets) drawn at another seed, their design-level r from the study's ``n_reference`` fresh data sets
+(:func:`interval_coverage.cell_targets`), only the ``inverted`` row, written to ``--markdown`` (default
+``docs/interval_inversion/analysis_seed<SEED>.md``) with the study beside it (the same name, ``.json``); the package
+is read, not written.
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import interval_coverage  # noqa: E402  (sibling scripts, not a package)
 from interval_coverage import STATISTICS, Planted  # noqa: E402
 
-DEFAULT_PACKAGE = Path(__file__).resolve().parents[1] / "emotion_vectors" / "data" / "interval_coverage.json"
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PACKAGE = ROOT / "emotion_vectors" / "data" / "interval_coverage.json"
 
 
 def inverted_dataset(task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, int, int, float]) -> dict[str, Any]:
@@ -76,23 +83,58 @@ def package_inverted(package: dict[str, Any], workers: int) -> dict[str, Any]:
     return package | {"inversion": grid, "inverted_switch_edges": inverted_intervals.SWITCH_EDGES}
 
 
+def fresh_study(package: dict[str, Any], seed: int, workers: int) -> dict[str, Any]:
+    """The packaged study's cells drawn at ``seed``: the same designs and sizes, new targets, no rows yet."""
+    cells = []
+    for cell in package["cells"]:
+        design = cell["design"]
+        spec = Planted(n_stories=cell["n_stories"], n_nuisance=package["planted"]["n_nuisance"])
+        fixed = interval_coverage.fixed_emotions(spec, seed) if design == "story" else None
+        targets, tails = interval_coverage.cell_targets(design, spec, fixed, package["n_reference"], seed, workers)
+        cells.append(
+            {
+                "design": design,
+                "n_stories": spec.n_stories,
+                "n_emotions": spec.n_emotions,
+                "n_datasets": cell["n_datasets"],
+                "first_dataset": 0,
+                "targets": targets,
+                "sampling_tails_z": tails,
+                "summary": {design: {}},
+            }
+        )
+    return package | {"seed": seed, "n_unscaled": 0, "cells": cells}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--package", type=Path, default=DEFAULT_PACKAGE, help="the packaged coverage study")
-    parser.add_argument("--markdown", type=Path, default=interval_coverage.DEFAULT_MARKDOWN)
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        help="default: docs/interval_coverage.md, or with --seed docs/interval_inversion/analysis_seed<SEED>.md",
+    )
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, help="fresh geometry: the package's cells drawn at this seed (not written)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    package = package_inverted(json.loads(args.package.read_text()), args.workers)
-    args.package.write_text(json.dumps(package, indent=1, sort_keys=True) + "\n")
-    args.markdown.write_text(interval_coverage.markdown_table(package))
+    package = json.loads(args.package.read_text())
+    if args.seed is None:
+        package = package_inverted(package, args.workers)
+        args.package.write_text(json.dumps(package, indent=1, sort_keys=True) + "\n")
+        markdown = args.markdown or interval_coverage.DEFAULT_MARKDOWN
+    else:
+        package = package_inverted(fresh_study(package, args.seed, args.workers), args.workers)
+        markdown = args.markdown or ROOT / "docs" / "interval_inversion" / f"analysis_seed{args.seed}.md"
+        # the study beside its table, so the table can be rewritten without drawing it again
+        markdown.with_suffix(".json").write_text(json.dumps(package, indent=1, sort_keys=True) + "\n")
+    markdown.write_text(interval_coverage.markdown_table(package))
     for cell in package["cells"]:
         row = cell["summary"][cell["design"]]["inverted"]
         coverage = " / ".join(f"{row[name]['coverage']:.3f}" for name in STATISTICS)
         print(f"{cell['n_stories']} stories, {cell['design']} design: inverted covers {coverage}")
-    print(
-        f"wrote {args.package} and {args.markdown} in {time.perf_counter() - start:.0f} s on {args.workers} worker(s)"
-    )
+    written = f"{markdown} and its .json" if args.seed is not None else f"{args.package} and {markdown}"
+    print(f"wrote {written} in {time.perf_counter() - start:.0f} s on {args.workers} worker(s)")
     return 0
 
 

@@ -506,3 +506,31 @@ def test_the_packaged_study_gains_the_analysis_inverted_method(tmp_path) -> None
             assert cell["summary"]["story"]["inverted"][name][key] == pytest.approx(hybrid[name][key], rel=1e-9)
     assert package["inversion"] == [8, replicates, "joint"] and package["inverted_switch_edges"] == 1.4
     assert 'the analysis\'s `ci_method = "inverted"`' in _study().markdown_table(package)
+
+
+@pytest.mark.slow
+def test_a_fresh_seed_redraws_the_packaged_cells_and_at_the_packages_own_seed_reproduces_them(tmp_path) -> None:
+    """``inverted_coverage.py --seed``: the packaged study's cells drawn at another seed. At the package's own seed
+    the targets, sampling tails and ``inverted`` row are the package's (same streams); at another seed the story
+    design's fixed emotions, hence its targets, change; the Markdown's tails table shows the ``inverted`` arms (the only
+    row such a study has)."""
+    study_json = tmp_path / "study.json"
+    args = "--seed 4 --stories 3 --designs story --datasets 3 --resamples 20 --reference 16 --unscaled-datasets 0"
+    assert _study().main([*args.split(), "--workers", "1", "--json", str(study_json), "--markdown", "/dev/null"]) == 0
+    inverted = load_benchmark("inverted_coverage")
+    package = inverted.package_inverted(json.loads(study_json.read_text()), workers=1)
+    same = inverted.package_inverted(inverted.fresh_study(json.loads(study_json.read_text()), 4, workers=1), workers=1)
+    (cell,), (again,) = package["cells"], same["cells"]
+    assert again["targets"] == cell["targets"] and again["sampling_tails_z"] == cell["sampling_tails_z"]
+    assert again["summary"]["story"]["inverted"] == cell["summary"]["story"]["inverted"]
+    markdown = tmp_path / "seed5.md"
+    assert (
+        inverted.main(["--package", str(study_json), "--seed", "5", "--workers", "1", "--markdown", str(markdown)]) == 0
+    )
+    text = markdown.read_text()
+    assert _study().markdown_table(json.loads(markdown.with_suffix(".json").read_text())) == text
+    tails = text[text.index("## Tails") :]
+    assert "| 3 | story | pc1_valence_r |" in tails and "| story | inverted |" in tails
+    assert json.loads(study_json.read_text())["seed"] == 4  # the package is read, not written
+    fresh = inverted.fresh_study(json.loads(study_json.read_text()), 5, workers=1)
+    assert fresh["cells"][0]["targets"]["design"] != cell["targets"]["design"]
