@@ -12,8 +12,9 @@ part is the real analysis stage (:func:`emotion_vectors.analyze.analyze_run`) wi
 bootstrap switched on: per layer the contrast vectors, PCA and correlations, the valence direction with its
 leave-one-out check, the best of PC1-PC3 and the cross-validated arousal direction, the story-length
 correlations, the story x story Gram matrix (residuals rescaled) and every story-level replicate (refitting the
-PCA through its 171 x 171 Gram matrix), then CIs, peak intervals, the CKA matrices and their permutation
-p-values with RSA (the default ``cka_permutations``). Prints the wall time and the target
+PCA through its 171 x 171 Gram matrix), the test inversion of PC1-valence and PC2-arousal r (the default
+``ci_method``; ``--ci-method recentred`` leaves it out), then CIs, peak intervals, the CKA matrices and their
+permutation p-values with RSA (the default ``cka_permutations``). Prints the wall time and the target
 (< 60 s on 2 CPU cores), and a calibration figure (the GFLOP/s of a fixed fp32 matmul in numpy on one thread)
 to scale the time from one machine to another.
 """
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "--ci-method",
         choices=stats.CI_METHODS,
         default=AnalysisConfig.ci_method,
-        help="interval method (default: the analysis's; 'inverted' adds the test inversion of every layer)",
+        help="interval method (default: the analysis's, 'inverted': the test inversion of every layer)",
     )
     args = parser.parse_args(argv)
 

@@ -97,7 +97,7 @@ def _analyze_run(
         rng = run_rng(config.seed, run.info.model, run.info.corpus, "permutation")
         permutation = stats.permutation_test(scores, run.ratings.valence, config.permutations, rng)
     settings = IntervalSettings(
-        config.ci_method, config.confidence, config.bootstrap_resamples if run.schemes else 0, run.schemes
+        run.ci_method, config.confidence, config.bootstrap_resamples if run.schemes else 0, run.schemes
     )
     window = paper_window(run.info.model, run.layers)
     summary = summarise_run(
@@ -248,7 +248,7 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         boot["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.draws["emotion"])
         if "emotion" in run.jack:
             jack["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.jack["emotion"], float32=True)
-    inverted = config.ci_method == "inverted" and bool(run.draws)
+    inverted = run.ci_method == "inverted" and bool(run.draws)
     if "story" in run.draws or inverted:
         kept = np.flatnonzero(run.counts > 0)
         shifted = np.full(story_means.shape, np.nan)
@@ -285,7 +285,7 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
 def _inverted(
     run: RunInputs, layer: int, scheme: str, sample: LayerSample, geo: geometry.LayerGeometry
 ) -> dict[str, tuple[float, float]]:
-    """The test-inversion intervals of one layer under ``scheme`` (every emotion rated: :func:`prepare_run`)."""
+    """The test-inversion intervals of one layer under ``scheme`` (a run that can be inverted: :func:`prepare_run`)."""
     estimates = {name: float(getattr(geo, name)) for name in INVERTED_STATISTICS}
     rng = run_rng(run.config.seed, run.info.model, run.info.corpus, f"inversion/{scheme}/{layer}")
     return layer_inverted_intervals(sample, estimates, scheme, run.config.confidence, rng)

@@ -174,7 +174,7 @@ class AnalysisConfig:
     projection: Projection = "neutral"
     bootstrap_resamples: int = 2000
     bootstrap_schemes: tuple[BootstrapScheme, ...] = ("emotion", "story")
-    ci_method: CIMethod = "recentred"
+    ci_method: CIMethod = "inverted"
     confidence: float = 0.95
     permutations: int = 1000
     cka_permutations: int = 200

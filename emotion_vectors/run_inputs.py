@@ -60,7 +60,9 @@ def run_rng(seed: int, model: str, corpus: str, purpose: str) -> np.random.Gener
 @dataclass(frozen=True)
 class RunInputs:
     """What every layer of one run shares: the stores, the settings, the emotion order and ratings, the story
-    layout and the bootstrap draws (``{scheme: draws}``, drawn once per run) and jackknife sets (BCa only)."""
+    layout and the bootstrap draws (``{scheme: draws}``, drawn once per run) and jackknife sets (BCa only).
+    ``ci_method``: the interval method of this run: the config's, or ``"recentred"`` where the config asks for
+    ``"inverted"`` and the run cannot be inverted (:func:`inversion_refusal`; logged)."""
 
     store: ActivationStoreLike
     neutral: ActivationStoreLike | None
@@ -74,6 +76,7 @@ class RunInputs:
     schemes: tuple[str, ...]
     draws: dict[str, np.ndarray]
     jack: dict[str, np.ndarray]
+    ci_method: str = "recentred"
 
 
 def prepare_run(
@@ -101,11 +104,14 @@ def prepare_run(
         draws["emotion"] = bootstrap.emotion_resample_indices(
             len(emotions), n_boot, run_rng(config.seed, model, corpus, "emotion")
         )
-    if config.ci_method == "inverted" and schemes and ratings.index.size < len(emotions):
-        raise AnalysisError(
-            f"{label}: analysis.ci_method 'inverted' needs a rating for every emotion; rating source "
-            f"{config.rating_source!r} rates {ratings.index.size} of the run's {len(emotions)}",
-            fix="use analysis.rating_source = 'nrc' (it rates all 171), or analysis.ci_method = 'recentred'",
+    ci_method, refusal = config.ci_method, inversion_refusal(config, ratings, layout, len(emotions))
+    if refusal is not None and schemes:
+        ci_method = "recentred"
+        log.warning(
+            "%s: %s, so every interval of this run is the recentred bootstrap's (analysis.ci_method 'inverted' needs "
+            "a rating for every emotion and two or more kept stories for some emotion)",
+            label,
+            refusal,
         )
     jack = {}
     if config.ci_method == "bca" and "story" in schemes:
@@ -129,7 +135,22 @@ def prepare_run(
         projection=config.projection,
         neutral_threshold=config.neutral_variance if config.projection == "neutral" else None,
     )
-    return RunInputs(store, neutral, config, info, chosen, row_emotions, counts, layout, ratings, schemes, draws, jack)
+    return RunInputs(
+        store, neutral, config, info, chosen, row_emotions, counts, layout, ratings, schemes, draws, jack, ci_method
+    )
+
+
+def inversion_refusal(config: AnalysisConfig, ratings: Ratings, layout: StoryLayout, n_emotions: int) -> str | None:
+    """Why the test inversion (``analysis.ci_method = "inverted"``) cannot run on this run, or ``None`` (it can, or
+    another method was asked for): its worlds turn a component towards a rating of every emotion, and measure the
+    story noise from emotions with two or more kept stories."""
+    if config.ci_method != "inverted":
+        return None
+    if ratings.index.size < n_emotions:
+        return f"rating source {config.rating_source!r} rates {ratings.index.size} of the run's {n_emotions} emotions"
+    if not np.any(layout.n_kept >= 2):
+        return "no emotion has two or more kept stories"
+    return None
 
 
 def _ratings(emotions: Sequence[str], source: str, label: str) -> Ratings:

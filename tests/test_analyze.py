@@ -71,8 +71,8 @@ def test_a_run_record_has_the_agreed_schema_with_per_layer_lists_aligned() -> No
     for scheme in ("emotion", "story"):
         for name in ("pc1_valence_r", "pc2_arousal_r"):
             assert [len(pair) for pair in record["ci"][scheme][name]] == [2, 2, 2]
-    assert record["ci"]["n_resamples"] == 30 and record["ci"]["method"] == "recentred"
-    assert record["ci"]["fallbacks"] == []  # only the inverted method falls back
+    assert record["ci"]["n_resamples"] == 30 and record["ci"]["method"] == "inverted"  # the default
+    assert all(set(fallback) == {"scheme", "statistic", "layer"} for fallback in record["ci"]["fallbacks"])
     assert set(record["permutation"]) >= {"n_permutations", "pc1_valence_p", "pc1_valence_p_fwer", "pc1_valence_q_bh"}
     assert record["arousal_best_pc"]["exploratory"] is True
     assert len(record["direction"]["adjacent_cosine"]) == 2

@@ -66,7 +66,7 @@ def test_every_peak_interval_contains_its_estimate_and_names_what_it_is() -> Non
     pairs = make_synthetic_stores((("model-a", 5),), ("x",), seed=7, **SIZES)
     results = analyze_runs(pairs, CONFIG, workers=1)
     run = results.runs[0]
-    assert run.ci.method == "recentred"
+    assert run.ci.method == "inverted"  # the default: PC1-valence and PC2-arousal r by test inversion
     for peak in run.peaks.values():
         assert peak.r_ci_max[0] <= peak.r <= peak.r_ci_max[1]  # interval of the maximum over layers
         assert peak.r_ci_at_layer[0] <= peak.r <= peak.r_ci_at_layer[1]  # r at the peak layer held fixed

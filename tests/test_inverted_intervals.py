@@ -16,10 +16,12 @@ from emotion_vectors.analysis.denoised_world import build_world, emotion_noise, 
 from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analysis.layout import StoryLayout
+from emotion_vectors.analysis.summary import Ratings
 from emotion_vectors.analyze import analyze_runs, write_results
 from emotion_vectors.config import AnalysisConfig
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.results import load_results
+from emotion_vectors.run_inputs import inversion_refusal
 from tests.helpers_benchmarks import load_benchmark
 
 
@@ -155,10 +157,20 @@ def test_a_layer_the_inversion_cannot_hold_keeps_the_bootstrap_interval_and_says
     assert load_results(json_path).runs[0].ci.fallbacks == inverted.ci.fallbacks
 
 
-def test_inversion_refuses_a_rating_source_that_leaves_emotions_unrated() -> None:
-    with pytest.raises(AnalysisError, match="needs a rating for every emotion") as raised:
-        _analyse("inverted", rating_source="warriner")
-    assert "ci_method = 'recentred'" in str(raised.value.fix)
+def test_a_run_the_inversion_cannot_take_gets_recentred_intervals_and_says_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The default method needs a rating for every emotion: under a rating source that leaves some unrated, the run's
+    intervals are the recentred bootstrap's, its record says ``ci.method: recentred``, and the log says why."""
+    with caplog.at_level(logging.WARNING):
+        refused = _analyse("inverted", rating_source="warriner").runs[0]
+    recentred = _analyse("recentred", rating_source="warriner").runs[0]
+    assert refused.ci.method == "recentred" and refused.ci.fallbacks == ()
+    assert refused.info.n_rated < refused.info.n_emotions
+    for layer, baseline in zip(refused.layers, recentred.layers, strict=True):
+        assert layer.intervals == baseline.intervals
+    assert "rating source 'warriner' rates" in caplog.text and "the recentred bootstrap's" in caplog.text
+    assert AnalysisConfig().ci_method == "inverted"
 
 
 def test_inverted_is_not_a_bootstrap_method() -> None:
@@ -228,3 +240,15 @@ def test_the_shared_solve_is_a_float32_eigendecomposition_and_refuses_one_that_f
     monkeypatch.setattr(denoised_world.lapack, "ssyevd", second_fails)
     with pytest.raises(np.linalg.LinAlgError, match=r"replicate 1 \(info 7\)"):
         denoised_world.shared_eigh(matrices)
+
+
+def test_the_inversion_refusal_names_what_a_run_lacks() -> None:
+    n = 12
+    ratings = Ratings(np.arange(n), np.linspace(0.0, 1.0, n), np.linspace(1.0, 0.0, n))
+    one_story = StoryLayout(np.arange(n)[:, None], np.full((n, 1), 300), "token_weighted")
+    two_stories = StoryLayout(np.arange(2 * n).reshape(n, 2), np.full((n, 2), 300), "token_weighted")
+    inverted, recentred = AnalysisConfig(ci_method="inverted"), AnalysisConfig(ci_method="recentred")
+    assert inversion_refusal(inverted, ratings, one_story, n) == "no emotion has two or more kept stories"
+    assert inversion_refusal(inverted, ratings, two_stories, n) is None
+    assert "rates 12 of the run's 13 emotions" in inversion_refusal(inverted, ratings, two_stories, n + 1)
+    assert inversion_refusal(recentred, ratings, one_story, n + 1) is None

@@ -136,17 +136,22 @@ def test_the_title_page_carries_the_profile_label():
 
 
 def test_the_method_sentence_says_which_intervals_the_paper_shows():
-    """The paper names the interval method it shows; under ``inverted`` it counts the layer x scheme x statistic
-    intervals and those that fell back to the recentred bootstrap (``ci.fallbacks``)."""
+    """The paper names the interval method it shows; under ``inverted`` (the default) it counts the layer x scheme x
+    statistic intervals, those that fell back to the recentred bootstrap (``ci.fallbacks``) and the runs that could
+    not be inverted (``ci.method`` recentred)."""
 
-    def run(n_layers: int, fallbacks: tuple) -> SimpleNamespace:
+    def run(n_layers: int, fallbacks: tuple, method: str = "inverted") -> SimpleNamespace:
         return SimpleNamespace(
-            layers=[None] * n_layers, ci=SimpleNamespace(schemes=("story", "emotion"), fallbacks=fallbacks)
+            layers=[None] * n_layers,
+            ci=SimpleNamespace(schemes=("story", "emotion"), fallbacks=fallbacks, method=method),
         )
 
-    assert ci_method_sentence("recentred", []) == "The intervals shown here are the default ones."
+    assert "\\texttt{recentred} method instead of the default test inversion" in ci_method_sentence("recentred", [])
     assert "\\texttt{percentile} method instead" in ci_method_sentence("percentile", [])
     held = ci_method_sentence("inverted", [run(6, ()), run(4, ())])
-    assert "test-inversion" in held and "Every one of the 40 layer, scheme and statistic combinations" in held
+    assert "default test-inversion" in held and "Every one of the 40 layer, scheme and statistic combinations" in held
+    assert "cannot be inverted" not in held
+    refused = ci_method_sentence("inverted", [run(6, ()), run(4, (), "recentred")])
+    assert "Every one of the 24 layer" in refused and "1 of 2 runs cannot be inverted" in refused
     fell = ci_method_sentence("inverted", [run(6, (("story", "pc1_valence_r", 0), ("emotion", "pc2_arousal_r", 3)))])
     assert "At 2 of 24 layer, scheme and statistic combinations no world held the sample" in fell

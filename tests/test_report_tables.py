@@ -138,6 +138,10 @@ def test_coverage_range_quotes_the_shipped_schemes_only():
     numbers = coverage_numbers(planted, "recentred")
     assert numbers["CoverageMin"] == f"{min(shipped):.3f}"
     assert numbers["CoverageMax"] == f"{max(shipped):.3f}"
+    assert (numbers["CoverageRecentredMin"], numbers["CoverageRecentredMax"]) == (
+        numbers["CoverageMin"],
+        numbers["CoverageMax"],
+    )
     inverted = _shipped_coverages(study, "inverted")
     assert (numbers["CoverageInvertedMin"], numbers["CoverageInvertedMax"]) == (
         f"{min(inverted):.3f}",

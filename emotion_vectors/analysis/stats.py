@@ -6,7 +6,8 @@ bootstrap replicates themselves are drawn and refitted in :mod:`emotion_vectors.
 **Intervals** (:func:`confidence_interval`; ``benchmarks/interval_coverage.py`` measures their coverage and
 ``docs/intervals.md`` states what each scheme estimates):
 
-- ``"recentred"`` (default): the basic bootstrap on Fisher's ``z = atanh(r)``, centred on the estimate:
+- ``"recentred"`` (the bootstrap's method: every statistic's interval but the two the analysis's default
+  ``"inverted"`` gives by test inversion): the basic bootstrap on Fisher's ``z = atanh(r)``, centred on the estimate:
   ``tanh(z_hat - (q_hi - m), z_hat - (q_lo - m))`` with ``q_lo, q_hi`` the ``(1-c)/2`` and ``(1+c)/2`` quantiles
   and ``m`` the median of the replicates' ``z``. Only the *spread* of the replicates is used, not their
   location: resampling stories adds sampling noise to every emotion mean, which attenuates r, so story-level

@@ -50,7 +50,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     overrides.add_argument("--projection", choices=choices(Projection))
     overrides.add_argument("--pooling", choices=choices(Pooling))
     overrides.add_argument("--rating-source", choices=choices(RatingSource))
-    overrides.add_argument("--ci-method", choices=choices(CIMethod))
+    overrides.add_argument(
+        "--ci-method",
+        choices=choices(CIMethod),
+        help="interval method (default inverted: PC1-valence and PC2-arousal r by test inversion, the rest "
+        "recentred; docs/intervals.md)",
+    )
     overrides.add_argument("--resamples", type=int, help="bootstrap resamples per scheme")
     overrides.add_argument("--permutations", type=int)
     overrides.add_argument("--seed", type=int)

@@ -66,7 +66,7 @@ TEXT_MACROS: tuple[str, ...] = (
     "NeutralVariancePercent", "PcaComponents", "RatingSource", "RatingSources", "Pooling", "Projection",
     "BootstrapResamples", "BootstrapSchemes", "CiMethod", "CiMethodUsed", "ConfidencePercent", "Permutations", "Seed",
     "CkaPermutations", "CoverageDatasets", "CoverageResamples", "CoverageReference", "CoverageMin", "CoverageMax",
-    "CoverageInvertedMin", "CoverageInvertedMax",
+    "CoverageRecentredMin", "CoverageRecentredMax", "CoverageInvertedMin", "CoverageInvertedMax",
     "CoverageNominalPercent", "CoverageDim", "CoverageNuisance", "CoverageStoriesList", "CoverageFewStories",
     "NumRuns", "NumModels", "NumCorpora", "NumCrossCorpus", "NumCrossModel",
     "ClaimsTotal", "ClaimsSupported", "ClaimsNotSupported", "ClaimsNotEvaluable",
@@ -257,20 +257,23 @@ def _paper_numbers() -> dict[str, str]:
 
 
 def ci_method_sentence(method: str, runs: Sequence[RunSummary]) -> str:
-    """The sentence that says which interval this paper's tables and figures show: the default, another bootstrap
-    method, or the test inversion with the count of intervals it could not form (the recentred ones instead)."""
-    if method == "recentred":
-        return "The intervals shown here are the default ones."
+    """The sentence that says which intervals this paper's tables and figures show: the default test inversion, with
+    the count of intervals it could not form (the recentred ones instead) and of runs it could not run on, or another
+    method."""
     if method != "inverted":
         name = f"\\texttt{{{latex_escape(method)}}}"
-        return f"The intervals shown here use the {name} method instead (Appendix~\\ref{{sec:coverage}})."
-    cells = sum(len(run.layers) * len(run.ci.schemes) * 2 for run in runs)
-    fallbacks = sum(len(run.ci.fallbacks) for run in runs)
-    return (
-        "The per-layer intervals of PC1--valence and PC2--arousal $r$ shown here are instead test-inversion "
+        return (
+            f"The intervals shown here use the {name} method instead of the default test inversion "
+            "(Appendix~\\ref{sec:coverage})."
+        )
+    inverted = [run for run in runs if run.ci.method == "inverted"]
+    cells = sum(len(run.layers) * len(run.ci.schemes) * 2 for run in inverted)
+    fallbacks = sum(len(run.ci.fallbacks) for run in inverted)
+    sentence = (
+        "The per-layer intervals of PC1--valence and PC2--arousal $r$ shown here are the default test-inversion "
         "intervals (\\texttt{inverted}): the range of design-level correlations of the resampling worlds whose "
         "replicates hold both the estimate and the component's eigenvalue (Appendix~\\ref{sec:coverage}); Spearman's "
-        "$\\rho$ and the interval of the maximum over layers stay recentred. "
+        "$\\rho$ and the interval of the maximum over layers are recentred bootstrap intervals. "
         + (
             f"At {fallbacks} of {cells} layer, scheme and statistic combinations no world held the sample, and the "
             "recentred interval is shown."
@@ -278,6 +281,13 @@ def ci_method_sentence(method: str, runs: Sequence[RunSummary]) -> str:
             else f"Every one of the {cells} layer, scheme and statistic combinations has its inverted interval."
         )
     )
+    refused = len(runs) - len(inverted)
+    if refused:
+        sentence += (
+            f" {refused} of {len(runs)} runs cannot be inverted (the rating source leaves emotions unrated, or no "
+            "emotion has two stories), and all their intervals are recentred."
+        )
+    return sentence
 
 
 def _method_numbers(results: Results, context: ReportContext) -> dict[str, str]:
