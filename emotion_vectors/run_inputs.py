@@ -76,7 +76,7 @@ class RunInputs:
     schemes: tuple[str, ...]
     draws: dict[str, np.ndarray]
     jack: dict[str, np.ndarray]
-    ci_method: str = "recentred"
+    ci_method: str
 
 
 def prepare_run(
@@ -104,9 +104,9 @@ def prepare_run(
         draws["emotion"] = bootstrap.emotion_resample_indices(
             len(emotions), n_boot, run_rng(config.seed, model, corpus, "emotion")
         )
-    ci_method, refusal = config.ci_method, inversion_refusal(config, ratings, layout, len(emotions))
-    if refusal is not None and schemes:
-        ci_method = "recentred"
+    refusal = inversion_refusal(config, ratings, layout, len(emotions)) if schemes else None
+    ci_method = config.ci_method if refusal is None else "recentred"
+    if refusal is not None:
         log.warning(
             "%s: %s, so every interval of this run is the recentred bootstrap's (analysis.ci_method 'inverted' needs "
             "a rating for every emotion and two or more kept stories for some emotion)",
