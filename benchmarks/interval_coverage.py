@@ -358,9 +358,7 @@ def one_dataset(
         else:
             args = (gram, sample.scores, valence, arousal, rated)
             boot = bootstrap.emotion_bootstrap_layer(*args, draws)
-            jack = bootstrap.emotion_bootstrap_layer(
-                *args, bootstrap.emotion_jackknife_indices(spec.n_emotions), float32=True
-            )
+            jack = bootstrap.emotion_bootstrap_layer(*args, bootstrap.emotion_jackknife_indices(spec.n_emotions))
             replicates["emotion"] = (boot, jack)
         world = denoised_world.build_world(story_gram, layout, rng)
         prototype = denoised_world.story_replicates if design == "story" else denoised_world.emotion_replicates

@@ -124,9 +124,7 @@ def one_dataset(task: tuple[str, Any, Any, int, int, int, np.ndarray]) -> dict[s
             out["spread_1"] = robust_sd(z).tolist()
             out["shift"] = (np.nanmedian(z, axis=0) - estimate).tolist()
             left_out = bootstrap.emotion_jackknife_indices(spec.n_emotions)
-            jack = fisher(
-                bootstrap.emotion_bootstrap_layer(gram, scores, valence, arousal, rated, left_out, float32=True)
-            )
+            jack = fisher(bootstrap.emotion_bootstrap_layer(gram, scores, valence, arousal, rated, left_out))
             out["jackknife_se"] = grouped_jackknife_se(jack, np.zeros(jack.shape[0])).tolist()
             out["coverage_shipped"] = covers(z, estimate, target)
             replicates = denoised_world.emotion_replicates

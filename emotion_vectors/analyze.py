@@ -247,7 +247,7 @@ def _analyze_layer(run: RunInputs, layer: int) -> LayerAnalysis:
         args = (gram, scores, ratings.valence, ratings.arousal, ratings.index)
         boot["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.draws["emotion"])
         if "emotion" in run.jack:
-            jack["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.jack["emotion"], float32=True)
+            jack["emotion"] = bootstrap.emotion_bootstrap_layer(*args, run.jack["emotion"])
     inverted = run.ci_method == "inverted" and bool(run.draws)
     if "story" in run.draws or inverted:
         kept = np.flatnonzero(run.counts > 0)

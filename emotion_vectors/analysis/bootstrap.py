@@ -111,14 +111,13 @@ def emotion_bootstrap_layer(
     arousal: np.ndarray,
     rated_index: np.ndarray,
     indices: np.ndarray,
-    *,
-    float32: bool = False,
 ) -> dict[str, np.ndarray]:
     """Correlations of emotion-level bootstrap (or jackknife) replicates at one layer.
 
-    Pass ``float32=True`` for jackknife replicates: each is one emotion away from the full sample, so the
-    eigen-solver's start block is nearly invariant and its float64 Krylov block breaks down, sending every
-    replicate to the dense solver; float32 products avoid that (:func:`assemble_grams` says why it is safe).
+    Replicate Gram matrices are gathered and multiplied in float32, as the story scheme's are
+    (:func:`assemble_grams` says why it is safe: the contrast vectors are centred over the emotions). It also keeps
+    the jackknife off the dense solver: a jackknife replicate is one emotion away from the full sample, so the
+    eigen-solver's start block is nearly invariant and a float64 Krylov block breaks down.
 
     Args:
         gram: ``[n, n]`` full-sample contrast Gram matrix.
@@ -140,11 +139,11 @@ def emotion_bootstrap_layer(
     full_valence = spread_ratings(valence, rated_index, n)
     full_arousal = spread_ratings(arousal, rated_index, n)
     start = start_block(gram)
+    gram32 = gram.astype(np.float32)
     outputs = {name: np.empty(indices.shape[0]) for name in STATISTICS}
     for lo in range(0, indices.shape[0], CHUNK * 4):
         idx = indices[lo : lo + CHUNK * 4]
-        grams = gram[idx[:, :, None], idx[:, None, :]]
-        grams = grams.astype(np.float32) if float32 else grams
+        grams = gram32[idx[:, :, None], idx[:, None, :]]
         chunk = replicate_correlations(grams, scores[idx], start[idx], full_valence[idx], full_arousal[idx])
         for name in STATISTICS:
             outputs[name][lo : lo + idx.shape[0]] = chunk[name]
