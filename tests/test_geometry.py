@@ -1,4 +1,4 @@
-"""PCA from the Gram matrix, the rating sign rule, correlations and the replicate eigen-solver."""
+"""PCA from the Gram matrix, the rating sign rule and correlations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from sklearn.decomposition import PCA
 from synthetic import planted_contrasts, ratings_for
 
 from emotion_vectors.analysis.geometry import (
-    RESIDUAL_TOL,
     align_sign,
     centre_gram,
     layer_geometry,
@@ -17,7 +16,6 @@ from emotion_vectors.analysis.geometry import (
     pearson,
     rowwise_spearman,
     spearman,
-    top_eigenpairs,
 )
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.ratings import emotions
@@ -129,50 +127,3 @@ def test_centre_gram_is_the_gram_of_centred_rows() -> None:
     x = rng.standard_normal((9, 4)) + 3
     centred = x - x.mean(axis=0)
     np.testing.assert_allclose(centre_gram(x @ x.T), centred @ centred.T, atol=1e-12)
-
-
-@pytest.mark.parametrize("decay", [0.97, 0.9, 0.5])
-@pytest.mark.parametrize(("centre", "dtype"), [(False, np.float64), (True, np.float64), (True, np.float32)])
-def test_replicate_eigen_solver_agrees_with_dense_eigh(decay: float, centre: bool, dtype: type) -> None:
-    """Krylov eigenpairs of perturbed matrices match a dense solve, from flat (0.97) to steep (0.5) spectra,
-    with float64 and float32 products."""
-    rng = np.random.default_rng(9)
-    n, batch = 120, 40
-    base = rng.standard_normal((n, 200)) * decay ** np.arange(200)
-    grams = []
-    for _ in range(batch):
-        # an offset (uncentred Gram matrices) for float64; float32 products need nearly centred rows (see docs)
-        x = base + 0.05 * rng.standard_normal(base.shape) + (3.0 if centre and dtype == np.float64 else 0.0)
-        grams.append(x @ x.T if centre else centre_gram(x @ x.T))
-    grams = np.stack(grams).astype(dtype)
-    full = centre_gram(base @ base.T)
-    start = np.linalg.eigh(full)[1][:, ::-1][:, :6]
-    values, vectors, n_dense = top_eigenpairs(grams, 2, start, centre=centre)
-    dense_values, dense_vectors = np.linalg.eigh(np.stack([centre_gram(g.astype(np.float64)) for g in grams]))
-    overlap = np.abs(np.einsum("bnk,bnk->bk", vectors, dense_vectors[:, :, ::-1][:, :, :2]))
-    # the accepted residual (tol of the top eigenvalue) bounds the angle by tol over the relative eigen-gap, and
-    # a Ritz value's error by the squared residual over the gap
-    gap = np.min(np.diff(-dense_values[:, ::-1][:, :3], axis=1) / dense_values[:, -1:], axis=1)
-    value_rtol = 10 * RESIDUAL_TOL**2 / gap.min()
-    np.testing.assert_allclose(
-        values, dense_values[:, ::-1][:, :2], rtol=value_rtol if dtype == np.float64 else max(value_rtol, 1e-5)
-    )
-    assert np.all(np.sqrt(np.clip(1.0 - overlap**2, 0.0, None)) <= 2 * RESIDUAL_TOL / gap[:, None])
-    assert 0 <= n_dense <= batch
-    _, _, all_dense = top_eigenpairs(grams, 2, None, centre=centre)
-    assert all_dense == batch
-
-
-def test_replicate_eigen_solver_handles_rank_deficient_matrices() -> None:
-    """Bootstrap resamples repeat rows: the Krylov space runs out early and the answer is still exact."""
-    rng = np.random.default_rng(10)
-    x = rng.standard_normal((100, 12)) * 0.9 ** np.arange(12)  # rank 12 < the Krylov dimension (20)
-    full = centre_gram(x @ x.T)
-    start = np.linalg.eigh(full)[1][:, ::-1][:, :4]
-    picks = rng.integers(0, 100, size=(20, 100))
-    grams = np.stack([(x @ x.T)[np.ix_(p, p)] for p in picks])
-    values, vectors, n_dense = top_eigenpairs(grams, 2, start[picks], centre=True)
-    assert n_dense == len(grams)  # every matrix exhausts its Krylov space and is solved densely
-    dense_values = np.linalg.eigh(np.stack([centre_gram(g) for g in grams]))[0][:, ::-1][:, :2]
-    np.testing.assert_allclose(values, dense_values, rtol=1e-8)
-    assert np.all(np.isfinite(vectors))

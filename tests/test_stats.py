@@ -11,9 +11,10 @@ from scipy.stats import kstest
 from synthetic import planted_contrasts
 
 from emotion_vectors.analysis import bootstrap, stats
-from emotion_vectors.analysis.geometry import RESIDUAL_TOL, layer_geometry
+from emotion_vectors.analysis.geometry import layer_geometry
 from emotion_vectors.analysis.layer_sample import LayerSample
 from emotion_vectors.analysis.layout import padded_story_gram, story_layout
+from emotion_vectors.analysis.replicate_eigen import RESIDUAL_TOL
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.vectors import emotion_means
 

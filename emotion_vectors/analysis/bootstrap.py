@@ -23,8 +23,8 @@ re-ordered: if PC2 and PC3 swap in a replicate, the replicate's PC2 is used as i
 honestly. Replicates where r is undefined (constant scores) are dropped from the interval and counted.
 
 **Cost**: replicates are refitted in chunks of :data:`CHUNK`; each replicate's two leading eigenpairs come from
-:func:`~emotion_vectors.analysis.geometry.top_eigenpairs` (block Krylov, warm-started from the full-sample
-components, accepted at a residual of :data:`~emotion_vectors.analysis.geometry.RESIDUAL_TOL` of the top eigenvalue), and story-scheme replicate Gram matrices are
+:func:`~emotion_vectors.analysis.replicate_eigen.top_eigenpairs` (block Krylov, warm-started from the full-sample
+components, accepted at a residual of :data:`~emotion_vectors.analysis.replicate_eigen.RESIDUAL_TOL` of the top eigenvalue), and story-scheme replicate Gram matrices are
 assembled and multiplied in float32 (:func:`assemble_grams` says why that is safe).
 """
 
@@ -33,9 +33,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import rankdata
 
-from emotion_vectors.analysis.geometry import centre_gram, check_gram, rowwise_pearson, top_eigenpairs
+from emotion_vectors.analysis.geometry import centre_gram, check_gram, rowwise_pearson
 from emotion_vectors.analysis.layer_sample import LayerSample, spread_ratings
 from emotion_vectors.analysis.layout import StoryLayout
+from emotion_vectors.analysis.replicate_eigen import ResampledGrams, top_eigenpairs
 from emotion_vectors.analysis.stats import check_rng
 from emotion_vectors.errors import AnalysisError
 from emotion_vectors.vectors import check_matrix
@@ -114,8 +115,9 @@ def emotion_bootstrap_layer(
 ) -> dict[str, np.ndarray]:
     """Correlations of emotion-level bootstrap (or jackknife) replicates at one layer.
 
-    Replicate Gram matrices are gathered and multiplied in float32, as the story scheme's are
-    (:func:`assemble_grams` says why it is safe: the contrast vectors are centred over the emotions). It also keeps
+    Replicate Gram matrices are left implicit (:class:`~emotion_vectors.analysis.replicate_eigen.ResampledGrams`)
+    and multiplied in float32, as the story scheme's are (:func:`assemble_grams` says why it is safe: the contrast
+    vectors are centred over the emotions). Float32 also keeps
     the jackknife off the dense solver: a jackknife replicate is one emotion away from the full sample, so the
     eigen-solver's start block is nearly invariant and a float64 Krylov block breaks down.
 
@@ -143,7 +145,7 @@ def emotion_bootstrap_layer(
     outputs = {name: np.empty(indices.shape[0]) for name in STATISTICS}
     for lo in range(0, indices.shape[0], CHUNK * 4):
         idx = indices[lo : lo + CHUNK * 4]
-        grams = gram32[idx[:, :, None], idx[:, None, :]]
+        grams = ResampledGrams(gram32, idx)
         chunk = replicate_correlations(grams, scores[idx], start[idx], full_valence[idx], full_arousal[idx])
         for name in STATISTICS:
             outputs[name][lo : lo + idx.shape[0]] = chunk[name]
@@ -189,7 +191,7 @@ def assemble_grams(by_column: np.ndarray, weights: np.ndarray) -> np.ndarray:
     The products run, and the result is returned, in the dtype of ``by_column``. The story bootstrap passes
     float32, which halves the memory traffic that bounds this step and the eigen-solver's products: the rounding
     moves a replicate matrix by about 1e-7 of its norm, two orders below the residual at which the eigen-solver
-    accepts an eigenpair (:data:`geometry.RESIDUAL_TOL`); tests/test_stats.py checks replicates against a
+    accepts an eigenpair (:data:`replicate_eigen.RESIDUAL_TOL`); tests/test_stats.py checks replicates against a
     float64 refit from recomputed emotion means.
 
     Args:
@@ -235,7 +237,7 @@ def _masked_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def replicate_correlations(
-    grams: np.ndarray,
+    grams: np.ndarray | ResampledGrams,
     projections: np.ndarray,
     start: np.ndarray | None,
     valence: np.ndarray,
@@ -246,7 +248,7 @@ def replicate_correlations(
     """PC1-valence and PC2-arousal correlations of replicate Gram matrices.
 
     Args:
-        grams: ``[B, m, m]`` uncentred replicate Gram matrices.
+        grams: ``[B, m, m]`` uncentred replicate Gram matrices (or the implicit :class:`ResampledGrams`).
         projections: ``[B, m, 2]`` the replicate rows projected on the full-sample PC1/PC2 directions.
         start: ``[m, p]`` or ``[B, m, p]`` warm start of the eigen-solver; ``None`` solves every replicate
             densely (faster when most replicates' PC2 lies close to the noise bulk, where the Krylov solver
