@@ -220,13 +220,14 @@ class ResampledGrams:
 
     def left_product(self, rows: np.ndarray) -> np.ndarray:
         """``[B, p, m]`` float64: ``rows[b] @ G_b`` for ``rows`` ``[B, p, m]``."""
-        n_batch, p, _ = rows.shape
+        n_batch, p, m = rows.shape
         n = self.gram.shape[0]
-        if p not in self._targets:  # where each entry of rows lands in the flattened [B * p, n] scatter
+        if p not in self._targets:  # entry (b, j, i) of rows <-> entry (b * p + j, indices[b, i]) of [B * p, n]
             self._targets[p] = (np.arange(n_batch * p)[:, None] * n + np.repeat(self.indices, p, axis=0)).ravel()
-        scattered = np.bincount(self._targets[p], weights=rows.ravel(), minlength=n_batch * p * n)
-        product = (scattered.reshape(n_batch * p, n).astype(self.gram.dtype) @ self.gram).reshape(n_batch, p, n)
-        return np.take_along_axis(product, self.indices[:, None, :], axis=2).astype(np.float64, copy=False)
+        targets = self._targets[p]
+        scattered = np.bincount(targets, weights=rows.ravel(), minlength=n_batch * p * n)
+        product = scattered.reshape(n_batch * p, n).astype(self.gram.dtype) @ self.gram
+        return product.ravel()[targets].reshape(n_batch, p, m).astype(np.float64, copy=False)
 
     def dense(self) -> np.ndarray:
         """``[B, m, m]`` the matrices themselves."""
