@@ -24,8 +24,10 @@ honestly. Replicates where r is undefined (constant scores) are dropped from the
 
 **Cost**: replicates are refitted in chunks of :data:`CHUNK`; each replicate's two leading eigenpairs come from
 :func:`~emotion_vectors.analysis.replicate_eigen.top_eigenpairs` (block Krylov, warm-started from the full-sample
-components, accepted at a residual of :data:`~emotion_vectors.analysis.replicate_eigen.RESIDUAL_TOL` of the top eigenvalue), and story-scheme replicate Gram matrices are
-assembled and multiplied in float32 (:func:`assemble_grams` says why that is safe).
+components, accepted at a residual of :data:`~emotion_vectors.analysis.replicate_eigen.RESIDUAL_TOL` of the top
+eigenvalue). Replicate Gram matrices are multiplied in float32 (:func:`assemble_grams` says why that is safe):
+the story scheme's are assembled, the emotion scheme's never formed
+(:class:`~emotion_vectors.analysis.replicate_eigen.ResampledGrams`).
 """
 
 from __future__ import annotations
