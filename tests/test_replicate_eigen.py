@@ -60,26 +60,28 @@ def test_replicate_eigen_solver_handles_rank_deficient_matrices() -> None:
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_resampled_grams_multiply_as_the_gathered_matrices(dtype: type) -> None:
+@pytest.mark.parametrize("m", [30, 29])  # a bootstrap draw of all 30 rows; a jackknife set of 29
+def test_resampled_grams_multiply_as_the_gathered_matrices(dtype: type, m: int) -> None:
     """``q @ G[idx][:, idx]`` without forming the matrix: rows drawn twice add up, rows not drawn drop out."""
     rng = np.random.default_rng(11)
     x = rng.standard_normal((30, 8))
     gram = (x @ x.T).astype(dtype)
-    indices = rng.integers(0, 30, size=(7, 30))
-    indices[0] = 3  # one row drawn thirty times
+    indices = rng.integers(0, 30, size=(7, m))
+    indices[0] = 3  # one row drawn every time
     implicit = ResampledGrams(gram, indices)
     gathered = np.stack([gram[np.ix_(idx, idx)] for idx in indices])
     np.testing.assert_array_equal(implicit.dense(), gathered)
-    rows = rng.standard_normal((7, 3, 30))
-    expected = rows @ gathered.astype(np.float64)
-    np.testing.assert_allclose(
-        implicit.left_product(rows),
-        expected,
-        rtol=0,
-        atol=(1e-5 if dtype == np.float32 else 1e-12) * np.abs(expected).max(),
-    )
+    for width in (3, 1):  # each block width keeps its own scatter index
+        rows = rng.standard_normal((7, width, m))
+        expected = rows @ gathered.astype(np.float64)
+        np.testing.assert_allclose(
+            implicit.left_product(rows),
+            expected,
+            rtol=0,
+            atol=(1e-5 if dtype == np.float32 else 1e-12) * np.abs(expected).max(),
+        )
     np.testing.assert_array_equal(implicit[np.array([2, 5])].dense(), gathered[[2, 5]])
-    assert implicit.shape == (7, 30, 30) and implicit.dtype == dtype
+    assert implicit.shape == (7, m, m) and implicit.dtype == dtype
 
 
 def test_solver_gives_implicit_and_explicit_resamples_the_same_eigenpairs() -> None:
