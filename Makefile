@@ -48,6 +48,7 @@ tex: ## install TeX Live + latexmk (Debian/Ubuntu), which the PDF needs; `make d
 bench: setup ## throughput and speed benchmarks; print measured ratios
 	$(PY) benchmarks/extract_throughput.py
 	$(PY) benchmarks/analysis_speed.py
+	$(PY) benchmarks/analysis_speed.py --schemes emotion story
 
 lock: ## recompile requirements.lock from pyproject.toml (needs the package registry)
 	$(VENV)/bin/pip-compile -q --generate-hashes --unsafe-package torch --no-emit-index-url \
