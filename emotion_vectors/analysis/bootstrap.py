@@ -119,9 +119,9 @@ def emotion_bootstrap_layer(
 
     Replicate Gram matrices are left implicit (:class:`~emotion_vectors.analysis.replicate_eigen.ResampledGrams`)
     and multiplied in float32, as the story scheme's are (:func:`assemble_grams` says why it is safe: the contrast
-    vectors are centred over the emotions). Float32 also keeps
-    the jackknife off the dense solver: a jackknife replicate is one emotion away from the full sample, so the
-    eigen-solver's start block is nearly invariant and a float64 Krylov block breaks down.
+    vectors are centred over the emotions). Float32 also keeps the jackknife off the dense solver: a jackknife
+    replicate is one emotion away from the full sample, so the eigen-solver's start block is nearly invariant and a
+    float64 Krylov block breaks down.
 
     Args:
         gram: ``[n, n]`` full-sample contrast Gram matrix.
