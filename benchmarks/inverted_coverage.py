@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from emotion_vectors.analysis import inverted_intervals
 from emotion_vectors.analysis.denoised_world import build_world
+from emotion_vectors.analysis.inverted_intervals import WorldLevels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import interval_coverage  # noqa: E402  (sibling scripts, not a package)
@@ -44,31 +45,43 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PACKAGE = ROOT / "emotion_vectors" / "data" / "interval_coverage.json"
 
 
-def inverted_dataset(task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, int, int, float]) -> dict[str, Any]:
-    """The estimates and the analysis's inverted intervals of one data set of the study."""
-    design, spec, fixed, index, n_resamples, seed, confidence = task
+def inverted_dataset(
+    task: tuple[str, Planted, tuple[np.ndarray, ...] | None, int, int, int, float, tuple[WorldLevels, ...]],
+) -> dict[str, Any]:
+    """The estimates and the analysis's inverted intervals of one data set of the study (``inverted``), and under
+    each further set of world levels (``inverted_<profile lower>_<union lower>_<union eigenvalue>``)."""
+    design, spec, fixed, index, n_resamples, seed, confidence, variants = task
     with threadpool_limits(limits=1, user_api="blas"):
         stream, rng, sample, estimates = interval_coverage.planted_sample(design, spec, fixed, index, seed)
         interval_coverage.resample_draws(design, sample, n_resamples, rng)  # the study draws these first
         world = build_world(sample.story_gram, sample.layout, rng)
         draw = inverted_intervals.DESIGN_NOISE[design]
         noise = draw(world, sample, inverted_intervals.REPLICATES, np.random.default_rng([*stream, 5]))
-        intervals = {
-            name: list(inverted_intervals.hybrid_interval(world, noise, sample, c, estimates[name], confidence))
+        levels = (WorldLevels(), *variants)
+        by_statistic = {
+            name: inverted_intervals.hybrid_intervals(world, noise, sample, c, estimates[name], confidence, levels)
             for c, name in enumerate(STATISTICS)
         }
-    return {"estimates": estimates, "intervals": {"analysis": {"inverted": intervals}}}
+    rows = ["inverted", *map(variant_name, variants)]
+    intervals = {row: {name: list(by_statistic[name][i]) for name in STATISTICS} for i, row in enumerate(rows)}
+    return {"estimates": estimates, "intervals": {"analysis": intervals}}
 
 
-def package_inverted(package: dict[str, Any], workers: int) -> dict[str, Any]:
-    """``package`` with ``summary[design]["inverted"]`` in every cell, over the cell's data sets."""
+def variant_name(levels: WorldLevels) -> str:
+    """The row of a variant of the world levels: ``inverted_<profile lower>_<union lower>_<union eigenvalue>``."""
+    return f"inverted_{levels.profile_lower:g}_{levels.union_lower:g}_{levels.union_eigenvalue:g}"
+
+
+def package_inverted(package: dict[str, Any], workers: int, variants: tuple[WorldLevels, ...] = ()) -> dict[str, Any]:
+    """``package`` with ``summary[design]["inverted"]`` in every cell, over the cell's data sets (and a row per
+    further variant of the world levels)."""
     for cell in package["cells"]:
         design = cell["design"]
         spec = Planted(n_stories=cell["n_stories"], n_nuisance=package["planted"]["n_nuisance"])
         fixed = interval_coverage.fixed_emotions(spec, package["seed"]) if design == "story" else None
         first = cell.get("first_dataset", 0)
         tasks = [
-            (design, spec, fixed, i, package["n_resamples"], package["seed"], package["confidence"])
+            (design, spec, fixed, i, package["n_resamples"], package["seed"], package["confidence"], variants)
             for i in range(first, first + cell["n_datasets"])
         ]
         if workers > 1:
@@ -76,9 +89,8 @@ def package_inverted(package: dict[str, Any], workers: int) -> dict[str, Any]:
                 datasets = list(pool.map(inverted_dataset, tasks, chunksize=4))
         else:
             datasets = [inverted_dataset(task) for task in tasks]
-        cell["summary"][design]["inverted"] = interval_coverage.summarise(datasets, cell["targets"])["analysis"][
-            "inverted"
-        ]
+        rows = {k: v for k, v in cell["summary"][design].items() if not k.startswith("inverted_")}
+        cell["summary"][design] = rows | interval_coverage.summarise(datasets, cell["targets"])["analysis"]
     grid = [inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint"]
     return package | {"inversion": grid, "inverted_switch_edges": inverted_intervals.SWITCH_EDGES}
 
@@ -106,6 +118,11 @@ def fresh_study(package: dict[str, Any], seed: int, workers: int) -> dict[str, A
     return package | {"seed": seed, "n_unscaled": 0, "cells": cells}
 
 
+def world_levels(text: str) -> WorldLevels:
+    """``"P,U,E"`` -> :class:`WorldLevels` (``--variants``)."""
+    return WorldLevels(*(float(part) for part in text.split(",")))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--package", type=Path, default=DEFAULT_PACKAGE, help="the packaged coverage study")
@@ -116,23 +133,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, help="fresh geometry: the package's cells drawn at this seed (not written)")
+    parser.add_argument(
+        "--variants",
+        type=world_levels,
+        nargs="*",
+        default=[],
+        metavar="P,U,E",
+        help="further world levels, each inverted from the same replicates as the analysis's interval: ratios to "
+        "the nominal tail of the profile's and the union's lower quantile of |r| and of the union's eigenvalue "
+        "range (rows inverted_P_U_E; inverted_intervals.WorldLevels)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     package = json.loads(args.package.read_text())
     if args.seed is None:
-        package = package_inverted(package, args.workers)
+        package = package_inverted(package, args.workers, tuple(args.variants))
         args.package.write_text(json.dumps(package, indent=1, sort_keys=True) + "\n")
         markdown = args.markdown or interval_coverage.DEFAULT_MARKDOWN
     else:
-        package = package_inverted(fresh_study(package, args.seed, args.workers), args.workers)
+        package = package_inverted(fresh_study(package, args.seed, args.workers), args.workers, tuple(args.variants))
         markdown = args.markdown or ROOT / "docs" / "interval_inversion" / f"analysis_seed{args.seed}.md"
         # the study beside its table, so the table can be rewritten without drawing it again
         markdown.with_suffix(".json").write_text(json.dumps(package, indent=1, sort_keys=True) + "\n")
     markdown.write_text(interval_coverage.markdown_table(package))
     for cell in package["cells"]:
-        row = cell["summary"][cell["design"]]["inverted"]
-        coverage = " / ".join(f"{row[name]['coverage']:.3f}" for name in STATISTICS)
-        print(f"{cell['n_stories']} stories, {cell['design']} design: inverted covers {coverage}")
+        for method, row in cell["summary"][cell["design"]].items():
+            if method.startswith("inverted"):
+                coverage = " / ".join(f"{row[name]['coverage']:.3f}" for name in STATISTICS)
+                print(f"{cell['n_stories']} stories, {cell['design']} design: {method} covers {coverage}")
     written = f"{markdown} and its .json" if args.seed is not None else f"{args.package} and {markdown}"
     print(f"wrote {written} in {time.perf_counter() - start:.0f} s on {args.workers} worker(s)")
     return 0

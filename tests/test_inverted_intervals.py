@@ -46,15 +46,26 @@ def _noise(world, sample, design: str, seed: list[int]):
     return draw(world, sample, inverted_intervals.REPLICATES, np.random.default_rng(seed))
 
 
-def _whole_grid_hybrid(world, noise, sample, component: int, estimate: float) -> list[float]:
-    """The study's hybrid at the switch over every row of the grid (the union where it holds no world)."""
-    grid = world_inversion.replicate_grid(world, noise, sample, component, INVERSION, 0.95)
-    own = world_inversion.own_strength_row(world, noise, sample, component, INVERSION, 0.95)
-    edges = (inverted_intervals.SWITCH_EDGES,)
-    intervals = world_inversion.grid_intervals(
-        grid, estimate, float(world.eigenvalues[component]), 0.95, hybrid_edges=edges, own=own
+def _whole_grid_hybrid(world, noise, sample, component: int, estimate: float, levels=None) -> list[float]:
+    """The study's hybrid at the switch over every row of the grid (the union where it holds no world), its worlds
+    tested at ``levels`` (default: the grid's own, every ratio 1)."""
+    levels = levels or inverted_intervals.WorldLevels()
+    profile_lower, union_lower, eigenvalue_tail = levels.tails(0.95)
+    kept = (profile_lower, union_lower, eigenvalue_tail, 1 - eigenvalue_tail)
+    grid = world_inversion.replicate_grid(world, noise, sample, component, INVERSION, 0.95, lower_tails=kept)
+    own = world_inversion.own_strength_row(world, noise, sample, component, INVERSION, 0.95, lower_tails=kept)
+    observed, edges = float(world.eigenvalues[component]), (inverted_intervals.SWITCH_EDGES,)
+    profile = world_inversion.grid_intervals(
+        grid, estimate, observed, 0.95, hybrid_edges=edges, own=own, lower_tail=profile_lower
     )
-    return inverted_intervals.whole_grid_rule(intervals)
+    union = world_inversion.grid_intervals(
+        grid, estimate, observed, 0.95, 1 - 2 * eigenvalue_tail, hybrid_edges=(), lower_tail=union_lower
+    )["inverted"]
+    if levels == inverted_intervals.WorldLevels():
+        assert union == profile["inverted"]
+        return inverted_intervals.whole_grid_rule(profile)
+    above = own is not None and world_inversion.above_edge(grid, observed, 0.975, inverted_intervals.SWITCH_EDGES)
+    return profile["inverted_profile"] if above and np.all(np.isfinite(profile["inverted_profile"])) else union
 
 
 @pytest.mark.parametrize(("design", "n_stories"), [("story", 3), ("emotion", 3), ("story", 9)])
@@ -63,10 +74,61 @@ def test_replicating_only_the_rows_read_gives_the_whole_grids_interval(design: s
         world, sample, estimates = _planted_layer(design, index, n_stories)
         for component, estimate in enumerate(estimates):
             noise = _noise(world, sample, design, [index, component])
-            fast = inverted_intervals.hybrid_interval(world, noise, sample, component, estimate, 0.95)
-            whole = _whole_grid_hybrid(world, noise, sample, component, estimate)
-            np.testing.assert_allclose(fast, whole, rtol=0, atol=1e-9)
-            assert fast[0] <= estimate <= fast[1]
+            variants = [inverted_intervals.WorldLevels(), inverted_intervals.CALIBRATED_LEVELS]
+            for levels in variants + ([inverted_intervals.WorldLevels(2.4, 1.6, 4.0)] if index == 0 else []):
+                fast = inverted_intervals.hybrid_interval(world, noise, sample, component, estimate, 0.95, levels)
+                whole = _whole_grid_hybrid(world, noise, sample, component, estimate, levels)
+                np.testing.assert_allclose(fast, whole, rtol=0, atol=1e-9)
+                assert fast[0] <= estimate <= fast[1]
+
+
+@pytest.mark.parametrize("design", ["story", "emotion"])
+def test_a_higher_lower_tail_only_lowers_the_upper_end(design: str) -> None:
+    """The worlds' lower quantile of |r| decides how far up a world is still accepted, so raising its level can
+    only drop worlds from the top: where the rule takes the same branch at every level (here always), the lower
+    end stays and the upper end falls or stays, and every level read from one set of replicates is the interval
+    that level gives alone."""
+    tails = [inverted_intervals.WorldLevels(ratio, ratio) for ratio in (1.0, 1.6, 2.4, 4.0)]
+    moved = 0
+    for index in range(2):
+        world, sample, estimates = _planted_layer(design, index)
+        for component, estimate in enumerate(estimates):
+            noise = _noise(world, sample, design, [index, component, 9])
+            together = np.array(
+                inverted_intervals.hybrid_intervals(world, noise, sample, component, estimate, 0.95, tails)
+            )
+            alone = [
+                inverted_intervals.hybrid_interval(world, noise, sample, component, estimate, 0.95, t) for t in tails
+            ]
+            np.testing.assert_allclose(together, alone, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(together[:, 0], together[0, 0], rtol=0, atol=1e-12)
+            assert np.all(np.diff(together[:, 1]) <= 1e-12)
+            assert np.all(together[:, 1] >= estimate - 1e-12)
+            moved += int(together[-1, 1] < together[0, 1] - 1e-6)
+    assert moved >= 2  # the level matters: upper ends move
+
+
+def test_a_narrower_eigenvalue_range_narrows_only_the_union() -> None:
+    """The union keeps every strength whose central range of the eigenvalue holds the sample's; a narrower range
+    keeps fewer, so its interval lies inside the nominal one, and a profile interval does not change."""
+    narrow = inverted_intervals.WorldLevels(union_eigenvalue=4.0)
+    shrunk = 0
+    for design, index in (("emotion", 0), ("emotion", 1), ("story", 0)):
+        world, sample, estimates = _planted_layer(design, index)
+        noise = _noise(world, sample, design, [index, 11])
+        nominal, narrowed = np.array(
+            inverted_intervals.hybrid_intervals(
+                world, noise, sample, 1, estimates[1], 0.95, [inverted_intervals.WorldLevels(), narrow]
+            )
+        )
+        union = inverted_intervals.hybrid_interval(
+            world, noise, sample, 1, estimates[1], 0.95, inverted_intervals.WorldLevels()
+        )
+        assert np.all(np.isfinite(narrowed))
+        assert nominal[0] - 1e-12 <= narrowed[0] <= estimates[1] <= narrowed[1] <= nominal[1] + 1e-12
+        np.testing.assert_allclose(union, nominal, rtol=0, atol=1e-12)
+        shrunk += int(narrowed[1] - narrowed[0] < nominal[1] - nominal[0] - 1e-6)
+    assert shrunk >= 1
 
 
 def test_the_profile_falls_back_to_the_union_where_it_holds_no_world(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,7 +140,9 @@ def test_the_profile_falls_back_to_the_union_where_it_holds_no_world(monkeypatch
 
     monkeypatch.setattr(world_inversion, "grid_intervals", no_profile)
     noise = _noise(world, sample, "story", [1])
-    interval = inverted_intervals.hybrid_interval(world, noise, sample, 0, estimates[0], 0.95)
+    interval = inverted_intervals.hybrid_interval(
+        world, noise, sample, 0, estimates[0], 0.95, inverted_intervals.WorldLevels()
+    )
     monkeypatch.undo()
     grid = world_inversion.replicate_grid(world, noise, sample, 0, INVERSION, 0.95)
     whole = real(grid, estimates[0], float(world.eigenvalues[0]), 0.95)
@@ -103,7 +167,7 @@ def test_an_r_of_zero_is_held_by_the_world_with_no_alignment() -> None:
     r = grid.r[..., [grid.at(0.025), grid.at(0.5), grid.at(0.975)]]
     companion = (observed, grid.eigenvalue[..., [grid.at(0.025), grid.at(0.5), grid.at(0.975)]])
     assert np.all(np.isnan(world_inversion.inverted_interval(0.0, r, companion)))  # central ranges only
-    fast = inverted_intervals.hybrid_interval(world, noise, sample, 1, 0.0, 0.95)
+    fast = inverted_intervals.hybrid_interval(world, noise, sample, 1, 0.0, 0.95, inverted_intervals.WorldLevels())
     np.testing.assert_allclose(fast, _whole_grid_hybrid(world, noise, sample, 1, 0.0), atol=1e-9)
     assert fast[0] == 0.0
 

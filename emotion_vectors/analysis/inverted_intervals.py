@@ -31,6 +31,7 @@ tests hold it to the whole grid).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,13 +81,53 @@ def layer_inverted_intervals(
     stream = [int(x) for x in rng.integers(0, 2**32, size=4)]
     noise = DESIGN_NOISE[scheme](world, sample, REPLICATES, np.random.default_rng(stream))
     return {
-        name: hybrid_interval(world, noise, sample, component, estimates[name], confidence)
+        name: hybrid_interval(world, noise, sample, component, estimates[name], confidence, CALIBRATED_LEVELS)
         for component, name in enumerate(INVERTED_STATISTICS)
     }
 
 
+@dataclass(frozen=True)
+class WorldLevels:
+    """The levels at which the hybrid tests its worlds, as ratios to the nominal tail ``(1 - confidence) / 2``
+    (every ratio 1: each world's central ``confidence`` range). Each world's upper quantile of |r|, which sets an
+    interval's lower end, stays at the nominal tail; the ratios move the lower quantile of |r|, which sets the
+    upper end, and the union's range of strengths.
+
+    Attributes:
+        profile_lower: Level of each profile world's lower quantile of |r|, as a ratio to the nominal tail.
+        union_lower: The same for the union's worlds.
+        union_eigenvalue: Tail of each union world's central range of the eigenvalue (both sides), as a ratio.
+    """
+
+    profile_lower: float = 1.0
+    union_lower: float = 1.0
+    union_eigenvalue: float = 1.0
+
+    def __post_init__(self) -> None:
+        if min(self.profile_lower, self.union_lower, self.union_eigenvalue) < 1:
+            # the rows the union reads are those the nominal eigenvalue range can hold
+            raise ValueError(f"every ratio of WorldLevels must be at least 1, got {self}")
+
+    def tails(self, confidence: float) -> tuple[float, float, float]:
+        """``(profile lower, union lower, union eigenvalue)`` tails at ``confidence``."""
+        alpha = (1 - confidence) / 2
+        return self.profile_lower * alpha, self.union_lower * alpha, self.union_eigenvalue * alpha
+
+
+#: The levels the analysis tests its worlds at, calibrated by the coverage study: ``benchmarks/world_levels.py``
+#: chose them among 45 by a rule fixed beforehand, on three planted geometries (``docs/intervals.md`` gives the runs
+#: and the two geometries they were then checked on).
+CALIBRATED_LEVELS = WorldLevels(profile_lower=1.8, union_lower=2.4, union_eigenvalue=2.0)
+
+
 def hybrid_interval(
-    world: World, noise: DesignNoise, sample: LayerSample, component: int, estimate: float, confidence: float
+    world: World,
+    noise: DesignNoise,
+    sample: LayerSample,
+    component: int,
+    estimate: float,
+    confidence: float,
+    levels: WorldLevels = CALIBRATED_LEVELS,
 ) -> tuple[float, float]:
     """The hybrid inversion's interval of r of ``component`` (0: PC1-valence, 1: PC2-arousal), replicating only
     the strength rows it reads (module docstring) from the design's ``noise`` (one replicate per data set it holds).
@@ -95,27 +136,61 @@ def hybrid_interval(
     own=...)`` of the whole grid (:mod:`~emotion_vectors.analysis.world_inversion`) with ``ALIGNMENTS`` alignments
     and ``REPLICATES`` data sets: the profile at the component's own strength, or the union where the profile holds
     no world (the coverage study counts such a data set as a miss). ``(nan, nan)`` when the union holds none either.
+    The worlds are tested at ``levels`` (:class:`WorldLevels`; the grid's own are every ratio 1).
     """
-    grid = _LazyGrid(world, noise, sample, component, confidence)
+    return hybrid_intervals(world, noise, sample, component, estimate, confidence, (levels,))[0]
+
+
+def hybrid_intervals(
+    world: World,
+    noise: DesignNoise,
+    sample: LayerSample,
+    component: int,
+    estimate: float,
+    confidence: float,
+    levels: Sequence[WorldLevels],
+) -> list[tuple[float, float]]:
+    """:func:`hybrid_interval` at each of ``levels``, from one set of replicates (the rows read and the switch
+    depend on the nominal range of the eigenvalue only, so every variant reads the same rows)."""
+    alpha = (1 - confidence) / 2
+    tails = [variant.tails(confidence) for variant in levels]
+    eigenvalue_tails = {variant[2] for variant in tails}
+    kept = {tail for variant in tails for tail in variant[:2]} | eigenvalue_tails | {1 - t for t in eigenvalue_tails}
+    grid = _LazyGrid(world, noise, sample, component, confidence, tuple(sorted(kept)))
     strengths, observed = grid.strengths, float(world.eigenvalues[component])
     switch = np.flatnonzero(np.abs(strengths - SWITCH_EDGES) < 1e-9)
     reach = 1 if noise.rows is None else 2  # fresh emotions spread the eigenvalue over more rows
     guess = [row for row in _first_guess(world, component, strengths, reach) if 0 <= row < strengths.size]
     # without an own strength the profile cannot hold: read the union's first rows in the same call
     grid.ensure([*switch.tolist(), *(guess if grid.own_strength is None else [])], own=True)
-    alpha = (1 - confidence) / 2
     if switch.size:
         profile = world_inversion.above_edge(grid.rows[int(switch[0])], observed, 1 - alpha, SWITCH_EDGES)
     else:
         profile = bool(strengths.min() > SWITCH_EDGES)
+    out: list[tuple[float, float] | None] = [None] * len(tails)
     if profile and grid.own is not None:
-        interval = world_inversion.grid_intervals(grid.own, estimate, observed, confidence, hybrid_edges=())
-        if np.all(np.isfinite(interval["inverted_profile"])):
-            return float(interval["inverted_profile"][0]), float(interval["inverted_profile"][1])
-    grid.ensure(guess)
-    block = grid.block(guess, observed, alpha)
-    interval = world_inversion.grid_intervals(block, estimate, observed, confidence, hybrid_edges=())["inverted"]
-    return float(interval[0]), float(interval[1])
+        for i, (profile_lower, _, _) in enumerate(tails):
+            interval = world_inversion.grid_intervals(
+                grid.own, estimate, observed, confidence, hybrid_edges=(), lower_tail=profile_lower
+            )["inverted_profile"]
+            if np.all(np.isfinite(interval)):
+                out[i] = (float(interval[0]), float(interval[1]))
+    if any(interval is None for interval in out):
+        grid.ensure(guess)
+        block = grid.block(guess, observed, alpha)
+        for i, (_, union_lower, union_eigenvalue) in enumerate(tails):
+            if out[i] is None:
+                union = world_inversion.grid_intervals(
+                    block,
+                    estimate,
+                    observed,
+                    confidence,
+                    eigenvalue_confidence=1 - 2 * union_eigenvalue,
+                    hybrid_edges=(),
+                    lower_tail=union_lower,
+                )["inverted"]
+                out[i] = (float(union[0]), float(union[1]))
+    return [interval for interval in out if interval is not None]
 
 
 def whole_grid_rule(intervals: Mapping[str, Sequence[float]]) -> list[float]:
@@ -133,9 +208,16 @@ class _LazyGrid:
     for, or where the component has none)."""
 
     def __init__(
-        self, world: World, noise: DesignNoise, sample: LayerSample, component: int, confidence: float
+        self,
+        world: World,
+        noise: DesignNoise,
+        sample: LayerSample,
+        component: int,
+        confidence: float,
+        lower_tails: tuple[float, ...] = (),
     ) -> None:
         self.arguments = (world, noise, sample, component, (ALIGNMENTS, "joint"), confidence)
+        self.lower_tails = lower_tails
         self.absolute = world_inversion.joint_strengths(world, component)
         self.strengths = self.absolute / world.edge_strength
         self.own_strength = world_inversion.own_strength(world, component)
@@ -151,7 +233,7 @@ class _LazyGrid:
             return
         strengths = np.array([*self.absolute[missing], *extra])
         order = np.argsort(strengths, kind="stable")
-        grid = world_inversion.replicate_grid(*self.arguments, strengths=strengths[order])
+        grid = world_inversion.replicate_grid(*self.arguments, strengths=strengths[order], lower_tails=self.lower_tails)
         for i, position in enumerate(np.argsort(order)):
             row = _row_of(grid, int(position))
             if i < len(missing):
@@ -214,4 +296,12 @@ def _stack(rows: list[world_inversion.ReplicateGrid]) -> world_inversion.Replica
     )
 
 
-__all__ = ["INVERTED_STATISTICS", "hybrid_interval", "layer_inverted_intervals", "whole_grid_rule"]
+__all__ = [
+    "CALIBRATED_LEVELS",
+    "INVERTED_STATISTICS",
+    "hybrid_interval",
+    "hybrid_intervals",
+    "layer_inverted_intervals",
+    "WorldLevels",
+    "whole_grid_rule",
+]

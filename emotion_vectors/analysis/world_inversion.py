@@ -278,9 +278,11 @@ class ReplicateGrid:
             raise ValueError(f"the grid holds quantiles at {self.levels.tolist()}, not at {level:.4g}")
         return index
 
-    def central(self, quantiles: np.ndarray, tail: float) -> np.ndarray:
-        """``[..., 3]``: ``quantiles`` (:attr:`r`, :attr:`eigenvalue`, ...) at ``tail``, 0.5 and ``1 - tail``."""
-        return quantiles[..., [self.at(tail), self.at(0.5), self.at(1 - tail)]]
+    def central(self, quantiles: np.ndarray, tail: float, lower_tail: float | None = None) -> np.ndarray:
+        """``[..., 3]``: ``quantiles`` (:attr:`r`, :attr:`eigenvalue`, ...) at ``lower_tail`` (default ``tail``),
+        0.5 and ``1 - tail``."""
+        lower = tail if lower_tail is None else lower_tail
+        return quantiles[..., [self.at(lower), self.at(0.5), self.at(1 - tail)]]
 
 
 def conditional_quantiles(r: np.ndarray, eigenvalue: np.ndarray, observed: float, levels: np.ndarray) -> np.ndarray:
@@ -316,6 +318,7 @@ def replicate_grid(
     inversion: tuple[int, str],
     confidence: float,
     strengths: np.ndarray | None = None,
+    lower_tails: tuple[float, ...] = (),
 ) -> ReplicateGrid:
     """Replicates of every world of the inversion grid of PC1-valence (``component`` 0) or PC2-arousal r (1).
 
@@ -329,12 +332,13 @@ def replicate_grid(
         sample: The layer (every emotion rated).
         strengths: With the ``"joint"`` rule, only these strengths (ascending; default :func:`joint_strengths`),
             e.g. a few of its rows, or the component's own debiased strength (:func:`own_strength_row`).
+        lower_tails: Further quantile levels to keep (:func:`grid_intervals`' ``lower_tail``).
     """
     name = ("pc1_valence_r", "pc2_arousal_r")[component]
     rating = (sample.valence, sample.arousal)[component]
     n_grid, rule = inversion
     alpha = (1 - confidence) / 2
-    levels = np.unique(np.round([*GRID_LEVELS, alpha, 0.5, 1 - alpha], 12))
+    levels = np.unique(np.round([*GRID_LEVELS, *lower_tails, alpha, 0.5, 1 - alpha], 12))
     if rule == "joint":
         family = tilt_family(world, rating, component, n_grid)
         strengths = joint_strengths(world, component) if strengths is None else np.asarray(strengths, dtype=float)
@@ -370,13 +374,15 @@ def own_strength_row(
     component: int,
     inversion: tuple[int, str],
     confidence: float,
+    lower_tails: tuple[float, ...] = (),
 ) -> ReplicateGrid | None:
     """The joint grid's profile row: :func:`replicate_grid` at the component's :func:`own_strength` alone
     (``None`` for a single-strength rule or a component below the noise edge)."""
     strength = own_strength(world, component)
     if inversion[1] != "joint" or strength is None:
         return None
-    return replicate_grid(world, noise, sample, component, inversion, confidence, strengths=np.array([strength]))
+    strengths = np.array([strength])
+    return replicate_grid(world, noise, sample, component, inversion, confidence, strengths, lower_tails)
 
 
 def grid_intervals(
@@ -387,6 +393,7 @@ def grid_intervals(
     eigenvalue_confidence: float | None = None,
     hybrid_edges: tuple[float, ...] = (1.0,),
     own: ReplicateGrid | None = None,
+    lower_tail: float | None = None,
 ) -> dict[str, list[float]]:
     """The test-inversion intervals of one grid: ``{"inverted": ...}`` and, for a grid of strengths, also
     ``"inverted_profile"`` and ``"inverted_conditional"``. The profile tests every alignment at one strength: with
@@ -406,22 +413,24 @@ def grid_intervals(
     Each world's central ``confidence`` range of |r| (|r|, as the analysis's sign rule reports the estimate)
     must hold ``estimate``; in a grid of strengths its central ``eigenvalue_confidence`` range (default
     ``confidence``) of the component's eigenvalue must also hold the sample's ``eigenvalue`` (the strength is
-    what that eigenvalue measures).
+    what that eigenvalue measures). ``lower_tail`` (default ``(1 - confidence) / 2``) is the level of each
+    world's lower quantile of |r|, the one that sets the interval's upper end (a world is accepted up to the
+    estimate falling that low in its replicates).
     """
     alpha = (1 - confidence) / 2
-    r = grid.central(grid.r, alpha)
+    r = grid.central(grid.r, alpha, lower_tail)
     if grid.strengths.size == 0:
         return {"inverted": inverted_interval(estimate, r[0], from_zero=True)}
     beta = (1 - (confidence if eigenvalue_confidence is None else eigenvalue_confidence)) / 2
     companion = (eigenvalue, grid.central(grid.eigenvalue, beta))
-    conditional = grid.central(grid.conditional, alpha)
+    conditional = grid.central(grid.conditional, alpha, lower_tail)
     conditional[..., 1] = r[..., 1]  # the estimand stays the unconditional median
     union = inverted_interval(estimate, r, companion, from_zero=True)
     if own is None:
         profile = inverted_interval(estimate, r, companion, profile=True, from_zero=True)
     else:
         own_companion = (eigenvalue, own.central(own.eigenvalue, beta))
-        profile = inverted_interval(estimate, own.central(own.r, alpha), own_companion, from_zero=True)
+        profile = inverted_interval(estimate, own.central(own.r, alpha, lower_tail), own_companion, from_zero=True)
     intervals = {
         "inverted": union,
         "inverted_profile": profile,
