@@ -65,7 +65,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,16 @@ INVERTED = (
     "inverted_conditional",
     *("inverted_hybrid" if k == 1.0 else f"inverted_hybrid_{k:g}" for k in HYBRID_EDGES),
 )
+
+
+def level_row(levels: inverted_intervals.WorldLevels) -> str:
+    """The row of the analysis's method with its worlds tested at ``levels`` (``inverted_coverage.py --variants``):
+    ``inverted_<profile lower>_<union lower>_<union eigenvalue>``."""
+    return "inverted_" + "_".join(f"{ratio:g}" for ratio in astuple(levels))
+
+
+#: The level rows the Markdown shows: the grid's own levels and the calibrated ones.
+LEVEL_ROWS = tuple(map(level_row, (inverted_intervals.WorldLevels(), inverted_intervals.CALIBRATED_LEVELS)))
 PROFILE_NOTE = (
     " `inverted_profile`: each alignment tested only at the strength whose eigenvalue median is the sample's;"
     " `inverted_conditional`: every world tested by its range of |r| given the sample's eigenvalue;"
@@ -544,11 +554,11 @@ def markdown_table(study: dict[str, Any]) -> str:
         "| width | design r (noise-free r) PC2-ar | coverage PC2-ar | contains | width |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    shipped_default = {(DEFAULT_METHOD, "story"), (DEFAULT_METHOD, "emotion")}
+    shipped_default = {(default_row(study), "story"), (default_row(study), "emotion")}
     for cell in study["cells"]:
         t = cell["targets"]
         for variant, methods in in_order(cell["summary"], VARIANT_ORDER):
-            for method, by_stat in in_order(methods, (*METHODS, *LOG_SCALES, *INVERTED)):
+            for method, by_stat in in_order(methods, (*METHODS, *LOG_SCALES, *INVERTED, *LEVEL_ROWS)):
                 n_sets = by_stat[STATISTICS[0]]["n_datasets"]
                 row = [str(cell["n_stories"]), variant.replace("_", ", "), method, str(n_sets)]
                 for name in STATISTICS:
@@ -572,15 +582,41 @@ def _inversion_note(study: dict[str, Any]) -> str:
             ' `inverted` under a shipped scheme: the analysis\'s `ci_method = "inverted"` (test inversion over {} '
             "alignments x the strength grid, {} replicates per world; the profile where the eigenvalue clears every "
             "world at {:g} edge strengths, the union elsewhere or where the profile holds no world; each world's "
-            "range at Weibull's quantile positions), on the same data sets, by the analysis's own code "
+            "range at Weibull's quantile positions{}), on the same data sets, by the analysis's own code "
             "(`benchmarks/inverted_coverage.py`)."
-        ).format(*study["inversion"][:2], study["inverted_switch_edges"])
+        ).format(*study["inversion"][:2], study["inverted_switch_edges"], _levels_note(study))
     if not study.get("inversion", [0])[0]:
         return ""
     note = (
         " `inverted`: the prototype's test inversion over a tilt, {} grid points x {} replicates, strength rule `{}`."
     )
     return note.format(*study["inversion"]) + (PROFILE_NOTE if study["inversion"][2] == "joint" else "")
+
+
+def default_row(study: dict[str, Any]) -> str:
+    """The row of the analysis's default method: ``inverted``, or in a study written before the calibrated world
+    levels became the default, the row that tests its worlds at them."""
+    rows = study["cells"][0]["summary"].get(study["cells"][0]["design"], {})
+    return LEVEL_ROWS[1] if "inverted_world_levels" not in study and LEVEL_ROWS[1] in rows else DEFAULT_METHOD
+
+
+def _levels_note(study: dict[str, Any]) -> str:
+    """The world levels of the analysis's rows, where the study records them (ratios to the nominal tail)."""
+    if "inverted_world_levels" not in study:
+        rows = study["cells"][0]["summary"].get(study["cells"][0]["design"], {})
+        if LEVEL_ROWS[1] not in rows:
+            return ""
+        return (
+            f" at the grid's own levels (written before the calibrated levels became the default; `{LEVEL_ROWS[0]}` "
+            f"is the same row, `{LEVEL_ROWS[1]}` the same replicates with the worlds tested at the calibrated levels, "
+            "as the analysis now tests them, and bold)"
+        )
+    profile, union, eigenvalue = study["inverted_world_levels"]
+    return (
+        f", tested at calibrated levels: lower quantile of |r| at {profile:g} (profile) and {union:g} (union) times "
+        f"the nominal tail, the union's eigenvalue range at {eigenvalue:g} times it; `inverted_P_U_E`: the same "
+        "replicates with the worlds tested at those ratios, `inverted_1_1_1` at the nominal levels"
+    )
 
 
 def tails_table(study: dict[str, Any]) -> list[str]:
@@ -603,7 +639,7 @@ def tails_table(study: dict[str, Any]) -> list[str]:
         for name in STATISTICS:
             tail = cell["sampling_tails_z"][name]
             for variant, methods in in_order(cell["summary"], VARIANT_ORDER):
-                method = next((m for m in (DEFAULT_METHOD, PROTOTYPE_METHOD) if m in methods), None)
+                method = next((m for m in (default_row(study), PROTOTYPE_METHOD) if m in methods), None)
                 if method is None:
                     continue
                 s = methods[method][name]

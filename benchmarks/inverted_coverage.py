@@ -1,7 +1,7 @@
 """The analysis's ``inverted`` method on the packaged coverage study's own data sets, written into the package.
 
 Usage: ``python benchmarks/inverted_coverage.py [--package emotion_vectors/data/interval_coverage.json]
-[--workers 2] [--seed SEED [--markdown PATH]]``
+[--workers 2] [--seed SEED [--markdown PATH]] [--variants P,U,E ...]``
 
 For every cell of the packaged study (``benchmarks/interval_coverage.py``) the script draws the cell's data sets
 again (the study's seed streams and, before each world, the study's bootstrap draws, so every data set and its
@@ -12,6 +12,9 @@ data set from the study's inversion stream. The intervals are judged against the
 (:func:`interval_coverage.summarise`) and written as the cell's ``inverted`` row, with the grid the analysis
 inverts over; ``docs/interval_coverage.md`` (and through the package the paper's appendix) is rewritten from it.
 An empty interval (no world holds the sample) counts as a miss here; the analysis falls back to the bootstrap's.
+The worlds are tested at the analysis's calibrated levels (``inverted_intervals.CALIBRATED_LEVELS``);
+``--variants`` adds a row per further set of levels (``inverted_P_U_E``), inverted from the same replicates, which
+``benchmarks/world_levels.py`` chooses among.
 
 ``--seed SEED`` checks the method on fresh geometry instead: the packaged study's cells (designs, stories per
 emotion, data sets) drawn at another seed, their design-level r from the study's ``n_reference`` fresh data sets
@@ -27,6 +30,7 @@ import json
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -57,19 +61,14 @@ def inverted_dataset(
         world = build_world(sample.story_gram, sample.layout, rng)
         draw = inverted_intervals.DESIGN_NOISE[design]
         noise = draw(world, sample, inverted_intervals.REPLICATES, np.random.default_rng([*stream, 5]))
-        levels = (WorldLevels(), *variants)
+        levels = (inverted_intervals.CALIBRATED_LEVELS, *variants)
         by_statistic = {
             name: inverted_intervals.hybrid_intervals(world, noise, sample, c, estimates[name], confidence, levels)
             for c, name in enumerate(STATISTICS)
         }
-    rows = ["inverted", *map(variant_name, variants)]
+    rows = ["inverted", *map(interval_coverage.level_row, variants)]
     intervals = {row: {name: list(by_statistic[name][i]) for name in STATISTICS} for i, row in enumerate(rows)}
     return {"estimates": estimates, "intervals": {"analysis": intervals}}
-
-
-def variant_name(levels: WorldLevels) -> str:
-    """The row of a variant of the world levels: ``inverted_<profile lower>_<union lower>_<union eigenvalue>``."""
-    return f"inverted_{levels.profile_lower:g}_{levels.union_lower:g}_{levels.union_eigenvalue:g}"
 
 
 def package_inverted(package: dict[str, Any], workers: int, variants: tuple[WorldLevels, ...] = ()) -> dict[str, Any]:
@@ -92,7 +91,12 @@ def package_inverted(package: dict[str, Any], workers: int, variants: tuple[Worl
         rows = {k: v for k, v in cell["summary"][design].items() if not k.startswith("inverted_")}
         cell["summary"][design] = rows | interval_coverage.summarise(datasets, cell["targets"])["analysis"]
     grid = [inverted_intervals.ALIGNMENTS, inverted_intervals.REPLICATES, "joint"]
-    return package | {"inversion": grid, "inverted_switch_edges": inverted_intervals.SWITCH_EDGES}
+    levels = list(astuple(inverted_intervals.CALIBRATED_LEVELS))
+    return package | {
+        "inversion": grid,
+        "inverted_switch_edges": inverted_intervals.SWITCH_EDGES,
+        "inverted_world_levels": levels,
+    }
 
 
 def fresh_study(package: dict[str, Any], seed: int, workers: int) -> dict[str, Any]:

@@ -489,22 +489,28 @@ def test_the_emotion_designs_target_is_the_same_at_every_seed() -> None:
 
 @pytest.mark.slow
 def test_the_packaged_study_gains_the_analysis_inverted_method(tmp_path) -> None:
-    """``inverted_coverage.py``: the analysis's ``inverted`` intervals of the packaged cell's data sets, drawn again
-    from the study's streams, are the study's hybrid at the analysis's switch over the whole grid of the same data
-    sets and worlds (no data set here leaves it empty), judged against the cell's targets."""
+    """``inverted_coverage.py``: the analysis's intervals of the packaged cell's data sets, drawn again from the
+    study's streams, with the worlds tested at the grid's own levels (``--variants 1,1,1``), are the study's hybrid
+    at the analysis's switch over the whole grid of the same data sets and worlds (no data set here leaves it
+    empty), judged against the cell's targets; the ``inverted`` row tests them at the calibrated levels."""
     study_json = tmp_path / "study.json"
     replicates = _study().inverted_intervals.REPLICATES
     args = "--seed 4 --stories 3 --designs story --datasets 3 --resamples 20 --reference 16 --unscaled-datasets 0"
     args += f" --inversion 8 {replicates} --inversion-strength joint --workers 1 --markdown {tmp_path / 'study.md'}"
     assert _study().main([*args.split(), "--json", str(study_json)]) == 0
-    package = load_benchmark("inverted_coverage").package_inverted(json.loads(study_json.read_text()), workers=1)
+    inverted = load_benchmark("inverted_coverage")
+    nominal = inverted.world_levels("1,1,1")
+    package = inverted.package_inverted(json.loads(study_json.read_text()), workers=1, variants=(nominal,))
     (cell,) = package["cells"]
     hybrid = cell["summary"]["story_denoised"]["inverted_hybrid_1.4"]
     for name in ("pc1_valence_r", "pc2_arousal_r"):
         assert hybrid[name]["undefined"] == 0
         for key in ("coverage", "contains_estimate", "median_width", "below_target", "above_target"):
-            assert cell["summary"]["story"]["inverted"][name][key] == pytest.approx(hybrid[name][key], rel=1e-9)
+            assert cell["summary"]["story"]["inverted_1_1_1"][name][key] == pytest.approx(hybrid[name][key], rel=1e-9)
+        calibrated, grid = cell["summary"]["story"]["inverted"][name], cell["summary"]["story"]["inverted_1_1_1"][name]
+        assert calibrated["median_width"] <= grid["median_width"] + 1e-12
     assert package["inversion"] == [8, replicates, "joint"] and package["inverted_switch_edges"] == 1.4
+    assert package["inverted_world_levels"] == [1.8, 2.4, 2.0]
     assert 'the analysis\'s `ci_method = "inverted"`' in _study().markdown_table(package)
 
 
