@@ -117,7 +117,8 @@ def coverage_table(study: dict[str, Any], method: str) -> str:
         )
         rows.append("\\midrule")
     caption = (
-        "Coverage of nominal \\CoverageNominalPercent\\% intervals (bootstrap; \\texttt{inverted}: test inversion) "
+        "Coverage of nominal \\CoverageNominalPercent\\% intervals (bootstrap; \\texttt{inverted}: test inversion at "
+        "calibrated levels) "
         "on planted emotion geometry (\\CoverageDatasets{} simulated data sets per cell, \\CoverageResamples{} resamples each): share of "
         "intervals containing the design-level $r$ (the estimand, median over \\CoverageReference{} fresh data "
         "sets of the same design), and containing the noise-free $r$; ``contains'' is the share of intervals "
