@@ -603,8 +603,7 @@ def default_row(study: dict[str, Any]) -> str:
 def _levels_note(study: dict[str, Any]) -> str:
     """The world levels of the analysis's rows, where the study records them (ratios to the nominal tail)."""
     if "inverted_world_levels" not in study:
-        rows = study["cells"][0]["summary"].get(study["cells"][0]["design"], {})
-        if LEVEL_ROWS[1] not in rows:
+        if default_row(study) != LEVEL_ROWS[1]:
             return ""
         return (
             f" at the grid's own levels (written before the calibrated levels became the default; `{LEVEL_ROWS[0]}` "
