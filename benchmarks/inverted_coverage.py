@@ -124,7 +124,13 @@ def fresh_study(package: dict[str, Any], seed: int, workers: int) -> dict[str, A
 
 def world_levels(text: str) -> WorldLevels:
     """``"P,U,E"`` -> :class:`WorldLevels` (``--variants``)."""
-    return WorldLevels(*(float(part) for part in text.split(",")))
+    parts = text.split(",")
+    try:
+        if len(parts) != 3:
+            raise ValueError(f"three ratios, got {len(parts)}")
+        return WorldLevels(*(float(part) for part in parts))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: want P,U,E, three ratios of at least 1 ({error})") from None
 
 
 def main(argv: list[str] | None = None) -> int:

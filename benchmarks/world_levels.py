@@ -25,13 +25,17 @@ NOMINAL = "inverted_1_1_1"
 
 
 def coverages(studies: list[dict[str, Any]], row: str) -> np.ndarray:
-    """``[cells x statistics]`` coverages of ``row`` (``inverted`` is read as the nominal variant)."""
+    """``[cells x statistics]`` coverages of ``row`` in every cell of ``studies``."""
     out = []
     for study in studies:
         for cell in study["cells"]:
             rows = cell["summary"][cell["design"]]
-            by_stat = rows.get(row) or rows["inverted"]
-            out.extend(by_stat[name]["coverage"] for name in STATISTICS)
+            if row not in rows:
+                raise SystemExit(
+                    f"seed {study['seed']}, {cell['n_stories']} stories, {cell['design']} design has no row {row}: "
+                    "run benchmarks/inverted_coverage.py on it with the same --variants as the other studies"
+                )
+            out.extend(rows[row][name]["coverage"] for name in STATISTICS)
     return np.array(out)
 
 
